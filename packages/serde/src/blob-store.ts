@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import { LeangraphError, SerdeErrorCode } from "./errors.js";
+
 /**
  * The whole contract a blob backend must meet. Blobs are immutable and content-addressed:
  * the id is the lowercase sha256 hex of the bytes, so writing the same bytes twice is a no-op
@@ -9,8 +12,11 @@ export type BlobId = string;
 
 export interface BlobStat {
   bytes: number;
-  /** When the blob was first written; `gc({ graceMs })` spares younger blobs. */
-  createdAtMs: number;
+  /**
+   * When the blob was last written. A `put` of content that is already stored refreshes it, so
+   * `gc({ graceMs })` never deletes a blob that a concurrent `put` has just been handed the id of.
+   */
+  writtenAtMs: number;
 }
 
 export interface BlobStore {
@@ -23,7 +29,7 @@ export interface BlobStore {
   /** Streams a blob; the stream errors with ERR_LG_BLOB_CORRUPT if the hash does not match at the end. */
   getStream(id: BlobId): AsyncIterable<Uint8Array>;
   has(id: BlobId): Promise<boolean>;
-  /** Size and age, or undefined when absent. */
+  /** Size and last write time, or undefined when absent. */
   stat(id: BlobId): Promise<BlobStat | undefined>;
   /** Resolves true when something was deleted. */
   delete(id: BlobId): Promise<boolean>;
@@ -36,4 +42,37 @@ const blobIdPattern = /^[0-9a-f]{64}$/;
 
 export function isBlobId(value: unknown): value is BlobId {
   return typeof value === "string" && blobIdPattern.test(value);
+}
+
+/**
+ * Rejects anything that is not a well-formed id before a store touches its backend, so a
+ * reference like `../../etc/passwd` read from a tampered row can never become a path or a query.
+ */
+export function assertBlobId(value: unknown): asserts value is BlobId {
+  if (!isBlobId(value)) {
+    const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 80)) : typeof value;
+    throw new LeangraphError(
+      SerdeErrorCode.blobIdInvalid,
+      `Invalid blob id ${shown}: expected 64 lowercase hex characters (a sha256 digest).`,
+    );
+  }
+}
+
+export function sha256Hex(bytes: Uint8Array): BlobId {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+export function blobMissingError(id: BlobId, cause?: unknown): LeangraphError {
+  return new LeangraphError(SerdeErrorCode.blobMissing, `Blob ${id} is missing from the store.`, {
+    cause,
+    hint: "The blob store was pruned, moved or pointed at another directory; check LG_BLOB_DIR.",
+  });
+}
+
+export function blobCorruptError(id: BlobId, actual: string, bytes: number): LeangraphError {
+  return new LeangraphError(
+    SerdeErrorCode.blobCorrupt,
+    `Blob ${id} is corrupt: its ${bytes} bytes hash to ${actual}.`,
+    { hint: "The stored file was modified or truncated; restore it from a backup." },
+  );
 }

@@ -1,0 +1,255 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  utimes,
+} from "node:fs/promises";
+import { join } from "node:path";
+import {
+  assertBlobId,
+  type BlobId,
+  type BlobStat,
+  type BlobStore,
+  blobCorruptError,
+  blobMissingError,
+  isBlobId,
+  sha256Hex,
+} from "../blob-store.js";
+import { LeangraphError, SerdeErrorCode } from "../errors.js";
+
+export interface FsBlobStoreOptions {
+  /**
+   * Directory holding the blobs, fanned out as `ab/cdef…` like pnpm's content-addressable store.
+   * @default ".lg-blobs"
+   */
+  dir?: string;
+  /**
+   * fsync each blob and its directory before `put` resolves. Turning it off trades crash safety
+   * (a row could reference a blob the OS never wrote) for speed; only for throwaway runs.
+   * @default true
+   */
+  fsync?: boolean;
+}
+
+const tempSuffix = ".tmp";
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * A content-addressed blob store on the local filesystem.
+ *
+ * Writes go to a temp file in the blob's own fan-out directory and are renamed into place, so a
+ * reader never sees a partial blob and a crash leaves at most a stray `*.tmp` (never listed).
+ */
+export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
+  const dir = options.dir ?? ".lg-blobs";
+  const durable = options.fsync ?? true;
+  const knownDirs = new Set<string>();
+
+  const pathOf = (id: BlobId) => join(dir, id.slice(0, 2), id.slice(2));
+
+  async function ensureFanOutDir(id: BlobId): Promise<string> {
+    const fanOut = join(dir, id.slice(0, 2));
+    if (!knownDirs.has(fanOut)) {
+      await mkdir(fanOut, { recursive: true });
+      knownDirs.add(fanOut);
+    }
+    return fanOut;
+  }
+
+  // A rename is only durable once the directory entry itself is flushed.
+  async function syncDir(path: string): Promise<void> {
+    if (!durable) return;
+    const handle = await open(path, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * True when a healthy copy is already stored (pnpm's rule: on a name clash verify, don't trust);
+   * a damaged copy returns false so the caller rewrites it. Refreshes the mtime that gc's grace
+   * period reads, because the caller is about to hand this id to a new reference.
+   */
+  async function alreadyStored(id: BlobId, expectedBytes: number): Promise<boolean> {
+    const path = pathOf(id);
+    const existing = await stat(path).catch(() => undefined);
+    if (!existing || existing.size !== expectedBytes) return false;
+    if ((await hashFile(path)) !== id) return false;
+    const now = new Date();
+    await utimes(path, now, now);
+    return true;
+  }
+
+  async function writeAtomically(
+    id: BlobId,
+    write: (handle: FileHandle) => Promise<void>,
+  ): Promise<void> {
+    const fanOut = await ensureFanOutDir(id);
+    const tempPath = `${pathOf(id)}.${process.pid}.${randomBytes(6).toString("hex")}${tempSuffix}`;
+    const handle = await open(tempPath, "wx");
+    try {
+      await write(handle);
+      if (durable) await handle.sync();
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await unlink(tempPath).catch(() => {});
+      throw error;
+    }
+    await handle.close();
+    await rename(tempPath, pathOf(id));
+    await syncDir(fanOut);
+  }
+
+  function writeFailed(error: unknown): LeangraphError {
+    if (error instanceof LeangraphError) return error;
+    const code = (error as NodeJS.ErrnoException)?.code ?? "unknown";
+    return new LeangraphError(
+      SerdeErrorCode.blobWriteFailed,
+      `Could not write a blob into ${dir} (${code}).`,
+      {
+        cause: error,
+        hint: "Check that the blob directory exists, is writable and has free space.",
+      },
+    );
+  }
+
+  return {
+    async put(bytes) {
+      const id = sha256Hex(bytes);
+      try {
+        if (await alreadyStored(id, bytes.byteLength)) return id;
+        await writeAtomically(id, async (handle) => {
+          await handle.writeFile(bytes);
+        });
+        return id;
+      } catch (error) {
+        throw writeFailed(error);
+      }
+    },
+
+    async putStream(source) {
+      // The id is unknown until the last byte, so stream into a temp file under a random name
+      // in the root dir, then move it to its fan-out directory.
+      const hash = createHash("sha256");
+      let bytes = 0;
+      const stagingPath = join(
+        dir,
+        `staging.${process.pid}.${randomBytes(6).toString("hex")}${tempSuffix}`,
+      );
+      try {
+        await mkdir(dir, { recursive: true });
+        const handle = await open(stagingPath, "wx");
+        try {
+          for await (const chunk of source) {
+            hash.update(chunk);
+            bytes += chunk.byteLength;
+            await handle.write(chunk);
+          }
+          if (durable) await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        const id = hash.digest("hex");
+        if (await alreadyStored(id, bytes)) {
+          await unlink(stagingPath);
+          return { id, bytes };
+        }
+        const fanOut = await ensureFanOutDir(id);
+        await rename(stagingPath, pathOf(id));
+        await syncDir(fanOut);
+        return { id, bytes };
+      } catch (error) {
+        await unlink(stagingPath).catch(() => {});
+        throw writeFailed(error);
+      }
+    },
+
+    async get(id) {
+      assertBlobId(id);
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(pathOf(id));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw blobMissingError(id, error);
+        throw error;
+      }
+      const actual = sha256Hex(bytes);
+      if (actual !== id) throw blobCorruptError(id, actual, bytes.byteLength);
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+
+    async *getStream(id) {
+      assertBlobId(id);
+      const hash = createHash("sha256");
+      let bytes = 0;
+      const stream = createReadStream(pathOf(id));
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          bytes += chunk.byteLength;
+          yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw blobMissingError(id, error);
+        throw error;
+      } finally {
+        stream.destroy();
+      }
+      // The consumer has seen the bytes by now; failing the stream is what stops it from
+      // committing them to anything (a parser, a file) as if they were good.
+      const actual = hash.digest("hex");
+      if (actual !== id) throw blobCorruptError(id, actual, bytes);
+    },
+
+    async has(id) {
+      assertBlobId(id);
+      return (await stat(pathOf(id)).catch(() => undefined)) !== undefined;
+    },
+
+    async stat(id): Promise<BlobStat | undefined> {
+      assertBlobId(id);
+      const info = await stat(pathOf(id)).catch(() => undefined);
+      return info && { bytes: info.size, writtenAtMs: info.mtimeMs };
+    },
+
+    async delete(id) {
+      assertBlobId(id);
+      try {
+        await unlink(pathOf(id));
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+        throw error;
+      }
+    },
+
+    async *list() {
+      const fanOuts = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return [] as string[];
+        throw error;
+      });
+      for (const prefix of fanOuts.sort()) {
+        if (prefix.length !== 2) continue;
+        const names = await readdir(join(dir, prefix)).catch(() => [] as string[]);
+        for (const name of names.sort()) {
+          const id = prefix + name;
+          if (isBlobId(id)) yield id;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { type BlobStoreHarness, testBlobStore } from "./blob-store-suite.js";

@@ -1,0 +1,93 @@
+import { mkdtemp, open, readdir, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createFsBlobStore } from "../src/stores/fs.js";
+import { createMemoryBlobStore } from "../src/stores/memory.js";
+import { testBlobStore } from "../src/testing/index.js";
+
+const blobPath = (dir: string, id: string) => join(dir, id.slice(0, 2), id.slice(2));
+
+testBlobStore("memory", async () => ({ store: createMemoryBlobStore(), cleanup: async () => {} }));
+
+testBlobStore(
+  "fs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lg-fs-store-"));
+    return {
+      store: createFsBlobStore({ dir }),
+      tamper: {
+        async flipByte(id) {
+          const handle = await open(blobPath(dir, id), "r+");
+          const byte = Buffer.alloc(1);
+          await handle.read(byte, 0, 1, 10);
+          byte[0] = byte[0]! ^ 0xff;
+          await handle.write(byte, 0, 1, 10);
+          await handle.close();
+        },
+        async truncate(id) {
+          await truncate(blobPath(dir, id), 100);
+        },
+      },
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+  { damageable: true },
+);
+
+describe("fs blob store specifics", () => {
+  it("fans blobs out into two-character directories and leaves no temp files", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lg-fs-layout-"));
+    const store = createFsBlobStore({ dir });
+    const id = await store.put(new TextEncoder().encode("layout"));
+    await store.putStream(
+      (async function* () {
+        yield new TextEncoder().encode("streamed");
+      })(),
+    );
+    expect(await readdir(join(dir, id.slice(0, 2)))).toEqual([id.slice(2)]);
+    const topLevel = await readdir(dir);
+    expect(topLevel.every((name) => name.length === 2)).toBe(true);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("never lists a stray temp file a crash left behind", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lg-fs-stray-"));
+    const store = createFsBlobStore({ dir });
+    const id = await store.put(new TextEncoder().encode("real"));
+    await writeFile(`${blobPath(dir, id)}.123.abcdef.tmp`, "partial");
+    const listed: string[] = [];
+    for await (const listedId of store.list()) listed.push(listedId);
+    expect(listed).toEqual([id]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reports a write it cannot make as ERR_LG_BLOB_WRITE_FAILED, naming the directory", async () => {
+    const parent = await mkdtemp(join(tmpdir(), "lg-fs-unwritable-"));
+    // A regular file where the store expects a directory fails even for root, unlike chmod.
+    const notADirectory = join(parent, "blobs");
+    await writeFile(notADirectory, "in the way");
+    const store = createFsBlobStore({ dir: notADirectory });
+    await expect(store.put(new TextEncoder().encode("x"))).rejects.toMatchObject({
+      code: "ERR_LG_BLOB_WRITE_FAILED",
+      message: expect.stringContaining(notADirectory),
+    });
+    await expect(
+      store.putStream(
+        (async function* () {
+          yield new TextEncoder().encode("y");
+        })(),
+      ),
+    ).rejects.toMatchObject({ code: "ERR_LG_BLOB_WRITE_FAILED" });
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it("lists nothing, rather than failing, when the directory does not exist yet", async () => {
+    const store = createFsBlobStore({
+      dir: join(tmpdir(), "lg-fs-never-created-", String(Date.now())),
+    });
+    const listed: string[] = [];
+    for await (const id of store.list()) listed.push(id);
+    expect(listed).toEqual([]);
+  });
+});
