@@ -1,1 +1,40 @@
-export {};
+export {
+  DEFAULT_HEAP_THRESHOLD,
+  DEFAULT_MEM_LOG_INTERVAL_S,
+  DEFAULT_SNAPSHOT_DIR,
+  DEFAULT_STEP_MAX_OUTPUT_MB,
+  DEFAULT_STEP_TIMEOUT_MS,
+  DEFAULT_WORKER_HEAP_MB,
+  defaultWorkerThreads,
+  parseWorkersEnv,
+  type StepPoolEnvOptions,
+  stepPoolOptionsFromEnv,
+  type WatchdogEnvOptions,
+  type WorkersEnv,
+  watchdogOptionsFromEnv,
+  workersEnvSchema,
+} from "./config.js";
+export {
+  defineStep,
+  type StepContent,
+  type StepContext,
+  type StepDefinition,
+  type StepFunction,
+} from "./define-step.js";
+export {
+  type ErrorData,
+  StepError,
+  type StepErrorCode,
+  WorkersError,
+  WorkersErrorCode,
+} from "./errors.js";
+export {
+  createStepPool,
+  type StepPool,
+  type StepPoolOptions,
+  type StepPoolStats,
+  type StepRunResult,
+} from "./step-pool.js";
+export { DEFAULT_RETRYABLE_CODES, type RetryPolicy, type StepRequest } from "./step-request.js";
+export type { StepResult } from "./step-runner.js";
+export * from "./watchdog/pressure-level.js";

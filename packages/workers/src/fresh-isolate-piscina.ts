@@ -1,0 +1,194 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Worker } from "node:worker_threads";
+import { Piscina } from "piscina";
+import { BOOTED_MESSAGE_KEY } from "./booted-message.js";
+import type { StepOutcome, StepTask } from "./step-runner.js";
+import type { StepWorkerData } from "./step-worker.js";
+
+/**
+ * The compiled worker entry. Workers load JavaScript, so when this module runs from its
+ * TypeScript source (vitest, tsx) the entry comes from the package's build output instead.
+ */
+function workerEntryPath(): string {
+  const sibling = fileURLToPath(new URL("./step-worker.js", import.meta.url));
+  if (existsSync(sibling)) return sibling;
+  const built = fileURLToPath(new URL("../dist/step-worker.js", import.meta.url));
+  if (existsSync(built)) return built;
+  throw new Error(
+    `@leangraph/workers: worker entry not found at ${sibling} or ${built}; run \`pnpm --filter @leangraph/workers build\``,
+  );
+}
+
+export interface FreshIsolateOptions {
+  isolates: number;
+  heapMb: number;
+  preloadModules: string[];
+  execArgv: string[];
+}
+
+/** Why a worker thread went away without being retired by us. */
+export type UnexpectedExit =
+  | { kind: "boot"; threadId: number; exitCode: number; error: Error | undefined }
+  | { kind: "idle"; threadId: number; exitCode: number; error: Error | undefined };
+
+interface ThreadRecord {
+  threadId: number;
+  booted: boolean;
+  created: boolean;
+  used: boolean;
+  retiredByUs: boolean;
+  error: Error | undefined;
+}
+
+/**
+ * One piscina instance bent to "one step per isolate". piscina reuses workers and has no option
+ * against it, and a worker that exits itself after its task races with piscina handing it the
+ * next one. So:
+ * - the load balancer only ever returns a worker that is booted and has never had a task;
+ * - the main thread terminates a used worker as soon as its step settled, and piscina (whose
+ *   minThreads equals maxThreads) boots a replacement, which is the next fresh spare;
+ * - readiness is our own `booted` message, because piscina marks the workers it creates in its
+ *   constructor ready before they have even loaded their entry.
+ * Every thread's exit is watched, so deaths outside a step (while booting, or idle) are reported.
+ * piscina stops replacing workers after a bootstrap failure, so the owner replaces the whole
+ * instance when `isDegraded()` says it fell below its size.
+ */
+export class FreshIsolatePiscina {
+  readonly piscina: Piscina<StepTask, StepOutcome>;
+  readonly #threads = new Map<number, ThreadRecord>();
+  readonly #watched = new WeakSet<Worker>();
+  #retired = false;
+
+  constructor(
+    private readonly options: FreshIsolateOptions,
+    private readonly onAvailable: (reason: "booted" | "freed") => void,
+    private readonly onUnexpectedExit: (exit: UnexpectedExit) => void,
+  ) {
+    const workerData: StepWorkerData = { preloadModules: options.preloadModules };
+    this.piscina = new Piscina<StepTask, StepOutcome>({
+      filename: workerEntryPath(),
+      minThreads: options.isolates,
+      maxThreads: options.isolates,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      resourceLimits: { maxOldGenerationSizeMb: options.heapMb },
+      execArgv: options.execArgv,
+      workerData,
+      // Idle workers wait on the event loop instead of blocking in Atomics.wait, so a boot-time
+      // preload can finish async work and a failing idle isolate is noticed when it fails.
+      atomics: "disabled",
+      // A declined task goes back to the head of piscina's queue, keeping steps in order.
+      stricterFIFO: true,
+      recordTiming: false,
+      loadBalancer: (_task, workers) => {
+        for (const worker of workers) {
+          const record = this.#threads.get(worker.id);
+          if (
+            record?.booted &&
+            record.created &&
+            !record.used &&
+            worker.currentUsage === 0 &&
+            !worker.terminating &&
+            !worker.destroyed
+          ) {
+            record.used = true;
+            return worker;
+          }
+        }
+        return null;
+      },
+    });
+    this.piscina.on("workerCreate", (worker: { id: number }) => {
+      this.#watchNewThreads();
+      const record = this.#threads.get(worker.id);
+      if (record === undefined) return;
+      record.created = true;
+      if (record.booted) this.onAvailable("booted");
+    });
+    this.piscina.on("message", (message: unknown) => {
+      const threadId = (message as Record<string, unknown> | null)?.[BOOTED_MESSAGE_KEY];
+      if (typeof threadId !== "number") return;
+      this.#watchNewThreads();
+      const record = this.#threads.get(threadId);
+      if (record === undefined) return;
+      record.booted = true;
+      if (record.created) this.onAvailable("booted");
+    });
+    this.piscina.on("workerDestroy", () => queueMicrotask(() => this.#watchNewThreads()));
+    // Without a listener, an error on an idle worker is rethrown by the EventEmitter and takes
+    // the whole process down. Each thread's own exit handler below reports it instead.
+    this.piscina.on("error", () => {});
+    this.#watchNewThreads();
+  }
+
+  /** Fresh isolates that are booted and waiting for a step. */
+  get freshCount(): number {
+    let count = 0;
+    for (const record of this.#threads.values()) {
+      if (record.booted && record.created && !record.used) count++;
+    }
+    return count;
+  }
+
+  /** piscina gave up replacing workers (after a bootstrap failure), so this instance shrinks. */
+  isDegraded(): boolean {
+    return !this.#retired && this.piscina.threads.length < this.options.isolates;
+  }
+
+  run(task: StepTask, signal: AbortSignal): Promise<StepOutcome> {
+    return this.piscina.run(task, { signal });
+  }
+
+  /** Ends the isolate that ran a step; piscina's exit handling boots its replacement. */
+  retireThread(threadId: number): void {
+    const record = this.#threads.get(threadId);
+    if (record !== undefined) record.retiredByUs = true;
+    for (const worker of this.piscina.threads) {
+      if (worker.threadId === threadId) {
+        void worker.terminate();
+        return;
+      }
+    }
+  }
+
+  /** Stops reporting exits, lets running steps finish, then ends every thread. */
+  async close(): Promise<void> {
+    this.#retired = true;
+    await this.piscina.close();
+  }
+
+  // piscina exposes its Worker objects only as a list, so new ones are picked up whenever the
+  // set may have changed (construction, create, destroy events).
+  #watchNewThreads(): void {
+    for (const worker of this.piscina.threads) {
+      if (this.#watched.has(worker)) continue;
+      this.#watched.add(worker);
+      const record: ThreadRecord = {
+        threadId: worker.threadId,
+        booted: false,
+        created: false,
+        used: false,
+        retiredByUs: false,
+        error: undefined,
+      };
+      this.#threads.set(record.threadId, record);
+      worker.on("error", (error: Error) => {
+        record.error = error;
+      });
+      worker.once("exit", (exitCode: number) => {
+        this.#threads.delete(record.threadId);
+        if (this.#retired || record.retiredByUs || record.used) {
+          // A used thread that dies mid-step is reported through that step's promise.
+          this.onAvailable("freed");
+          return;
+        }
+        this.onUnexpectedExit({
+          kind: record.booted ? "idle" : "boot",
+          threadId: record.threadId,
+          exitCode,
+          error: record.error,
+        });
+      });
+    }
+  }
+}

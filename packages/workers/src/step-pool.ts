@@ -1,0 +1,272 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { basename, dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import {
+  DEFAULT_STEP_MAX_OUTPUT_MB,
+  DEFAULT_STEP_TIMEOUT_MS,
+  DEFAULT_WORKER_HEAP_MB,
+  defaultWorkerThreads,
+} from "./config.js";
+import { StepError, WorkersError, WorkersErrorCode } from "./errors.js";
+import { InProcessStepExecutor, type StepExecutor, WorkerStepExecutor } from "./step-executors.js";
+import { StepQueue } from "./step-queue.js";
+import {
+  DEFAULT_RETRYABLE_CODES,
+  parseStepRequest,
+  resolveOutputPath,
+  type StepRequest,
+  stepLabel,
+} from "./step-request.js";
+import type { StepResult, StepTask } from "./step-runner.js";
+import type { PressureChange, PressureLevel, PressureSource } from "./watchdog/pressure-level.js";
+
+export interface StepPoolOptions {
+  /** Directory every step's `outputName` is resolved in; created on demand. */
+  outputDir: string;
+  /** `false` runs steps in the main thread through the same interface. @default true (LG_USE_WORKERS) */
+  useWorkers?: boolean;
+  /** Steps running at once. @default what fits in available memory with the heap cap, at most the cores (LG_WORKER_THREADS) */
+  threads?: number;
+  /** Fresh isolates kept booted ahead so a step need not wait ~35 ms for one. @default threads */
+  spareWorkers?: number;
+  /** Old-generation heap cap of each step's isolate, in MB. @default 768 (LG_WORKER_HEAP_MB) */
+  heapMb?: number;
+  /** Wall-clock budget per attempt; the worker is terminated past it. @default 600000 (LG_STEP_TIMEOUT_MS) */
+  stepTimeoutMs?: number;
+  /** Largest output a step may write, in bytes. @default 256 MiB (LG_STEP_MAX_OUTPUT_MB) */
+  maxOutputBytes?: number;
+  /** ES modules (absolute paths or file: URLs) every isolate imports while booting, e.g. a loader registration. @default [] */
+  preloadModules?: string[];
+  /** Node flags for the worker isolates (not inherited from the main process). @default [] */
+  workerExecArgv?: string[];
+  /** A memory watchdog: at HIGH pressure the pool halves its concurrency, at CRITICAL runs one step at a time. @default none */
+  watchdog?: PressureSource;
+}
+
+const moduleUrl = z
+  .string()
+  .min(1)
+  .transform((value) => (value.startsWith("file:") ? value : pathToFileURL(resolve(value)).href));
+
+const optionsSchema = z.object({
+  outputDir: z.string().min(1),
+  useWorkers: z.boolean().default(true),
+  threads: z.number().int().min(1).max(256).optional(),
+  spareWorkers: z.number().int().min(0).max(256).optional(),
+  heapMb: z.number().int().min(16).max(65_536).default(DEFAULT_WORKER_HEAP_MB),
+  stepTimeoutMs: z.number().int().min(1).max(86_400_000).default(DEFAULT_STEP_TIMEOUT_MS),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_STEP_MAX_OUTPUT_MB * 1024 * 1024),
+  preloadModules: z.array(moduleUrl).default([]),
+  workerExecArgv: z.array(z.string()).default([]),
+  watchdog: z
+    .custom<PressureSource>(
+      (value) =>
+        value !== null &&
+        typeof value === "object" &&
+        typeof (value as PressureSource).on === "function" &&
+        typeof (value as PressureSource).off === "function",
+      { message: "expected a MemoryWatchdog (an object with on/off('level'))" },
+    )
+    .optional(),
+});
+
+/** A step's result plus how many attempts it took (more than 1 only under a retry policy). */
+export interface StepRunResult extends StepResult {
+  attempts: number;
+}
+
+export interface StepPoolStats {
+  mode: "workers" | "in-process";
+  /** The configured parallelism. */
+  threads: number;
+  /** Parallelism right now (lowered under memory pressure). */
+  concurrency: number;
+  running: number;
+  waiting: number;
+  succeeded: number;
+  failed: number;
+  /** Faults outside any step: workers that died booting or idle. */
+  poolFaults: number;
+}
+
+export interface StepPool {
+  readonly mode: "workers" | "in-process";
+  /** Runs a step (retrying per its policy) and resolves with where its output landed. */
+  run(request: StepRequest): Promise<StepRunResult>;
+  stats(): StepPoolStats;
+  /** Faults outside any step, e.g. `ERR_LG_WORKER_BOOT_FAILED`, `ERR_LG_WORKER_IDLE_FAILED`. */
+  on(event: "fault", listener: (fault: WorkersError) => void): this;
+  off(event: "fault", listener: (fault: WorkersError) => void): this;
+  /** Rejects waiting steps, lets running ones finish, then ends every worker. */
+  close(): Promise<void>;
+}
+
+interface PendingAttempt {
+  task: StepTask;
+  label: string;
+  timeoutMs: number;
+  resolve: (result: StepResult) => void;
+  reject: (error: unknown) => void;
+}
+
+function concurrencyUnder(level: PressureLevel, threads: number): number {
+  if (level === "CRITICAL") return 1;
+  if (level === "HIGH") return Math.max(1, Math.floor(threads / 2));
+  return threads;
+}
+
+class DefaultStepPool extends EventEmitter implements StepPool {
+  readonly mode: "workers" | "in-process";
+  readonly #outputDir: string;
+  readonly #threads: number;
+  readonly #stepTimeoutMs: number;
+  readonly #maxOutputBytes: number;
+  readonly #executor: StepExecutor;
+  readonly #queue: StepQueue<PendingAttempt>;
+  readonly #watchdog: PressureSource | undefined;
+  readonly #onPressure = (change: PressureChange) => {
+    this.#concurrency = concurrencyUnder(change.to, this.#threads);
+    this.#queue.pump();
+  };
+  #concurrency: number;
+  #closed = false;
+  #succeeded = 0;
+  #failed = 0;
+  #poolFaults = 0;
+
+  constructor(options: z.output<typeof optionsSchema>) {
+    super();
+    this.#outputDir = resolve(options.outputDir);
+    this.#threads = options.threads ?? defaultWorkerThreads(options.heapMb);
+    this.#stepTimeoutMs = options.stepTimeoutMs;
+    this.#maxOutputBytes = options.maxOutputBytes;
+    this.#watchdog = options.watchdog;
+    this.#concurrency = concurrencyUnder(this.#watchdog?.level ?? "LOW", this.#threads);
+    this.#watchdog?.on("level", this.#onPressure);
+    this.#queue = new StepQueue<PendingAttempt>(
+      () => this.#concurrency,
+      () => this.#executor.canStart(),
+      (attempt) =>
+        this.#executor
+          .execute(attempt.task, attempt.label, attempt.timeoutMs)
+          .then(attempt.resolve, attempt.reject),
+    );
+    this.#executor = options.useWorkers
+      ? new WorkerStepExecutor({
+          threads: this.#threads,
+          spareWorkers: options.spareWorkers ?? this.#threads,
+          heapMb: options.heapMb,
+          preloadModules: options.preloadModules,
+          execArgv: options.workerExecArgv,
+          onCapacity: () => this.#queue.pump(),
+          onFault: (fault) => {
+            this.#poolFaults++;
+            this.emit("fault", fault);
+          },
+          rejectWaiting: (error) => {
+            for (const attempt of this.#queue.drain()) attempt.reject(error);
+          },
+        })
+      : new InProcessStepExecutor();
+    this.mode = this.#executor.mode;
+  }
+
+  async run(request: StepRequest): Promise<StepRunResult> {
+    if (this.#closed) {
+      throw new WorkersError(WorkersErrorCode.poolClosed, "run() called on a closed step pool");
+    }
+    const step = parseStepRequest(request);
+    const label = stepLabel(step);
+    const outputPath = resolveOutputPath(this.#outputDir, step.outputName);
+    const retries = step.retry?.retries ?? 0;
+    const retryOn = new Set(step.retry?.retryOn ?? DEFAULT_RETRYABLE_CODES);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.#attempt(
+          {
+            moduleUrl: step.modulePath,
+            exportName: step.exportName,
+            input: step.input,
+            outputName: step.outputName,
+            outputPath,
+            // Beside the target so the final rename stays on one filesystem; unique per attempt so
+            // a retry never collides with a dead attempt's leftovers.
+            tempPath: join(dirname(outputPath), `.${basename(outputPath)}.${randomUUID()}.tmp`),
+            maxOutputBytes: this.#maxOutputBytes,
+          },
+          label,
+          step.timeoutMs ?? this.#stepTimeoutMs,
+        );
+        this.#succeeded++;
+        return { ...result, attempts: attempt };
+      } catch (error) {
+        if (error instanceof StepError) {
+          error.attempts = attempt;
+          if (attempt <= retries && retryOn.has(error.code) && !this.#closed) continue;
+        }
+        this.#failed++;
+        throw error;
+      }
+    }
+  }
+
+  stats(): StepPoolStats {
+    return {
+      mode: this.mode,
+      threads: this.#threads,
+      concurrency: this.#concurrency,
+      running: this.#queue.running,
+      waiting: this.#queue.waiting,
+      succeeded: this.#succeeded,
+      failed: this.#failed,
+      poolFaults: this.#poolFaults,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watchdog?.off("level", this.#onPressure);
+    const closedError = new StepError(WorkersErrorCode.poolClosed, "The step pool closed", {
+      stepLabel: "pool",
+    });
+    for (const attempt of this.#queue.drain()) attempt.reject(closedError);
+    await this.#executor.close();
+  }
+
+  #attempt(task: StepTask, label: string, timeoutMs: number): Promise<StepResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ task, label, timeoutMs, resolve, reject });
+    });
+  }
+}
+
+/**
+ * Creates the pool that runs generation steps, each in a fresh, heap-capped isolate that hands
+ * back a file path (or in-process when `useWorkers` is false). Options are validated here, once.
+ *
+ * @example
+ * const pool = createStepPool({ ...stepPoolOptionsFromEnv(), outputDir: "/runs/42/out" });
+ * const { path, sha256 } = await pool.run({
+ *   modulePath: "/app/steps/generate.mjs", exportName: "generateFile",
+ *   input: { spec }, outputName: "src/app.ts",
+ * });
+ */
+export function createStepPool(options: StepPoolOptions): StepPool {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join(".") || "options"}: ${issue.message}`)
+      .join("; ");
+    throw new WorkersError(WorkersErrorCode.invalidOption, `createStepPool options: ${problems}`, {
+      cause: parsed.error,
+    });
+  }
+  return new DefaultStepPool(parsed.data);
+}

@@ -1,0 +1,23 @@
+/**
+ * The module piscina loads in every fresh worker. It is imported while the worker boots (piscina
+ * preloads its task handler before reporting ready), so the preload modules below run before the
+ * pool may hand this isolate a step.
+ */
+import { parentPort, threadId, workerData } from "node:worker_threads";
+import { BOOTED_MESSAGE_KEY } from "./booted-message.js";
+import { runStepToFile, type StepOutcome, type StepTask } from "./step-runner.js";
+
+export interface StepWorkerData {
+  /** file: URLs imported once per isolate at boot, before it is marked ready. */
+  preloadModules: string[];
+}
+
+const { preloadModules } = (workerData ?? { preloadModules: [] }) as StepWorkerData;
+for (const moduleUrl of preloadModules) {
+  await import(moduleUrl);
+}
+parentPort?.postMessage({ [BOOTED_MESSAGE_KEY]: threadId });
+
+export default function runStepInWorker(task: StepTask): Promise<StepOutcome> {
+  return runStepToFile(task, threadId);
+}
