@@ -1,0 +1,171 @@
+import { createHash } from "node:crypto";
+import { rowCorruptError } from "../errors.js";
+
+/**
+ * Binary format of the nodes that store a channel's array value as a tree of content-addressed
+ * chunks. A node's id is the sha256 of its bytes, so an unchanged chunk is the same row in every
+ * checkpoint that contains it, and appending to an array rewrites only the open tail of each level.
+ *
+ * Leaf node:  'L' then entries; an entry is one array element, either inline bytes or a reference
+ *             to an item (its own row, or a blob) when the serialized element is large.
+ * Inner node: 'I' then 32-byte child node ids.
+ *
+ * The format is ours (not JSON): user data is carried as opaque serializer bytes, so nothing a user
+ * stores can ever be mistaken for a reference.
+ */
+export type ArrayEntry =
+  | { kind: "inline"; type: string; bytes: Uint8Array }
+  | { kind: "item"; type: string; itemId: string };
+
+const leafTag = 0x4c; // 'L'
+const innerTag = 0x49; // 'I'
+const inlineEntry = 1;
+const itemEntry = 2;
+const idBytes = 32;
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Encodes one element's entry; the bytes are what leaves concatenate (and what gets hashed). */
+export function encodeEntry(entry: ArrayEntry): Uint8Array {
+  const type = Buffer.from(entry.type, "utf8");
+  if (type.byteLength > 255) throw new RangeError(`serializer type tag too long: ${entry.type}`);
+  if (entry.kind === "inline") {
+    const out = Buffer.allocUnsafe(2 + type.byteLength + 4 + entry.bytes.byteLength);
+    out[0] = inlineEntry;
+    out[1] = type.byteLength;
+    type.copy(out, 2);
+    out.writeUInt32BE(entry.bytes.byteLength, 2 + type.byteLength);
+    out.set(entry.bytes, 6 + type.byteLength);
+    return out;
+  }
+  const out = Buffer.allocUnsafe(2 + type.byteLength + idBytes);
+  out[0] = itemEntry;
+  out[1] = type.byteLength;
+  type.copy(out, 2);
+  Buffer.from(entry.itemId, "hex").copy(out, 2 + type.byteLength);
+  return out;
+}
+
+export function encodeLeaf(entries: readonly Uint8Array[]): Uint8Array {
+  return Buffer.concat([Buffer.of(leafTag), ...entries]);
+}
+
+export function encodeInner(childIds: readonly string[]): Uint8Array {
+  return Buffer.concat([Buffer.of(innerTag), ...childIds.map((id) => Buffer.from(id, "hex"))]);
+}
+
+export type DecodedNode =
+  | { kind: "leaf"; entries: ArrayEntry[] }
+  | { kind: "inner"; childIds: string[] };
+
+export function decodeNode(nodeId: string, bytes: Uint8Array): DecodedNode {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    if (buffer[0] === innerTag) {
+      if ((buffer.byteLength - 1) % idBytes !== 0) throw new Error("inner node length");
+      const childIds: string[] = [];
+      for (let offset = 1; offset < buffer.byteLength; offset += idBytes) {
+        childIds.push(buffer.toString("hex", offset, offset + idBytes));
+      }
+      return { kind: "inner", childIds };
+    }
+    if (buffer[0] !== leafTag) throw new Error("unknown node tag");
+    const entries: ArrayEntry[] = [];
+    let offset = 1;
+    while (offset < buffer.byteLength) {
+      const kind = buffer[offset];
+      const typeLength = buffer[offset + 1]!;
+      const type = buffer.toString("utf8", offset + 2, offset + 2 + typeLength);
+      offset += 2 + typeLength;
+      if (kind === inlineEntry) {
+        const length = buffer.readUInt32BE(offset);
+        offset += 4;
+        if (offset + length > buffer.byteLength) throw new Error("truncated entry");
+        entries.push({ kind: "inline", type, bytes: buffer.subarray(offset, offset + length) });
+        offset += length;
+      } else if (kind === itemEntry) {
+        if (offset + idBytes > buffer.byteLength) throw new Error("truncated entry");
+        entries.push({
+          kind: "item",
+          type,
+          itemId: buffer.toString("hex", offset, offset + idBytes),
+        });
+        offset += idBytes;
+      } else {
+        throw new Error("unknown entry kind");
+      }
+    }
+    return { kind: "leaf", entries };
+  } catch (error) {
+    throw rowCorruptError(`array node ${nodeId}`, error);
+  }
+}
+
+/** Ids a node points at: what mark-and-sweep follows. */
+export function childItemIds(node: DecodedNode): string[] {
+  if (node.kind === "inner") return node.childIds;
+  const ids: string[] = [];
+  for (const entry of node.entries) if (entry.kind === "item") ids.push(entry.itemId);
+  return ids;
+}
+
+export interface TreeShape {
+  /** A leaf closes once it holds this many entries. */
+  maxLeafEntries: number;
+  /** …or once its bytes reach this size, so a leaf (a DB row rewritten on append) stays small. */
+  maxLeafBytes: number;
+  /** An inner node closes at this many children. */
+  maxInnerChildren: number;
+}
+
+export interface BuiltNode {
+  id: string;
+  kind: "leaf" | "inner";
+  bytes: Uint8Array;
+}
+
+/**
+ * Packs entries into leaves, then leaf ids into inner nodes, level by level until one root remains.
+ *
+ * Packing is greedy from the start and a node's closing depends only on what is already in it,
+ * so the chunk boundaries of a prefix never depend on what comes after it. Appending elements
+ * therefore reproduces every closed node byte for byte (same id, no new row) and only the open
+ * tail node of each level is new: O(log n) small rows per append, never a copy of the array.
+ */
+export function buildTree(
+  entries: readonly Uint8Array[],
+  shape: TreeShape,
+): { rootId: string; nodes: BuiltNode[] } {
+  const nodes: BuiltNode[] = [];
+  let level: string[] = [];
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const closeLeaf = () => {
+    const bytes = encodeLeaf(pending);
+    const id = sha256Hex(bytes);
+    nodes.push({ id, kind: "leaf", bytes });
+    level.push(id);
+    pending = [];
+    pendingBytes = 0;
+  };
+  for (const entry of entries) {
+    pending.push(entry);
+    pendingBytes += entry.byteLength;
+    if (pending.length >= shape.maxLeafEntries || pendingBytes >= shape.maxLeafBytes) closeLeaf();
+  }
+  if (pending.length > 0 || level.length === 0) closeLeaf();
+
+  while (level.length > 1) {
+    const next: string[] = [];
+    for (let start = 0; start < level.length; start += shape.maxInnerChildren) {
+      const bytes = encodeInner(level.slice(start, start + shape.maxInnerChildren));
+      const id = sha256Hex(bytes);
+      nodes.push({ id, kind: "inner", bytes });
+      next.push(id);
+    }
+    level = next;
+  }
+  return { rootId: level[0]!, nodes };
+}

@@ -1,0 +1,268 @@
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { rowCorruptError } from "../errors.js";
+import {
+  type ArrayEntry,
+  buildTree,
+  decodeNode,
+  encodeEntry,
+  sha256Hex,
+  type TreeShape,
+} from "./tree-node.js";
+
+/**
+ * How a checkpoint row or a write row points at one value. Small JSON, never the payload itself
+ * unless the payload is tiny:
+ * - `{ t, s }` / `{ t, b }`: tiny value inline (UTF-8 text / base64), no extra row;
+ * - `{ t, i }`: the whole serialized value is one content-addressed item;
+ * - `{ a, n }`: an array of `n` elements stored as a tree whose root node is item `a`.
+ */
+export type ValueRef =
+  | { t: string; s: string }
+  | { t: string; b: string }
+  | { t: string; i: string }
+  | { a: string; n: number };
+
+export type ItemKind = "value" | "leaf" | "inner";
+
+/** An item an encode produced; the saver inserts it (idempotently: the id is its content hash). */
+export interface NewItem {
+  id: string;
+  kind: ItemKind;
+  bytes: Uint8Array;
+  /** Large values go to the blob store; the row then has no body. */
+  inBlobStore: boolean;
+}
+
+export interface EncodedValue {
+  ref: ValueRef;
+  items: NewItem[];
+  /**
+   * Items the encoding points at without carrying their bytes (reused from the previous encode of
+   * the same channel). The write transaction checks they still exist; if one was swept meanwhile,
+   * the saver encodes again from scratch.
+   */
+  reusedItemIds: string[];
+}
+
+/** Fetches item bytes by id, from the database or the blob store. */
+export interface ItemReader {
+  readItems(ids: readonly string[]): Promise<Map<string, Uint8Array>>;
+}
+
+export interface ValueCodecOptions {
+  /**
+   * Array elements whose serialized bytes are at most this size live inside their leaf node;
+   * bigger ones become their own item so an append never copies them.
+   * @default 1024
+   */
+  inlineElementMaxBytes: number;
+  /**
+   * A whole (non-array) value this small is kept inside the row's JSON.
+   * @default 256
+   */
+  inlineValueMaxBytes: number;
+  /**
+   * Items at least this big go to the blob store; smaller ones stay in the database, where they
+   * cost no file-system block each.
+   * @default 65536
+   */
+  blobMinBytes: number;
+  tree: TreeShape;
+}
+
+export const defaultValueCodecOptions: ValueCodecOptions = {
+  inlineElementMaxBytes: 1024,
+  inlineValueMaxBytes: 256,
+  blobMinBytes: 64 * 1024,
+  // 64 entries / 4 KiB per leaf: appending to a long array rewrites at most ~4 KiB of leaf plus
+  // one 2 KiB path of inner nodes per level, whatever the array's length.
+  tree: { maxLeafEntries: 64, maxLeafBytes: 4096, maxInnerChildren: 64 },
+};
+
+interface PreviousArrayEncode {
+  elements: unknown[];
+  entries: Uint8Array[];
+  itemIds: (string | undefined)[];
+}
+
+const maxRememberedArrays = 256;
+
+function toBytes(payload: string | Uint8Array): Uint8Array {
+  return typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
+}
+
+function isPlainArray(value: unknown): value is unknown[] {
+  return Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype;
+}
+
+/** Primitives compare by value with ===, so an equal element needs no new serialization or hash. */
+function isReusablePrimitive(value: unknown): boolean {
+  const type = typeof value;
+  return type === "string" || type === "boolean" || (type === "number" && !Number.isNaN(value));
+}
+
+/**
+ * Turns channel values and pending-write values into small refs plus content-addressed items, and
+ * back. Values go through the saver's `serde` unchanged (element by element for arrays), so what
+ * round-trips through the stock serializer round-trips here too.
+ */
+export class ValueCodec {
+  readonly #serde: SerializerProtocol;
+  readonly #options: ValueCodecOptions;
+  /**
+   * Last array encoded per channel. Appending one element to a 1,000-element array of 200 KB
+   * strings must not re-serialize and re-hash 200 MB each step, so elements that are the very
+   * same primitive at the same index reuse their entry. Objects are always re-serialized: they
+   * may have been mutated in place, and a stale copy would be silent data loss.
+   */
+  readonly #previousArrays = new Map<string, PreviousArrayEncode>();
+
+  constructor(serde: SerializerProtocol, options: ValueCodecOptions = defaultValueCodecOptions) {
+    this.#serde = serde;
+    this.#options = options;
+  }
+
+  forgetReuse(): void {
+    this.#previousArrays.clear();
+  }
+
+  async encode(value: unknown, reuseKey?: string): Promise<EncodedValue> {
+    if (isPlainArray(value) && value.length > 0) return this.#encodeArray(value, reuseKey);
+    const [type, payload] = await this.#serde.dumpsTyped(value);
+    const bytes = toBytes(payload);
+    if (bytes.byteLength <= this.#options.inlineValueMaxBytes) {
+      const ref: ValueRef =
+        type === "json"
+          ? { t: type, s: Buffer.from(bytes).toString("utf8") }
+          : { t: type, b: Buffer.from(bytes).toString("base64") };
+      return { ref, items: [], reusedItemIds: [] };
+    }
+    const item = this.#valueItem(bytes);
+    return { ref: { t: type, i: item.id }, items: [item], reusedItemIds: [] };
+  }
+
+  #valueItem(bytes: Uint8Array): NewItem {
+    return {
+      id: sha256Hex(bytes),
+      kind: "value",
+      bytes,
+      inBlobStore: bytes.byteLength >= this.#options.blobMinBytes,
+    };
+  }
+
+  async #encodeArray(array: unknown[], reuseKey: string | undefined): Promise<EncodedValue> {
+    const previous = reuseKey === undefined ? undefined : this.#previousArrays.get(reuseKey);
+    const items = new Map<string, NewItem>();
+    const reusedItemIds = new Set<string>();
+    const entries: Uint8Array[] = new Array(array.length);
+    const itemIds: (string | undefined)[] = new Array(array.length);
+    for (let index = 0; index < array.length; index += 1) {
+      // Holes and undefined become null, exactly as JSON.stringify of the whole array would.
+      const element = array[index] === undefined ? null : array[index];
+      if (
+        previous !== undefined &&
+        index < previous.elements.length &&
+        isReusablePrimitive(element) &&
+        previous.elements[index] === element
+      ) {
+        entries[index] = previous.entries[index]!;
+        itemIds[index] = previous.itemIds[index];
+        const reusedId = previous.itemIds[index];
+        if (reusedId !== undefined) reusedItemIds.add(reusedId);
+        continue;
+      }
+      const [type, payload] = await this.#serde.dumpsTyped(element);
+      const bytes = toBytes(payload);
+      let entry: ArrayEntry;
+      if (bytes.byteLength <= this.#options.inlineElementMaxBytes) {
+        entry = { kind: "inline", type, bytes };
+      } else {
+        const item = this.#valueItem(bytes);
+        items.set(item.id, item);
+        itemIds[index] = item.id;
+        entry = { kind: "item", type, itemId: item.id };
+      }
+      entries[index] = encodeEntry(entry);
+    }
+    const tree = buildTree(entries, this.#options.tree);
+    for (const node of tree.nodes) {
+      items.set(node.id, { id: node.id, kind: node.kind, bytes: node.bytes, inBlobStore: false });
+    }
+    for (const id of items.keys()) reusedItemIds.delete(id);
+    if (reuseKey !== undefined)
+      this.#remember(reuseKey, { elements: array.slice(), entries, itemIds });
+    return {
+      ref: { a: tree.rootId, n: array.length },
+      items: [...items.values()],
+      reusedItemIds: [...reusedItemIds],
+    };
+  }
+
+  #remember(key: string, encode: PreviousArrayEncode): void {
+    this.#previousArrays.delete(key);
+    this.#previousArrays.set(key, encode);
+    if (this.#previousArrays.size > maxRememberedArrays) {
+      const oldest = this.#previousArrays.keys().next().value;
+      if (oldest !== undefined) this.#previousArrays.delete(oldest);
+    }
+  }
+
+  async decode(ref: ValueRef, reader: ItemReader): Promise<unknown> {
+    if ("a" in ref) return this.#decodeArray(ref, reader);
+    if ("s" in ref) return this.#serde.loadsTyped(ref.t, Buffer.from(ref.s, "utf8"));
+    if ("b" in ref) return this.#serde.loadsTyped(ref.t, Buffer.from(ref.b, "base64"));
+    const bytes = (await reader.readItems([ref.i])).get(ref.i);
+    if (bytes === undefined) throw rowCorruptError(`value ${ref.i}`);
+    return this.#serde.loadsTyped(ref.t, bytes);
+  }
+
+  async #decodeArray(ref: { a: string; n: number }, reader: ItemReader): Promise<unknown[]> {
+    // Every leaf sits at the same depth (each level packs the whole level below), so the tree is
+    // read one level per round trip.
+    let level = [ref.a];
+    const entries: ArrayEntry[] = [];
+    while (level.length > 0) {
+      const bytesById = await reader.readItems(level);
+      const next: string[] = [];
+      for (const id of level) {
+        const bytes = bytesById.get(id);
+        if (bytes === undefined) throw rowCorruptError(`array node ${id}`);
+        const node = decodeNode(id, bytes);
+        if (node.kind === "inner") next.push(...node.childIds);
+        else entries.push(...node.entries);
+      }
+      level = next;
+    }
+    if (entries.length !== ref.n) {
+      throw rowCorruptError(`array ${ref.a} (expected ${ref.n} elements, found ${entries.length})`);
+    }
+    const itemIds = [
+      ...new Set(entries.flatMap((entry) => (entry.kind === "item" ? [entry.itemId] : []))),
+    ];
+    const itemBytes =
+      itemIds.length > 0 ? await reader.readItems(itemIds) : new Map<string, Uint8Array>();
+    const values: unknown[] = new Array(entries.length);
+    for (let index = 0; index < entries.length; index += 1) {
+      const entry = entries[index]!;
+      const bytes = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
+      if (bytes === undefined) throw rowCorruptError(`array element ${index} of ${ref.a}`);
+      values[index] = await this.#serde.loadsTyped(entry.type, bytes);
+    }
+    return values;
+  }
+}
+
+/** Root item ids a ref points at: where mark-and-sweep starts. */
+export function rootItemIds(ref: ValueRef): string[] {
+  if ("a" in ref) return [ref.a];
+  if ("i" in ref) return [ref.i];
+  return [];
+}
+
+export function parseValueRef(json: string, where: string): ValueRef {
+  try {
+    return JSON.parse(json) as ValueRef;
+  } catch (error) {
+    throw rowCorruptError(where, error);
+  }
+}

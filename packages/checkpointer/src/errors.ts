@@ -1,0 +1,39 @@
+import { LeangraphError } from "@leangraph/serde";
+
+/** Stable codes raised by @leangraph/checkpointer; callers and tests switch on these, never on text. */
+export const CheckpointerErrorCode = {
+  /** A RunnableConfig lacks a field the operation needs (thread_id, checkpoint_id). */
+  configInvalid: "ERR_LG_CHECKPOINT_CONFIG_INVALID",
+  /** A stored row or tree node that cannot be decoded (hand-edited or damaged database). */
+  rowCorrupt: "ERR_LG_CHECKPOINT_ROW_CORRUPT",
+  /** A row references an item that is no longer stored. */
+  itemMissing: "ERR_LG_CHECKPOINT_ITEM_MISSING",
+  /** An LG_* flag or saver option with an invalid value. */
+  invalidOption: "ERR_LG_INVALID_OPTION",
+  /** The Postgres schema is newer than this code knows (a newer leangraph ran migrations). */
+  schemaTooNew: "ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW",
+} as const;
+
+export type CheckpointerErrorCode =
+  (typeof CheckpointerErrorCode)[keyof typeof CheckpointerErrorCode];
+
+export function configInvalidError(message: string): LeangraphError {
+  return new LeangraphError(CheckpointerErrorCode.configInvalid, message, {
+    hint: 'Pass { configurable: { thread_id: "..." } } to invoke/stream; LangGraph fills in checkpoint_id.',
+  });
+}
+
+export function rowCorruptError(what: string, cause?: unknown): LeangraphError {
+  return new LeangraphError(CheckpointerErrorCode.rowCorrupt, `Stored ${what} cannot be decoded.`, {
+    cause,
+    hint: "The database was modified outside leangraph or is damaged; restore it from a backup.",
+  });
+}
+
+export function itemMissingError(itemId: string): LeangraphError {
+  return new LeangraphError(
+    CheckpointerErrorCode.itemMissing,
+    `Checkpoint item ${itemId} is referenced but not stored.`,
+    { hint: "Something deleted rows or blobs behind the saver's back (a manual DELETE, rm -rf)." },
+  );
+}

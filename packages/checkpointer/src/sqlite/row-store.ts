@@ -1,0 +1,316 @@
+import { statSync } from "node:fs";
+import type Database from "better-sqlite3";
+import type { NewItem } from "../codec/value-codec.js";
+import { AsyncMutex } from "../core/mutex.js";
+import {
+  type CheckpointRow,
+  type ItemMeta,
+  type ListQuery,
+  listConditions,
+  type RowStore,
+  type RowStoreStats,
+  type RowWriteTransaction,
+  type WriteRow,
+} from "../core/row-store.js";
+import { configInvalidError } from "../errors.js";
+import { sqliteMigrations } from "./migrations.js";
+import { SQL } from "./sql.js";
+
+interface CheckpointRecord {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  checkpoint_type: string;
+  checkpoint: Buffer;
+  metadata_type: string;
+  metadata: Buffer;
+  channel_refs: string;
+}
+
+function toRow(record: CheckpointRecord): CheckpointRow {
+  return {
+    threadId: record.thread_id,
+    checkpointNs: record.checkpoint_ns,
+    checkpointId: record.checkpoint_id,
+    parentCheckpointId: record.parent_checkpoint_id ?? undefined,
+    checkpointType: record.checkpoint_type,
+    checkpoint: record.checkpoint,
+    metadataType: record.metadata_type,
+    metadata: record.metadata,
+    channelRefs: record.channel_refs,
+  };
+}
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Connection settings, and why:
+ * - WAL: readers never block the writer and vice versa, so several processes can share a file.
+ * - busy_timeout: a writer waits for another process's transaction instead of failing with
+ *   SQLITE_BUSY; together with BEGIN IMMEDIATE (take the write lock up front, never upgrade a read
+ *   transaction) no caller sees SQLITE_BUSY under contention.
+ * - synchronous=NORMAL: in WAL mode a process crash (SIGKILL) loses nothing committed, and power
+ *   loss can only lose the last transactions, never corrupt the file. Blobs are fsynced before
+ *   their row commits, so a lost row leaves an orphan blob for gc(), never a dangling reference.
+ *   FULL would fsync on every commit, doubling put latency for protection against power loss only.
+ * - wal_autocheckpoint + journal_size_limit: keep the WAL file small; it counts as bytes on disk.
+ */
+export function configureConnection(db: Database.Database, busyTimeoutMs: number): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  db.pragma("synchronous = NORMAL");
+  db.pragma("wal_autocheckpoint = 256");
+  db.pragma(`journal_size_limit = ${1024 * 1024}`);
+}
+
+export class SqliteRowStore implements RowStore {
+  readonly db: Database.Database;
+  readonly #mutex = new AsyncMutex();
+  readonly #statements = new Map<string, Database.Statement>();
+  #ready = false;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Idempotent; safe to call from several processes at once (each migration runs under the write lock). */
+  setup(): void {
+    if (this.#ready) return;
+    for (const [version, migration] of sqliteMigrations.entries()) {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const applied =
+          this.db.prepare(SQL.migrationsTableExists).get() !== undefined &&
+          (this.db.prepare(SQL.migrationsApplied).all() as { v: number }[]).some(
+            (row) => row.v === version,
+          );
+        if (!applied) {
+          this.db.exec(migration);
+          this.db.prepare(SQL.recordMigration).run(version);
+        }
+        this.db.exec("COMMIT");
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw error;
+      }
+    }
+    this.#ready = true;
+  }
+
+  async itemBodies(ids: readonly string[]): Promise<Map<string, Uint8Array | null>> {
+    this.setup();
+    const rows = this.#statement(SQL.itemBodies).all(JSON.stringify(ids)) as {
+      id: string;
+      in_blob_store: number;
+      body: Buffer | null;
+    }[];
+    return new Map(
+      rows.map((row) => [row.id, row.in_blob_store ? null : (row.body ?? Buffer.alloc(0))]),
+    );
+  }
+
+  async getCheckpoint(threadId: string, checkpointNs: string, checkpointId?: string) {
+    this.setup();
+    const record = (
+      checkpointId === undefined
+        ? this.#statement(SQL.latestCheckpoint).get(threadId, checkpointNs)
+        : this.#statement(SQL.checkpointById).get(threadId, checkpointNs, checkpointId)
+    ) as CheckpointRecord | undefined;
+    return record && toRow(record);
+  }
+
+  async listCheckpoints(query: ListQuery): Promise<CheckpointRow[]> {
+    this.setup();
+    const conditions = listConditions(query);
+    const where = conditions.map(({ column, operator }) => `${column} ${operator} ?`);
+    const params = conditions.map(({ value }) => value);
+    const sql = `SELECT * FROM lg_checkpoints ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY checkpoint_id DESC`;
+    return (this.#statement(sql).all(...params) as CheckpointRecord[]).map(toRow);
+  }
+
+  async getWrites(
+    threadId: string,
+    checkpointNs: string,
+    checkpointId: string,
+  ): Promise<WriteRow[]> {
+    this.setup();
+    const rows = this.#statement(SQL.writesOf).all(threadId, checkpointNs, checkpointId) as {
+      task_id: string;
+      idx: number;
+      channel: string;
+      task_path: string;
+      value_ref: string;
+    }[];
+    return rows.map((row) => ({
+      taskId: row.task_id,
+      idx: row.idx,
+      channel: row.channel,
+      taskPath: row.task_path,
+      valueRef: row.value_ref,
+    }));
+  }
+
+  async existingItemIds(ids: readonly string[]): Promise<Set<string>> {
+    this.setup();
+    const rows = this.#statement(SQL.existingItemIds).all(JSON.stringify(ids)) as { id: string }[];
+    return new Set(rows.map((row) => row.id));
+  }
+
+  write<T>(work: (tx: RowWriteTransaction) => Promise<T>): Promise<T> {
+    this.setup();
+    return this.#mutex.run(async () => {
+      // Exclusive and shared writes are the same here: SQLite has one writer at a time.
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await work(this.#transaction());
+        this.db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  #transaction(): RowWriteTransaction {
+    const statement = (sql: string) => this.#statement(sql);
+    return {
+      async insertItems(items: readonly NewItem[]) {
+        const insert = statement(SQL.insertItem);
+        return items.filter(
+          (item) =>
+            insert.run(
+              item.id,
+              item.kind,
+              item.inBlobStore ? 1 : 0,
+              item.bytes.byteLength,
+              item.inBlobStore ? null : item.bytes,
+            ).changes > 0,
+        );
+      },
+      async missingItemIds(ids) {
+        const present = new Set(
+          (statement(SQL.existingItemIds).all(JSON.stringify(ids)) as { id: string }[]).map(
+            (row) => row.id,
+          ),
+        );
+        return ids.filter((id) => !present.has(id));
+      },
+      async upsertCheckpoint(row) {
+        statement(SQL.upsertCheckpoint).run(
+          row.threadId,
+          row.checkpointNs,
+          row.checkpointId,
+          row.parentCheckpointId ?? null,
+          row.checkpointType,
+          row.checkpoint,
+          row.metadataType,
+          row.metadata,
+          row.channelRefs,
+        );
+      },
+      async insertWrites(threadId, checkpointNs, checkpointId, rows) {
+        for (const row of rows) {
+          statement(row.idx < 0 ? SQL.insertWriteReplace : SQL.insertWriteKeepFirst).run(
+            threadId,
+            checkpointNs,
+            checkpointId,
+            row.taskId,
+            row.idx,
+            row.channel,
+            row.taskPath,
+            row.valueRef,
+          );
+        }
+      },
+      async deleteThread(threadId) {
+        statement(SQL.deleteThreadCheckpoints).run(threadId);
+        statement(SQL.deleteThreadWrites).run(threadId);
+      },
+      async pruneThread(threadId, keepLast) {
+        const deleted = statement(SQL.pruneCheckpoints).run(threadId, keepLast).changes;
+        statement(SQL.pruneOrphanWrites).run(threadId);
+        return deleted;
+      },
+      async copyThread(fromThreadId, toThreadId) {
+        if (statement(SQL.threadHasCheckpoints).get(toThreadId) !== undefined) {
+          throw configInvalidError(
+            `copyThread target "${toThreadId}" already has checkpoints; delete it first.`,
+          );
+        }
+        statement(SQL.copyThreadCheckpoints).run(toThreadId, fromThreadId);
+        statement(SQL.copyThreadWrites).run(toThreadId, fromThreadId);
+      },
+      async allRefJson() {
+        return {
+          channelRefs: statement(SQL.allChannelRefs).pluck().all() as string[],
+          valueRefs: statement(SQL.allValueRefs).pluck().all() as string[],
+        };
+      },
+      async itemMeta(ids) {
+        const rows = statement(SQL.itemMeta).all(JSON.stringify(ids)) as {
+          id: string;
+          kind: NewItem["kind"];
+          in_blob_store: number;
+          node_body: Buffer | null;
+        }[];
+        return new Map<string, ItemMeta>(
+          rows.map((row) => [
+            row.id,
+            {
+              kind: row.kind,
+              inBlobStore: row.in_blob_store === 1,
+              nodeBytes: row.node_body ?? undefined,
+            },
+          ]),
+        );
+      },
+      async allItems() {
+        return (statement(SQL.allItems).all() as { id: string; in_blob_store: number }[]).map(
+          (row) => ({
+            id: row.id,
+            inBlobStore: row.in_blob_store === 1,
+          }),
+        );
+      },
+      async deleteItems(ids) {
+        statement(SQL.deleteItems).run(JSON.stringify(ids));
+      },
+    };
+  }
+
+  async stats(): Promise<RowStoreStats> {
+    this.setup();
+    const file = this.db.name;
+    const dbBytes = this.db.memory
+      ? 0
+      : fileBytes(file) + fileBytes(`${file}-wal`) + fileBytes(`${file}-shm`);
+    return {
+      dbBytes,
+      checkpointCount: (this.#statement(SQL.checkpointCount).get() as { n: number }).n,
+      largestCheckpointRowBytes: (this.#statement(SQL.largestCheckpointRow).get() as { n: number })
+        .n,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

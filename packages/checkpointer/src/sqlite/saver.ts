@@ -1,0 +1,65 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { type BlobStore, createFsBlobStore } from "@leangraph/serde";
+import Database from "better-sqlite3";
+import type { ValueCodecOptions } from "../codec/value-codec.js";
+import { LeanCheckpointSaver } from "../core/lean-saver.js";
+import { configureConnection, SqliteRowStore } from "./row-store.js";
+
+export interface LeanSqliteSaverOptions {
+  /** Serializer for values, metadata and writes. @default new JsonPlusSerializer() */
+  serde?: SerializerProtocol;
+  /**
+   * Store for large items; keep it separate from any store the serde itself writes to, because
+   * `gc()` deletes blobs no row of this saver names.
+   * @default createFsBlobStore({ dir: "<db file>.blobs" }) (":memory:" databases: "./.lg-blobs")
+   */
+  blobStore?: BlobStore;
+  /**
+   * How long a writer waits for another process's transaction before giving up.
+   * @default 30000
+   */
+  busyTimeoutMs?: number;
+  /** Chunking and inlining thresholds; see ValueCodecOptions. */
+  codec?: Partial<ValueCodecOptions>;
+}
+
+/** Default blob directory: beside the database, so copying or deleting the pair stays obvious. */
+export function defaultBlobDirFor(dbPath: string): string {
+  return join(dirname(dbPath), `${dbPath.split(/[\\/]/).pop()}.blobs`);
+}
+
+/**
+ * A LangGraph checkpoint saver on SQLite (better-sqlite3) whose rows hold only small JSON and ids.
+ *
+ * ```ts
+ * const checkpointer = LeanSqliteSaver.fromConnString(".lg/checkpoints.sqlite");
+ * const graph = builder.compile({ checkpointer });
+ * ```
+ */
+export class LeanSqliteSaver extends LeanCheckpointSaver {
+  readonly db: Database.Database;
+
+  constructor(db: Database.Database, options: LeanSqliteSaverOptions = {}) {
+    configureConnection(db, options.busyTimeoutMs ?? 30_000);
+    const blobStore =
+      options.blobStore ??
+      createFsBlobStore({
+        dir: db.memory ? join(process.cwd(), ".lg-blobs") : defaultBlobDirFor(db.name),
+      });
+    super(new SqliteRowStore(db), { serde: options.serde, blobStore, codec: options.codec });
+    this.db = db;
+  }
+
+  /** Opens (creating directories as needed) the database file at `path`. */
+  static fromConnString(path: string, options: LeanSqliteSaverOptions = {}): LeanSqliteSaver {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    return new LeanSqliteSaver(new Database(path), options);
+  }
+
+  /** Runs pending migrations; idempotent. Every other method calls it on first use. */
+  setup(): void {
+    (this.rows as SqliteRowStore).setup();
+  }
+}
