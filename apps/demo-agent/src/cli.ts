@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { join, relative, resolve } from "node:path";
+import { type DemoOptions, parseCliOptions, usage } from "./cli-options.js";
+import { runComparison } from "./compare/run-compare.js";
+import { DemoErrorCode } from "./errors.js";
+import { runAgent } from "./run/run-agent.js";
+import { createProgressDisplay } from "./ui/progress.js";
+import { renderRunSummary } from "./ui/summary-table.js";
+
+/** Exit codes: 0 done, 1 failed, 2 bad options, 130 interrupted (the shell's code for SIGINT). */
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+const EXIT_INTERRUPTED = 130;
+
+async function main(): Promise<number> {
+  // pnpm runs package scripts inside the package; INIT_CWD is where the user typed the command.
+  const baseDir = process.env.INIT_CWD ?? process.cwd();
+  const options = parseCliOptions(process.argv.slice(2), baseDir);
+  if (options.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  if (options.compare) {
+    return runComparison(options);
+  }
+  return runSingle(options, baseDir);
+}
+
+async function runSingle(options: DemoOptions, baseDir: string): Promise<number> {
+  const progress = createProgressDisplay(process.stderr);
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) {
+      process.stderr.write("\nsecond Ctrl-C: exiting now; the last checkpoint is still on disk\n");
+      process.exit(EXIT_INTERRUPTED);
+    }
+    progress.log("Ctrl-C: stopping; finished modules are already checkpointed …");
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const report = await runAgent({
+      moduleCount: options.moduleCount,
+      targetBytes: options.targetBytes,
+      seed: options.seed,
+      threadId: options.threadId,
+      runDir: options.runDir,
+      stateShape: options.stateShape,
+      simulatedLatencyMs: options.simulatedLatencyMs,
+      env: process.env,
+      progress,
+      signal: abort.signal,
+    });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      process.stdout.write(`\n${renderRunSummary(report)}\n`);
+    }
+    if (report.status === "interrupted") {
+      process.stderr.write(`\nState saved. Resume with:\n  ${resumeCommand(options, baseDir)}\n`);
+      return EXIT_INTERRUPTED;
+    }
+    return 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+function resumeCommand(options: DemoOptions, baseDir: string): string {
+  const defaultRunDir = resolve(baseDir, join(".lg", "runs", options.threadId));
+  const runDir =
+    options.runDir === defaultRunDir
+      ? ""
+      : ` --run-dir ${relative(baseDir, options.runDir) || "."}`;
+  return `leangraph-demo --thread ${options.threadId}${runDir}   (from the repo: pnpm demo -- --thread ${options.threadId}${runDir})`;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: { code?: string; message?: string; hint?: string }) => {
+    const code = typeof error?.code === "string" ? error.code : undefined;
+    process.stderr.write(`leangraph-demo: ${code ? `${code}: ` : ""}${error?.message ?? error}\n`);
+    if (error?.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    if (!code) process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
+    process.exitCode = code === DemoErrorCode.invalidOption ? EXIT_USAGE : EXIT_FAILED;
+  },
+);

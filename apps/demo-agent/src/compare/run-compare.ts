@@ -1,0 +1,152 @@
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatBytes } from "../byte-size.js";
+import type { DemoOptions } from "../cli-options.js";
+import { DemoError, DemoErrorCode } from "../errors.js";
+import type { RunReport } from "../run/run-report.js";
+import { createStepRunner } from "../runtime/steps.js";
+import { renderComparison } from "../ui/summary-table.js";
+import { type ComparedRun, renderComparisonHtml } from "./html-report.js";
+
+interface Configuration {
+  name: string;
+  description: string;
+  stateShape: "lean" | "naive";
+  env: Record<string, string>;
+}
+
+/**
+ * The three setups of `--compare`. Each differs from the previous one only by what a user would
+ * change: first the flags (serializer + saver, graph untouched), then the graph's state shape and
+ * the remaining flags.
+ */
+export const compareConfigurations: Configuration[] = [
+  {
+    name: "stock",
+    description:
+      "the agent as people write it today: generated text kept in state, in-process generation, SqliteSaver with the default serializer (every LG_* flag off)",
+    stateShape: "naive",
+    env: { LG_REDACTING_SERDE: "off", LG_USE_WORKERS: "off", LG_MEM_WATCHDOG: "off" },
+  },
+  {
+    name: "drop-in",
+    description:
+      "the same unchanged agent (text still in state) with only @leangraph/serde and @leangraph/checkpointer switched on",
+    stateShape: "naive",
+    env: { LG_REDACTING_SERDE: "on", LG_USE_WORKERS: "off", LG_MEM_WATCHDOG: "off" },
+  },
+  {
+    name: "leangraph",
+    description:
+      "everything on: lean state (paths and hashes), a fresh worker isolate per step with results via files, the lean saver and serializer, the memory watchdog",
+    stateShape: "lean",
+    env: { LG_REDACTING_SERDE: "on", LG_USE_WORKERS: "on", LG_MEM_WATCHDOG: "on" },
+  },
+];
+
+const cliPath = () => fileURLToPath(new URL("../cli.js", import.meta.url));
+
+/**
+ * Runs the same workload once per configuration, each in its own child process so one run's
+ * heap never shows up in another's numbers, then prints them side by side and writes
+ * `report.html` into the run dir.
+ */
+export async function runComparison(options: DemoOptions): Promise<number> {
+  await mkdir(options.runDir, { recursive: true });
+  // Same wave size everywhere, so every configuration writes the same number of checkpoints.
+  const probe = await createStepRunner({ env: process.env, outputDir: options.runDir });
+  const threads = probe.threads;
+  await probe.close();
+
+  const runs: ComparedRun[] = [];
+  for (const configuration of compareConfigurations) {
+    process.stderr.write(`\n[${configuration.name}] ${configuration.description}\n`);
+    const report = await runChild(configuration, options, threads);
+    runs.push({ name: configuration.name, description: configuration.description, report });
+    if (report.status !== "completed") {
+      process.stderr.write(`[${configuration.name}] interrupted; stopping the comparison\n`);
+      return 130;
+    }
+  }
+
+  const workload = `${options.moduleCount} modules of ${formatBytes(options.targetBytes)}, seed "${options.seed}", ${threads} per wave`;
+  const reportPath = join(options.runDir, "report.html");
+  await writeFile(reportPath, renderComparisonHtml(runs, workload));
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({ workload, reportPath, runs: runs.map(({ name, report }) => ({ name, report })) }, null, 2)}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `\nleangraph-demo --compare: ${workload}\n\n${renderComparison(
+        runs.map((run) => run.name),
+        runs.map((run) => run.report),
+      )}\n\nratios: stock / configuration (higher is better)\nreport: ${reportPath}\n`,
+    );
+  }
+  return 0;
+}
+
+function runChild(
+  configuration: Configuration,
+  options: DemoOptions,
+  threads: number,
+): Promise<RunReport> {
+  const args = [
+    cliPath(),
+    "--json",
+    "--modules",
+    String(options.moduleCount),
+    "--size",
+    String(options.targetBytes),
+    "--seed",
+    options.seed,
+    "--thread",
+    `${options.threadId}-${configuration.name}`,
+    "--run-dir",
+    join(options.runDir, configuration.name),
+    "--state",
+    configuration.stateShape,
+    "--step-delay-ms",
+    String(options.simulatedLatencyMs),
+  ];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...configuration.env,
+    LG_WORKER_THREADS: String(threads),
+  };
+  // A user's LG_SQLITE_PATH / LG_BLOB_DIR would make the three runs share storage.
+  delete env.LG_SQLITE_PATH;
+  delete env.LG_BLOB_DIR;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const stdout: Buffer[] = [];
+    let stderrTail = "";
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    let pending = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) process.stderr.write(`[${configuration.name}] ${line}\n`);
+      stderrTail = (stderrTail + chunk.toString("utf8")).slice(-4000);
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      const text = Buffer.concat(stdout).toString("utf8");
+      try {
+        resolvePromise(JSON.parse(text) as RunReport);
+      } catch (cause) {
+        reject(
+          new DemoError(
+            DemoErrorCode.compareRunFailed,
+            `the ${configuration.name} run exited with ${signal ?? `code ${code}`} and no result:\n${stderrTail}`,
+            { cause },
+          ),
+        );
+      }
+    });
+  });
+}

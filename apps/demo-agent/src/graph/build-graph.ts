@@ -1,0 +1,204 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Command, END, Send, START, StateGraph } from "@langchain/langgraph";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import type { GenerateModuleInput } from "../generator/generate-module-step.js";
+import { planModule, planProject } from "../generator/plan-modules.js";
+import type { StepRunner } from "../runtime/steps.js";
+import { readFileVerified, syntaxDiagnostics } from "./parse-check.js";
+import {
+  CodegenState,
+  type CodegenStateValue,
+  type GenerateTask,
+  type ModuleResult,
+  type ProjectSpec,
+  type ReviewReport,
+} from "./state.js";
+
+export interface CodegenGraphDeps {
+  stepRunner: StepRunner;
+  /** Where the generated project lands (`<run dir>/project`). */
+  outputDir: string;
+  /** Where every generation appends a line (see generate-module-step.ts). */
+  generationLogPath: string;
+}
+
+/** Generation attempts per module before it is recorded as failed (a fault, not a crash). */
+const MAX_ATTEMPTS = 3;
+
+/** Diagnostics kept per failing file; the rest would only bloat the state. */
+const MAX_DIAGNOSTICS = 5;
+
+/** The modules of wave `waveIndex`: a consecutive slice of the plan, `waveSize` long. */
+function waveModules(spec: ProjectSpec, waveIndex: number) {
+  const first = waveIndex * spec.waveSize;
+  const last = Math.min(first + spec.waveSize, spec.moduleCount);
+  const modules = [];
+  for (let index = first; index < last; index++) modules.push(planModule(spec.seed, index));
+  return modules;
+}
+
+function sendWave(spec: ProjectSpec, waveIndex: number): Send[] {
+  return waveModules(spec, waveIndex).map(
+    (module) => new Send("generate", { module, spec, waveIndex } satisfies GenerateTask),
+  );
+}
+
+/**
+ * plan -> generate (waves) -> review -> summarize.
+ *
+ * Each wave is one superstep: `Send` fans out over up to `waveSize` modules, so every wave ends in
+ * one checkpoint and a 200-module project at 2 threads writes about 100 of them. The wave's first
+ * module (its "leader") also routes onward: it sends the next wave, or goes to review after the
+ * last one. A join node would do the same but doubles the checkpoints; the leader needs no graph
+ * state because a wave's modules are a pure function of (seed, index) — see `planModule`.
+ *
+ * Resume comes from LangGraph itself: each finished `generate` task's writes are saved as pending
+ * writes the moment it completes, so after a crash only the modules without a saved result run
+ * again.
+ */
+export function buildCodegenGraph(deps: CodegenGraphDeps) {
+  const plan = (state: CodegenStateValue) => {
+    const spec = state.spec!;
+    return new Command({
+      update: { modules: planProject(spec.seed, spec.moduleCount) },
+      goto: sendWave(spec, 0),
+    });
+  };
+
+  const generate = async (task: GenerateTask) => {
+    const { module, spec, waveIndex } = task;
+    const result = await generateWithRetries(deps, task);
+    const isLeader = module.index === waveIndex * spec.waveSize;
+    const nextWaveFirst = (waveIndex + 1) * spec.waveSize;
+    const goto = !isLeader
+      ? []
+      : nextWaveFirst < spec.moduleCount
+        ? sendWave(spec, waveIndex + 1)
+        : ["review"];
+    const naiveFile =
+      spec.stateShape === "naive" && result.errorCode === undefined
+        ? [
+            {
+              path: module.path,
+              content: await readFile(join(deps.outputDir, module.path), "utf8"),
+            },
+          ]
+        : [];
+    return new Command({
+      update: {
+        results: [result],
+        files: naiveFile,
+        wavesDone: isLeader ? 1 : 0,
+        faults: result.errorCode === undefined ? result.attempts - 1 : result.attempts,
+        retries: result.attempts - 1,
+      },
+      goto,
+    });
+  };
+
+  const review = async (state: CodegenStateValue): Promise<{ reviewReport: ReviewReport }> => {
+    const report: ReviewReport = { filesChecked: 0, bytesRead: 0, failures: [] };
+    const record = (path: string, text: string) => {
+      const diagnostics = syntaxDiagnostics(path, text);
+      report.filesChecked++;
+      if (diagnostics.length > 0) {
+        report.failures.push({ path, diagnostics: diagnostics.slice(0, MAX_DIAGNOSTICS) });
+      }
+    };
+    if (state.spec?.stateShape === "naive") {
+      // As naive agents do: review the text held in state.
+      for (const file of state.files) {
+        report.bytesRead += Buffer.byteLength(file.content);
+        record(file.path, file.content);
+      }
+      return { reviewReport: report };
+    }
+    for (const result of state.results) {
+      if (result.errorCode !== undefined) continue;
+      const file = await readFileVerified(join(deps.outputDir, result.path));
+      report.bytesRead += file.bytes;
+      if (file.sha256 !== result.sha256) {
+        report.filesChecked++;
+        report.failures.push({
+          path: result.path,
+          diagnostics: [`content changed on disk since it was generated (sha256 ${file.sha256})`],
+        });
+        continue;
+      }
+      record(result.path, file.text);
+    }
+    return { reviewReport: report };
+  };
+
+  const summarize = (state: CodegenStateValue) => {
+    const generated = state.results.filter((result) => result.errorCode === undefined);
+    return {
+      summary: {
+        modulesPlanned: state.modules.length,
+        modulesGenerated: generated.length,
+        modulesFailed: state.results.length - generated.length,
+        bytesGenerated: generated.reduce((total, result) => total + result.bytes, 0),
+        filesParsed:
+          (state.reviewReport?.filesChecked ?? 0) - (state.reviewReport?.failures.length ?? 0),
+        parseFailures: state.reviewReport?.failures.length ?? 0,
+      },
+    };
+  };
+
+  return new StateGraph(CodegenState)
+    .addNode("plan", plan, { ends: ["generate", "review"] })
+    .addNode("generate", generate as never, { ends: ["generate", "review"] })
+    .addNode("review", review)
+    .addNode("summarize", summarize)
+    .addEdge(START, "plan")
+    .addEdge("review", "summarize")
+    .addEdge("summarize", END);
+}
+
+export type CodegenGraph = ReturnType<typeof buildCodegenGraph>;
+
+export function compileCodegenGraph(deps: CodegenGraphDeps, checkpointer: BaseCheckpointSaver) {
+  return buildCodegenGraph(deps).compile({ checkpointer });
+}
+
+async function generateWithRetries(
+  deps: CodegenGraphDeps,
+  { module, spec }: GenerateTask,
+): Promise<ModuleResult> {
+  const input: GenerateModuleInput = {
+    module,
+    seed: spec.seed,
+    targetBytes: spec.targetBytes,
+    generationLogPath: deps.generationLogPath,
+    simulatedLatencyMs: spec.simulatedLatencyMs,
+  };
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    try {
+      const outcome = await deps.stepRunner.runGenerateStep(input, module.path);
+      return {
+        id: module.id,
+        path: module.path,
+        bytes: outcome.bytes,
+        sha256: outcome.sha256,
+        heapUsedPeakBytes: outcome.heapUsedPeakBytes,
+        ms: Math.round(outcome.ms),
+        attempts: attempt - 1 + outcome.attempts,
+      };
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  const code = (lastError as { code?: unknown })?.code;
+  return {
+    id: module.id,
+    path: module.path,
+    bytes: 0,
+    sha256: "",
+    heapUsedPeakBytes: 0,
+    ms: 0,
+    attempts: MAX_ATTEMPTS,
+    errorCode: typeof code === "string" ? code : "ERR_LG_DEMO_STEP_FAILED",
+  };
+}

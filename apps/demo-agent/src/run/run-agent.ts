@@ -1,0 +1,170 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { compileCodegenGraph } from "../graph/build-graph.js";
+import type { ModuleResult, ProjectSpec } from "../graph/state.js";
+import { measureCheckpointFiles, openCheckpointer } from "../runtime/checkpointer.js";
+import { startMemoryMonitor } from "../runtime/memory.js";
+import { createStepRunner } from "../runtime/steps.js";
+import type { ProgressDisplay } from "../ui/progress.js";
+import type { DiskSample, RunReport } from "./run-report.js";
+
+export interface AgentRunOptions {
+  moduleCount: number;
+  targetBytes: number;
+  seed: string;
+  threadId: string;
+  runDir: string;
+  stateShape: "lean" | "naive";
+  /** @default 0 */
+  simulatedLatencyMs?: number;
+  /** LG_* flags; the packages parse their own. */
+  env: NodeJS.ProcessEnv;
+  progress: ProgressDisplay;
+  /** Aborting stops the run after the current tasks' results are saved (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** Supersteps besides the waves (input, plan, review, summarize) plus slack. */
+const EXTRA_SUPERSTEPS = 10;
+
+/**
+ * Runs (or resumes) one thread of the codegen agent to completion or until `signal` aborts,
+ * and reports what it cost. Starting fresh or resuming is decided by the checkpoint alone: a
+ * thread that already has a plan continues from its last checkpoint with its original workload.
+ */
+export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
+  const startedAt = performance.now();
+  const projectDir = join(options.runDir, "project");
+  const generationLogPath = join(options.runDir, "generation-log.ndjson");
+  await mkdir(projectDir, { recursive: true });
+
+  const memory = startMemoryMonitor({
+    env: options.env,
+    log: (line) => options.progress.log(line),
+  });
+  const checkpointer = await openCheckpointer({ env: options.env, runDir: options.runDir });
+  const stepRunner = await createStepRunner({ env: options.env, outputDir: projectDir });
+  try {
+    const graph = compileCodegenGraph(
+      { stepRunner, outputDir: projectDir, generationLogPath },
+      checkpointer.saver,
+    );
+    const config = { configurable: { thread_id: options.threadId } };
+    const existing = await graph.getState(config);
+    const existingSpec = existing.values.spec as ProjectSpec | null | undefined;
+    const resumed = Boolean(existingSpec);
+    const spec: ProjectSpec = existingSpec ?? {
+      projectName: "warehouse-management-system",
+      seed: options.seed,
+      moduleCount: options.moduleCount,
+      targetBytes: options.targetBytes,
+      waveSize: stepRunner.threads,
+      stateShape: options.stateShape,
+      simulatedLatencyMs: options.simulatedLatencyMs ?? 0,
+    };
+    if (existingSpec) {
+      options.progress.log(
+        `resuming thread ${options.threadId} from its last checkpoint: ${spec.moduleCount} modules of ${spec.targetBytes} bytes, seed "${spec.seed}", ${spec.stateShape} state (the thread's own workload; options that differ are ignored)`,
+      );
+    }
+
+    const wavesTotal = Math.ceil(spec.moduleCount / spec.waveSize);
+    const earlier = (existing.values.results ?? []) as ModuleResult[];
+    const progress = {
+      modulesDone: earlier.length,
+      modulesTotal: spec.moduleCount,
+      wavesDone: (existing.values.wavesDone as number | undefined) ?? 0,
+      wavesTotal,
+      bytesGenerated: earlier.reduce((total, result) => total + result.bytes, 0),
+      memoryLine: memory.statusLine(),
+    };
+    const disk: DiskSample[] = [];
+    let generationSteps = 0;
+    let checkpointsThisRun = 0;
+    let status: RunReport["status"] = "completed";
+    const alreadyFinished = resumed && existing.next.length === 0;
+
+    if (!alreadyFinished) {
+      options.progress.update(progress);
+      try {
+        const stream = await graph.stream(resumed ? null : { spec }, {
+          ...config,
+          streamMode: ["updates", "checkpoints"],
+          signal: options.signal,
+          recursionLimit: wavesTotal + EXTRA_SUPERSTEPS,
+        });
+        for await (const [mode, chunk] of stream as AsyncIterable<[string, any]>) {
+          if (mode === "updates") {
+            for (const [node, update] of Object.entries(chunk ?? {})) {
+              if (node !== "generate") continue;
+              for (const result of (update as { results?: ModuleResult[] })?.results ?? []) {
+                progress.modulesDone++;
+                progress.bytesGenerated += result.bytes;
+                generationSteps += result.attempts;
+              }
+              progress.wavesDone += (update as { wavesDone?: number })?.wavesDone ?? 0;
+            }
+          } else if (mode === "checkpoints") {
+            checkpointsThisRun++;
+            memory.sample();
+            const onDisk = await measureCheckpointFiles(
+              checkpointer.sqlitePath,
+              checkpointer.blobDir,
+            );
+            disk.push({ step: checkpointsThisRun, bytes: onDisk.dbBytes + onDisk.blobBytes });
+            progress.memoryLine = memory.statusLine();
+            options.progress.update(progress);
+          }
+        }
+      } catch (error) {
+        if (!options.signal?.aborted) throw error;
+        status = "interrupted";
+      }
+      options.progress.done();
+    }
+
+    const final = await graph.getState(config);
+    const results = (final.values.results ?? []) as ModuleResult[];
+    const generated = results.filter((result) => result.errorCode === undefined);
+    const storage = await checkpointer.storage(options.threadId);
+    memory.stop();
+    return {
+      threadId: options.threadId,
+      runDir: options.runDir,
+      projectDir,
+      status,
+      resumed,
+      setup: {
+        stateShape: spec.stateShape,
+        checkpointer: checkpointer.label,
+        steps: stepRunner.mode,
+        threads: spec.waveSize,
+        watchdog: memory.watchdog,
+      },
+      generationSteps,
+      waves: (final.values.wavesDone as number | undefined) ?? 0,
+      files: generated.length,
+      bytesGenerated: generated.reduce((total, result) => total + result.bytes, 0),
+      filesParsed: final.values.summary?.filesParsed ?? 0,
+      parseFailures: final.values.summary?.parseFailures ?? 0,
+      checkpoints: storage.checkpointCount,
+      dbBytes: storage.dbBytes,
+      blobBytes: storage.blobBytes,
+      checkpointBytesOnDisk: storage.dbBytes + storage.blobBytes,
+      largestCheckpointRowBytes: storage.largestCheckpointRowBytes,
+      peakMainHeapBytes: memory.peakHeapUsedBytes(),
+      peakWorkerHeapBytes:
+        stepRunner.mode === "workers"
+          ? Math.max(0, ...results.map((result) => result.heapUsedPeakBytes))
+          : 0,
+      faults: (final.values.faults as number | undefined) ?? 0,
+      retries: (final.values.retries as number | undefined) ?? 0,
+      wallMs: Math.round(performance.now() - startedAt),
+      timeline: { heap: memory.samples(), disk },
+    };
+  } finally {
+    memory.stop();
+    await stepRunner.close();
+    await checkpointer.close();
+  }
+}

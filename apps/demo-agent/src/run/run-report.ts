@@ -1,0 +1,45 @@
+import type { HeapSample } from "../runtime/memory.js";
+
+/** Bytes on disk after a checkpoint, for the report's growth chart. */
+export interface DiskSample {
+  /** Checkpoints written in this run so far. */
+  step: number;
+  bytes: number;
+}
+
+/** Everything a run reports: the summary table, `--json`, and one column of `--compare`. */
+export interface RunReport {
+  threadId: string;
+  runDir: string;
+  /** Where the generated project is. */
+  projectDir: string;
+  status: "completed" | "interrupted";
+  /** True when this invocation continued an existing thread. */
+  resumed: boolean;
+  setup: {
+    stateShape: "lean" | "naive";
+    checkpointer: string;
+    steps: "workers" | "in-process";
+    threads: number;
+    watchdog: boolean;
+  };
+  /** Generation steps run by this invocation (modules generated, retries included). */
+  generationSteps: number;
+  /** Waves (supersteps of generation) finished in the thread. */
+  waves: number;
+  files: number;
+  bytesGenerated: number;
+  filesParsed: number;
+  parseFailures: number;
+  checkpoints: number;
+  dbBytes: number;
+  blobBytes: number;
+  checkpointBytesOnDisk: number;
+  largestCheckpointRowBytes: number;
+  peakMainHeapBytes: number;
+  peakWorkerHeapBytes: number;
+  faults: number;
+  retries: number;
+  wallMs: number;
+  timeline: { heap: HeapSample[]; disk: DiskSample[] };
+}
