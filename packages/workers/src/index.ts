@@ -37,4 +37,15 @@ export {
 } from "./step-pool.js";
 export { DEFAULT_RETRYABLE_CODES, type RetryPolicy, type StepRequest } from "./step-request.js";
 export type { StepResult } from "./step-runner.js";
+export type { SnapshotOutcome, SnapshotReason } from "./watchdog/heap-snapshots.js";
+export {
+  formatMemoryLine,
+  type GcReport,
+  type LeakWarning,
+  type MemoryPeaks,
+  type MemorySample,
+  type MemoryWatchdog,
+  type MemoryWatchdogOptions,
+  startMemoryWatchdog,
+} from "./watchdog/memory-watchdog.js";
 export * from "./watchdog/pressure-level.js";
