@@ -249,7 +249,9 @@ describe("faults outside any step", () => {
     try {
       await expectHealthy(pool, output.path, "before-boot-failure");
       expect(faults.map((fault) => fault.code)).toEqual([WorkersErrorCode.workerBootFailed]);
-      expect((faults[0]?.cause as Error).message).toContain("injected boot failure in isolate #6");
+      expect(String((faults[0]?.cause as Error | undefined)?.message)).toContain(
+        "injected boot failure in isolate #6",
+      );
       await expectHealthy(pool, output.path, "after-boot-failure");
       expect(pool.stats().poolFaults).toBe(1);
     } finally {
