@@ -66,8 +66,8 @@ export function configureConnection(db: Database.Database, busyTimeoutMs: number
   db.pragma("journal_mode = WAL");
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   db.pragma("synchronous = NORMAL");
-  db.pragma("wal_autocheckpoint = 256");
-  db.pragma(`journal_size_limit = ${1024 * 1024}`);
+  db.pragma("wal_autocheckpoint = 64");
+  db.pragma(`journal_size_limit = ${256 * 1024}`);
 }
 
 export class SqliteRowStore implements RowStore {

@@ -1,0 +1,66 @@
+import { join } from "node:path";
+import { diskUsage } from "../src/disk-usage.js";
+import { LeanSqliteSaver } from "../src/index.js";
+import { digestFiles, expectedDigest, runAppendWorkload } from "./fixtures/append-workload.js";
+import { makeTempDir } from "./helpers.js";
+
+// Issue 3's workload: one unique 200 KB file appended per step to an array channel (concat
+// reducer) of a real StateGraph. The stock SqliteSaver stores the whole array in every row
+// (1.06 GB at 100 steps); storage here must track the unique payload.
+const fileBytes = 200_000;
+
+describe.each([100, 1_000])(
+  "LeanSqliteSaver on the append workload, %i steps x 200 KB",
+  (steps) => {
+    const temp = makeTempDir(`growth-${steps}`);
+    const dbPath = join(temp.dir, "checkpoints.sqlite");
+    const uniquePayloadBytes = steps * fileBytes;
+    let saver: LeanSqliteSaver;
+
+    beforeAll(() => {
+      saver = LeanSqliteSaver.fromConnString(dbPath);
+    });
+    afterAll(async () => {
+      await saver.close();
+      temp.remove();
+    });
+
+    it("stores at most 1.05 x the unique payload, rows <= 4 KB, and getState returns the identical state", async () => {
+      const { graph, config } = await runAppendWorkload(saver, {
+        steps,
+        fileBytes,
+        threadId: "append",
+      });
+
+      const state = await graph.getState(config);
+      expect(state.values.files).toHaveLength(steps);
+      expect(digestFiles(state.values.files)).toBe(expectedDigest(steps, fileBytes));
+
+      // Measured while the saver is open (WAL not folded back), as real file sizes: st_size of the
+      // database, its -wal and -shm, and every file in the blob directory.
+      const onDisk = await diskUsage([dbPath, `${dbPath}-wal`, `${dbPath}-shm`, `${dbPath}.blobs`]);
+      const stats = await saver.storageStats();
+      console.info(
+        `[storage] ${steps} steps: unique ${uniquePayloadBytes} B, on disk ${onDisk.apparentBytes} B ` +
+          `(${(onDisk.apparentBytes / uniquePayloadBytes).toFixed(3)}x; du-style allocated ` +
+          `${onDisk.allocatedBytes} B = ${(onDisk.allocatedBytes / uniquePayloadBytes).toFixed(3)}x), ` +
+          `db ${stats.dbBytes} B, largest checkpoint row ${stats.largestCheckpointRowBytes} B`,
+      );
+      expect(onDisk.apparentBytes).toBeLessThanOrEqual(1.05 * uniquePayloadBytes);
+      expect(stats.largestCheckpointRowBytes).toBeLessThanOrEqual(4096);
+      expect(stats.checkpointCount).toBe(steps + 2);
+      // Every file is stored exactly once, however many checkpoints and writes reference it.
+      expect(stats.blobCount).toBe(steps);
+    });
+
+    it("time-travels: an early checkpoint still holds exactly the files of its step", async () => {
+      const config = { configurable: { thread_id: "append" } };
+      const history = [];
+      for await (const snapshot of saver.list(config, { filter: { step: 5 } }))
+        history.push(snapshot);
+      expect(history).toHaveLength(1);
+      const files = history[0]!.checkpoint.channel_values.files as string[];
+      expect(digestFiles(files)).toBe(expectedDigest(5, fileBytes));
+    });
+  },
+);
