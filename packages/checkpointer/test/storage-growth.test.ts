@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diskUsage } from "../src/disk-usage.js";
 import { LeanSqliteSaver } from "../src/index.js";
 import { digestFiles, expectedDigest, runAppendWorkload } from "./fixtures/append-workload.js";
