@@ -1,4 +1,21 @@
 export * from "./blob-store.js";
 export * from "./errors.js";
+export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
+export {
+  parseByteSize,
+  type RedactingSerializerLimits,
+  type SerdeEnvOptions,
+  serdeEnvSchema,
+  serdeOptionsFromEnv,
+} from "./options.js";
+export { RedactingSerializer, type RedactingSerializerOptions } from "./redacting-serializer.js";
+export {
+  type BlobKind,
+  collectReferencedBlobIds,
+  formatReference,
+  isReservedString,
+  parseReservedString,
+  reservedPrefix,
+} from "./reference-format.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";

@@ -1,0 +1,131 @@
+/**
+ * Every knob of the serializer, validated once at the edge (constructor or environment) so the
+ * code below trusts typed numbers. One zod schema per source; both report ERR_LG_INVALID_OPTION
+ * naming the option, the value and what is accepted.
+ */
+import { z } from "zod";
+import { LeangraphError, SerdeErrorCode } from "./errors.js";
+
+const sizeUnits: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+};
+const sizePattern = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?b?)\s*$/i;
+
+/** Parses `200000`, `200kb`, `8mb`, `1.5gb` (binary units: 1 kb = 1024 bytes); undefined if not a size. */
+export function parseByteSize(text: string): number | undefined {
+  const match = sizePattern.exec(text);
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * sizeUnits[match[2]!.toLowerCase()]!;
+  return Number.isSafeInteger(Math.floor(bytes)) ? Math.floor(bytes) : undefined;
+}
+
+/** Smallest payload budget that can always hold one top-level reference. */
+export const minPayloadBytes = 256;
+
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const accepted = { message: `a whole number from ${min} to ${max}` };
+  return z.number(accepted).int(accepted).min(min, accepted).max(max, accepted);
+};
+
+export const redactingSerializerLimitsSchema = z.object({
+  maxStringBytes: wholeNumber(1).default(200 * 1024),
+  maxArrayLength: wholeNumber(1).default(2000),
+  maxObjectKeys: wholeNumber(1).default(2000),
+  maxPayloadBytes: wholeNumber(minPayloadBytes).default(8 * 1024 * 1024),
+  maxDepth: wholeNumber(2, 5000).default(500),
+  stringCacheBytes: wholeNumber(0).default(1024 * 1024 * 1024),
+});
+
+export type RedactingSerializerLimits = z.output<typeof redactingSerializerLimitsSchema>;
+
+const acceptedSize = "a byte size such as 200000, 200kb, 8mb or 1gb";
+const acceptedCount = "a positive whole number such as 2000";
+
+const byteSizeFlag = (minBytes: number) =>
+  z
+    .string()
+    .transform((text, context) => {
+      const bytes = parseByteSize(text);
+      if (bytes === undefined || bytes < minBytes) {
+        context.addIssue({
+          code: "custom",
+          message: `${acceptedSize}${minBytes > 0 ? ` (at least ${minBytes} bytes)` : ""}`,
+        });
+        return z.NEVER;
+      }
+      return bytes;
+    })
+    .optional();
+
+const countFlag = z
+  .string()
+  .regex(/^\s*[1-9]\d*\s*$/, acceptedCount)
+  .transform(Number)
+  .optional();
+
+/** The LG_* variables this package reads. Unknown LG_* variables belong to other packages. */
+export const serdeEnvSchema = z.object({
+  LG_REDACTING_SERDE: z
+    .enum(["on", "off"], { message: "on or off" })
+    .default("on")
+    .transform((flag) => flag === "on"),
+  LG_MAX_STRING_SIZE: byteSizeFlag(1),
+  LG_MAX_ARRAY_SIZE: countFlag,
+  LG_MAX_OBJECT_KEYS: countFlag,
+  LG_MAX_CHECKPOINT_SIZE: byteSizeFlag(minPayloadBytes),
+  LG_BLOB_CACHE_SIZE: byteSizeFlag(0),
+  LG_BLOB_DIR: z.string().min(1, "a non-empty directory path").optional(),
+});
+
+export interface SerdeEnvOptions extends Partial<RedactingSerializerLimits> {
+  /** `LG_REDACTING_SERDE`: false hands back the inner serializer unchanged. */
+  enabled: boolean;
+  /** `LG_BLOB_DIR`, when set. */
+  blobDir: string | undefined;
+}
+
+/**
+ * Reads the serde flags. Throws ERR_LG_INVALID_OPTION at the first call with a bad value, so a
+ * typo fails the process at start instead of silently running with defaults.
+ */
+export function serdeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SerdeEnvOptions {
+  const parsed = serdeEnvSchema.safeParse(env);
+  if (!parsed.success) throw invalidOptionError(parsed.error, env, "environment variable");
+  const flags = parsed.data;
+  const options: SerdeEnvOptions = {
+    enabled: flags.LG_REDACTING_SERDE,
+    blobDir: flags.LG_BLOB_DIR,
+  };
+  if (flags.LG_MAX_STRING_SIZE !== undefined) options.maxStringBytes = flags.LG_MAX_STRING_SIZE;
+  if (flags.LG_MAX_ARRAY_SIZE !== undefined) options.maxArrayLength = flags.LG_MAX_ARRAY_SIZE;
+  if (flags.LG_MAX_OBJECT_KEYS !== undefined) options.maxObjectKeys = flags.LG_MAX_OBJECT_KEYS;
+  if (flags.LG_MAX_CHECKPOINT_SIZE !== undefined) {
+    options.maxPayloadBytes = flags.LG_MAX_CHECKPOINT_SIZE;
+  }
+  if (flags.LG_BLOB_CACHE_SIZE !== undefined) options.stringCacheBytes = flags.LG_BLOB_CACHE_SIZE;
+  return options;
+}
+
+export function parseLimits(input: unknown): RedactingSerializerLimits {
+  const parsed = redactingSerializerLimitsSchema.safeParse(input);
+  if (!parsed.success) throw invalidOptionError(parsed.error, input, "option");
+  return parsed.data;
+}
+
+function invalidOptionError(error: z.ZodError, source: unknown, noun: string): LeangraphError {
+  const issue = error.issues[0]!;
+  const name = issue.path.join(".");
+  const value = (source as Record<string, unknown> | undefined)?.[String(issue.path[0])];
+  return new LeangraphError(
+    SerdeErrorCode.invalidOption,
+    `Invalid ${noun} ${name}=${JSON.stringify(value)}: expected ${issue.message}.`,
+    { cause: error },
+  );
+}

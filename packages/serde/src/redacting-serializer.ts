@@ -1,0 +1,238 @@
+import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import type { BlobStore } from "./blob-store.js";
+import { LeangraphError, SerdeErrorCode } from "./errors.js";
+import { parseLimits, type RedactingSerializerLimits } from "./options.js";
+import { BlobSlot } from "./redacting/blob-slot.js";
+import {
+  createEncodeContext,
+  type EncodeContext,
+  encodeDeferredSlots,
+  encodeUnit,
+} from "./redacting/encode-value.js";
+import { estimateJsonBytes, fitToBudget } from "./redacting/fit-budget.js";
+import { revive } from "./redacting/revive-value.js";
+import { StringBlobCache } from "./redacting/string-blob-cache.js";
+import { createBlobWriter, writeSlotsWithin } from "./redacting/write-blobs.js";
+import { createFsBlobStore } from "./stores/fs.js";
+
+export interface RedactingSerializerOptions extends Partial<RedactingSerializerLimits> {
+  /**
+   * Where externalized values go. Share it with the checkpointer so its gc sees every blob.
+   * @default createFsBlobStore({ dir: ".lg-blobs" })
+   */
+  blobStore?: BlobStore;
+  /**
+   * Reads payloads that hold no references and every non-"json" type (top-level `bytes`). It must
+   * read the JsonPlus format, which this serializer writes. Also what `LG_REDACTING_SERDE=off`
+   * hands back.
+   * @default new JsonPlusSerializer()
+   */
+  inner?: SerializerProtocol;
+}
+
+/**
+ * A blob written as one JSON string stays below this; larger arrays and objects are streamed
+ * element by element. Far below V8's 536,870,888-char limit even if every char needed escaping.
+ */
+const singleJsonMaxBytes = 32 * 1024 * 1024;
+/** Above this estimate the root is not even stringified for measuring; it goes to a blob whole. */
+const measurableRootBytes = 64 * 1024 * 1024;
+const fitAttempts = 4;
+
+const utf8 = new TextEncoder();
+const reservedPrefixBytes = Buffer.from("\uE000lg:", "utf8");
+/** Matches `\ue000lg:` / `\uE000lg:` as another JSON writer might have escaped our prefix. */
+const escapedPrefixTail = Buffer.from("000lg:", "utf8");
+
+/**
+ * A lossless `SerializerProtocol` for LangGraph checkpoints: the payload stays small JSON in
+ * JsonPlus format, and whatever would make it large (long strings, big binaries, long arrays,
+ * wide objects, deep nesting) moves to a content-addressed blob store behind a reference.
+ *
+ * Guarantees: `dumpsTyped` output never exceeds `maxPayloadBytes`; it never returns a placeholder;
+ * what cannot be stored losslessly throws a LeangraphError (ERR_LG_UNSERIALIZABLE,
+ * ERR_LG_PAYLOAD_TOO_LARGE) before any blob is written.
+ */
+export class RedactingSerializer implements SerializerProtocol {
+  readonly blobStore: BlobStore;
+  readonly inner: SerializerProtocol;
+  readonly limits: Readonly<RedactingSerializerLimits>;
+  private readonly stringCache: StringBlobCache;
+
+  constructor(options: RedactingSerializerOptions = {}) {
+    const { blobStore, inner, ...limits } = options;
+    this.limits = Object.freeze(parseLimits(limits));
+    if (blobStore !== undefined) assertBlobStore(blobStore);
+    if (inner !== undefined) assertSerializer(inner);
+    this.blobStore = blobStore ?? createFsBlobStore({ dir: ".lg-blobs" });
+    this.inner = inner ?? new JsonPlusSerializer();
+    this.stringCache = new StringBlobCache(this.limits.stringCacheBytes);
+  }
+
+  async dumpsTyped(value: unknown): Promise<[string, Uint8Array]> {
+    const { maxPayloadBytes, maxStringBytes, maxArrayLength } = this.limits;
+    // A small top-level Uint8Array keeps the stock "bytes" type; a large one becomes a reference.
+    if (
+      value instanceof Uint8Array &&
+      value.byteLength <= Math.min(maxStringBytes, maxArrayLength)
+    ) {
+      return this.inner.dumpsTyped(value);
+    }
+    this.stringCache.advance();
+    const context = createEncodeContext(this.limits, this.stringCache);
+    const tree = encodeWithTypedErrors(value, context);
+
+    // Fast path: nothing crossed a threshold and the payload is clearly small.
+    if (context.slots.length === 0 && context.approxBytes <= maxPayloadBytes) {
+      const bytes = utf8.encode(JSON.stringify(tree));
+      if (bytes.byteLength <= maxPayloadBytes) return ["json", bytes];
+    }
+
+    const root = this.planPayload(tree, context);
+    await writeSlotsWithin(createBlobWriter(this.blobStore, this.stringCache), root);
+    const bytes = utf8.encode(JSON.stringify(root));
+    if (bytes.byteLength > maxPayloadBytes)
+      throw payloadTooLarge(bytes.byteLength, maxPayloadBytes);
+    return ["json", bytes];
+  }
+
+  async loadsTyped(type: string, data: Uint8Array | string): Promise<any> {
+    if (type !== "json" || !mayHoldReferences(data)) return this.inner.loadsTyped(type, data);
+    const text =
+      typeof data === "string"
+        ? data
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+    let tree: unknown;
+    try {
+      tree = JSON.parse(text);
+    } catch (error) {
+      throw new LeangraphError(SerdeErrorCode.payloadCorrupt, "A stored payload is not JSON.", {
+        cause: error,
+      });
+    }
+    return revive(tree, {
+      store: this.blobStore,
+      stringCache: this.stringCache,
+      strings: new Map(),
+    });
+  }
+
+  /**
+   * Decides every blob before writing any, so a value that cannot be stored fails with nothing
+   * persisted. Returns the root tree whose references carry placeholder ids until written.
+   */
+  private planPayload(tree: unknown, context: EncodeContext): unknown {
+    const maxPayloadBytes = this.limits.maxPayloadBytes;
+    const holder: Record<string, unknown> = { root: tree };
+    let target = maxPayloadBytes;
+    let fits = false;
+    for (let attempt = 0; attempt < fitAttempts && !fits; attempt++) {
+      const estimate = fitToBudget(holder, "root", target, context);
+      if (estimate > measurableRootBytes) break;
+      // The estimate counts UTF-16 units and no escapes; measure the real bytes to be sure.
+      const measured = Buffer.byteLength(JSON.stringify(holder.root), "utf8");
+      fits = measured <= maxPayloadBytes;
+      target = Math.floor((target * maxPayloadBytes * 0.9) / measured);
+    }
+    if (!fits) {
+      // Even the structure alone is too big (e.g. thousands of huge keys): the root goes whole.
+      const slot = new BlobSlot({ type: "tree", value: holder.root }, "j");
+      context.slots.push(slot);
+      holder.root = slot;
+    }
+    planBlobUnits(context);
+    return holder.root;
+  }
+}
+
+/**
+ * Chooses how each externalized subtree is written: one JSON string when small enough, otherwise
+ * streamed element by element with every element fitted below the single-string bound. Slots
+ * created here are appended to `context.slots` and planned by the same loop.
+ */
+function planBlobUnits(context: EncodeContext): void {
+  for (let index = 0; index < context.slots.length; index++) {
+    const slot = context.slots[index]!;
+    if (slot.content.type !== "tree") continue;
+    const tree = slot.content.value as Record<string | number, unknown>;
+    if (estimateJsonBytes(tree) <= singleJsonMaxBytes) {
+      slot.kind = "j";
+      continue;
+    }
+    slot.kind = Array.isArray(tree) ? "a" : "o";
+    const keys: (string | number)[] = Array.isArray(tree)
+      ? Array.from(tree.keys())
+      : Object.keys(tree);
+    for (const key of keys) {
+      const child = tree[key];
+      if (typeof child !== "object" || child === null || child instanceof BlobSlot) {
+        if (typeof child !== "string" || child.length < singleJsonMaxBytes / 6) continue;
+      }
+      if (fitToBudget(tree, key, singleJsonMaxBytes, context) > singleJsonMaxBytes) {
+        const elementSlot = new BlobSlot({ type: "tree", value: tree[key] }, "j");
+        context.slots.push(elementSlot);
+        tree[key] = elementSlot;
+      }
+    }
+  }
+}
+
+function encodeWithTypedErrors(value: unknown, context: EncodeContext): unknown {
+  try {
+    const tree = encodeUnit(value, context);
+    encodeDeferredSlots(context);
+    return tree;
+  } catch (error) {
+    if (error instanceof LeangraphError) throw error;
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new LeangraphError(
+        SerdeErrorCode.unserializable,
+        "Cannot serialize the value: a toJSON() result is nested too deeply to walk.",
+        { cause: error, hint: "Flatten the object whose toJSON() returns a deep structure." },
+      );
+    }
+    throw new LeangraphError(
+      SerdeErrorCode.unserializable,
+      `Cannot serialize the value: ${(error as Error)?.message ?? String(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+function mayHoldReferences(data: Uint8Array | string): boolean {
+  if (typeof data === "string") return data.includes("\uE000lg:") || /\\u[eE]000lg:/.test(data);
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return bytes.includes(reservedPrefixBytes) || bytes.includes(escapedPrefixTail);
+}
+
+function payloadTooLarge(bytes: number, maxBytes: number): LeangraphError {
+  return new LeangraphError(
+    SerdeErrorCode.payloadTooLarge,
+    `The payload is ${bytes} bytes after externalizing everything possible; the limit is ${maxBytes}.`,
+    { hint: "Raise LG_MAX_CHECKPOINT_SIZE or keep fewer, smaller keys in state." },
+  );
+}
+
+function assertBlobStore(store: unknown): asserts store is BlobStore {
+  const methods = ["put", "putStream", "get", "getStream", "has"];
+  const missing = methods.filter((name) => typeof (store as any)?.[name] !== "function");
+  if (missing.length > 0) {
+    throw new LeangraphError(
+      SerdeErrorCode.invalidOption,
+      `Invalid option blobStore: expected a BlobStore, missing ${missing.join(", ")}.`,
+      { hint: "Pass createFsBlobStore({ dir }) or createMemoryBlobStore()." },
+    );
+  }
+}
+
+function assertSerializer(inner: unknown): asserts inner is SerializerProtocol {
+  if (
+    typeof (inner as any)?.dumpsTyped !== "function" ||
+    typeof (inner as any)?.loadsTyped !== "function"
+  ) {
+    throw new LeangraphError(
+      SerdeErrorCode.invalidOption,
+      "Invalid option inner: expected a SerializerProtocol with dumpsTyped and loadsTyped.",
+    );
+  }
+}
