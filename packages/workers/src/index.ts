@@ -37,7 +37,7 @@ export {
 } from "./step-pool.js";
 export { DEFAULT_RETRYABLE_CODES, type RetryPolicy, type StepRequest } from "./step-request.js";
 export type { StepResult } from "./step-runner.js";
-export type { SnapshotOutcome, SnapshotReason } from "./watchdog/heap-snapshots.js";
+export type { SnapshotOutcome, SnapshotReason, SnapshotSkip } from "./watchdog/heap-snapshots.js";
 export {
   formatMemoryLine,
   type GcReport,

@@ -15,7 +15,9 @@ export interface SnapshotPolicy {
 
 export type SnapshotOutcome =
   | { taken: true; path: string; reason: SnapshotReason; ms: number }
-  | { taken: false; reason: SnapshotReason; why: string };
+  | { taken: false; reason: SnapshotReason; skipped: SnapshotSkip; why: string };
+
+export type SnapshotSkip = "in-flight" | "max-count" | "cooldown" | "disk-full" | "error";
 
 /**
  * Writes heap snapshots under a budget: a cooldown between threshold snapshots, a maximum count,
@@ -36,15 +38,22 @@ export class HeapSnapshots {
 
   async take(reason: SnapshotReason, heapUsedBytes: number): Promise<SnapshotOutcome> {
     const operator = reason !== "threshold";
-    if (this.#inFlight) return { taken: false, reason, why: "a snapshot is already being written" };
+    if (this.#inFlight)
+      return { taken: false, reason, skipped: "in-flight", why: "a snapshot is being written" };
     if (!operator && this.#taken >= this.policy.maxSnapshots) {
-      return { taken: false, reason, why: `maximum of ${this.policy.maxSnapshots} reached` };
+      return {
+        taken: false,
+        reason,
+        skipped: "max-count",
+        why: `maximum of ${this.policy.maxSnapshots} reached`,
+      };
     }
     const sinceLast = Date.now() - this.#lastTakenAtMs;
     if (!operator && sinceLast < this.policy.cooldownMs) {
       return {
         taken: false,
         reason,
+        skipped: "cooldown",
         why: `cooldown (${Math.round(sinceLast / 1000)} s since last)`,
       };
     }
@@ -59,6 +68,7 @@ export class HeapSnapshots {
         return {
           taken: false,
           reason,
+          skipped: "disk-full",
           why: `only ${(freeBytes / 2 ** 20).toFixed(0)} MB free in ${this.policy.directory}, need ${(neededBytes / 2 ** 20).toFixed(0)} MB`,
         };
       }

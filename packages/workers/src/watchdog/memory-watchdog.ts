@@ -12,6 +12,7 @@ import { HeapSnapshots, type SnapshotOutcome, type SnapshotReason } from "./heap
 import {
   DEFAULT_PRESSURE_THRESHOLDS,
   isAtLeast,
+  levelStart,
   type PressureChange,
   type PressureLevel,
   type PressureSource,
@@ -46,6 +47,8 @@ export interface MemoryWatchdogOptions {
   snapshotSignal?: NodeJS.Signals | null;
   /** Run a full GC on entering HIGH pressure when the process has --expose-gc. @default true */
   gcOnHighPressure?: boolean;
+  /** How far below a level's start the heap must fall before the level goes down. @default 0.05 */
+  levelHysteresis?: number;
   /** Samples kept in the ring. @default 600 */
   historySize?: number;
   /** Window for the growth rate. @default 300000 */
@@ -88,6 +91,7 @@ const optionsSchema = z.object({
     .nullable()
     .default("SIGUSR2"),
   gcOnHighPressure: z.boolean().default(true),
+  levelHysteresis: z.number().min(0).max(0.5).default(0.05),
   historySize: z.number().int().min(2).max(1_000_000).default(600),
   growthWindowMs: z.number().int().min(1).default(300_000),
   leakGrowthMbPerMin: z.number().min(0).default(1),
@@ -265,10 +269,10 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
       level: this.enabled ? pressureLevelOf(heapFraction, this.#options.levels) : "LOW",
     };
     if (!this.enabled || this.#stopped) return sample;
+    this.#updateLevel(sample);
     this.#ring.push(sample);
     this.#recordPeaks(sample);
     this.emit("sample", sample);
-    this.#updateLevel(sample);
     if (heapFraction >= this.#options.heapThreshold) {
       void this.#snapshotAndReport("threshold", sample.heapUsedBytes);
     }
@@ -304,6 +308,15 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
   #updateLevel(sample: MemorySample): void {
     const from = this.level;
     if (sample.level === from) return;
+    // Going down needs the heap to fall clearly below the level's start, or a GC that frees a
+    // little would flap HIGH -> MEDIUM -> HIGH and re-trigger everything tied to HIGH.
+    if (!isAtLeast(sample.level, from)) {
+      const start = levelStart(from, this.#options.levels);
+      if (sample.heapFraction > start - this.#options.levelHysteresis) {
+        sample.level = from;
+        return;
+      }
+    }
     this.level = sample.level;
     this.emit("level", { from, to: sample.level, heapFraction: sample.heapFraction });
     if (isAtLeast(sample.level, "HIGH") && !isAtLeast(from, "HIGH")) this.#collectGarbage();
@@ -366,18 +379,17 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
     try {
       outcome = await this.#snapshots.take(reason, heapUsedBytes);
     } catch (error) {
-      outcome = {
-        taken: false,
-        reason,
-        why: error instanceof Error ? error.message : String(error),
-      };
+      const why = error instanceof Error ? error.message : String(error);
+      outcome = { taken: false, reason, skipped: "error", why };
     }
-    // Threshold snapshots refused by the budget are the normal case while pressure lasts.
+    // While pressure lasts every sample asks for a threshold snapshot; the budget refusing them
+    // is the normal case and not worth a line. A full disk or an error is.
+    const routine = reason === "threshold" && !outcome.taken && outcome.skipped !== "disk-full";
     if (outcome.taken) {
       this.#options.log(
         `[mem] heap snapshot (${reason}) written to ${outcome.path} in ${outcome.ms.toFixed(0)} ms`,
       );
-    } else if (reason !== "threshold" || !outcome.why.startsWith("cooldown")) {
+    } else if (!routine) {
       this.#options.log(`[mem] heap snapshot (${reason}) skipped: ${outcome.why}`);
     }
     this.emit("snapshot", outcome);

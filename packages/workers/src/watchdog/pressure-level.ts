@@ -29,6 +29,14 @@ export function pressureLevelOf(
   return "LOW";
 }
 
+/** The heap fraction at which `level` begins (0 for LOW). */
+export function levelStart(level: PressureLevel, thresholds: PressureThresholds): number {
+  if (level === "CRITICAL") return thresholds.critical;
+  if (level === "HIGH") return thresholds.high;
+  if (level === "MEDIUM") return thresholds.medium;
+  return 0;
+}
+
 export function isAtLeast(level: PressureLevel, floor: PressureLevel): boolean {
   return PRESSURE_LEVELS.indexOf(level) >= PRESSURE_LEVELS.indexOf(floor);
 }
