@@ -23,9 +23,6 @@ export interface CodegenGraphDeps {
   generationLogPath: string;
 }
 
-/** Generation attempts per module before it is recorded as failed (a fault, not a crash). */
-const MAX_ATTEMPTS = 3;
-
 /** Diagnostics kept per failing file; the rest would only bloat the state. */
 const MAX_DIAGNOSTICS = 5;
 
@@ -162,6 +159,11 @@ export function compileCodegenGraph(deps: CodegenGraphDeps, checkpointer: BaseCh
   return buildCodegenGraph(deps).compile({ checkpointer });
 }
 
+/**
+ * One generation step through the step runner, which retries the faults a fresh isolate may
+ * cure. A step that still fails is recorded as a failed module (a fault in the summary), not
+ * thrown: one bad file should not stop a two-hour run.
+ */
 async function generateWithRetries(
   deps: CodegenGraphDeps,
   { module, spec }: GenerateTask,
@@ -173,32 +175,28 @@ async function generateWithRetries(
     generationLogPath: deps.generationLogPath,
     simulatedLatencyMs: spec.simulatedLatencyMs,
   };
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    try {
-      const outcome = await deps.stepRunner.runGenerateStep(input, module.path);
-      return {
-        id: module.id,
-        path: module.path,
-        bytes: outcome.bytes,
-        sha256: outcome.sha256,
-        heapUsedPeakBytes: outcome.heapUsedPeakBytes,
-        ms: Math.round(outcome.ms),
-        attempts: attempt - 1 + outcome.attempts,
-      };
-    } catch (error) {
-      lastError = error;
-    }
+  try {
+    const outcome = await deps.stepRunner.runGenerateStep(input, module.path);
+    return {
+      id: module.id,
+      path: module.path,
+      bytes: outcome.bytes,
+      sha256: outcome.sha256,
+      heapUsedPeakBytes: outcome.heapUsedPeakBytes,
+      ms: Math.round(outcome.ms),
+      attempts: outcome.attempts,
+    };
+  } catch (error) {
+    const { code, attempts } = error as { code?: unknown; attempts?: unknown };
+    return {
+      id: module.id,
+      path: module.path,
+      bytes: 0,
+      sha256: "",
+      heapUsedPeakBytes: 0,
+      ms: 0,
+      attempts: typeof attempts === "number" ? attempts : 1,
+      errorCode: typeof code === "string" ? code : "ERR_LG_DEMO_STEP_FAILED",
+    };
   }
-  const code = (lastError as { code?: unknown })?.code;
-  return {
-    id: module.id,
-    path: module.path,
-    bytes: 0,
-    sha256: "",
-    heapUsedPeakBytes: 0,
-    ms: 0,
-    attempts: MAX_ATTEMPTS,
-    errorCode: typeof code === "string" ? code : "ERR_LG_DEMO_STEP_FAILED",
-  };
 }

@@ -38,13 +38,22 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
   const generationLogPath = join(options.runDir, "generation-log.ndjson");
   await mkdir(projectDir, { recursive: true });
 
-  const memory = startMemoryMonitor({
-    env: options.env,
-    log: (line) => options.progress.log(line),
-  });
-  const checkpointer = await openCheckpointer({ env: options.env, runDir: options.runDir });
-  const stepRunner = await createStepRunner({ env: options.env, outputDir: projectDir });
+  // Opened in this order and closed in reverse, also when a later one rejects its LG_* flags.
+  const closers: Array<() => unknown> = [];
   try {
+    const memory = startMemoryMonitor({
+      env: options.env,
+      log: (line) => options.progress.log(line),
+    });
+    closers.unshift(() => memory.stop());
+    const checkpointer = await openCheckpointer({ env: options.env, runDir: options.runDir });
+    closers.unshift(() => checkpointer.close());
+    const stepRunner = await createStepRunner({
+      env: options.env,
+      outputDir: projectDir,
+      ...(memory.watchdog ? { watchdog: memory.watchdog } : {}),
+    });
+    closers.unshift(() => stepRunner.close());
     const graph = compileCodegenGraph(
       { stepRunner, outputDir: projectDir, generationLogPath },
       checkpointer.saver,
@@ -139,7 +148,7 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
         checkpointer: checkpointer.label,
         steps: stepRunner.mode,
         threads: spec.waveSize,
-        watchdog: memory.watchdog,
+        watchdog: memory.watchdog !== undefined,
       },
       generationSteps,
       waves: (final.values.wavesDone as number | undefined) ?? 0,
@@ -163,8 +172,6 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
       timeline: { heap: memory.samples(), disk },
     };
   } finally {
-    memory.stop();
-    await stepRunner.close();
-    await checkpointer.close();
+    for (const close of closers) await close();
   }
 }

@@ -2,6 +2,8 @@ import { mkdir, readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { LeanSqliteSaver } from "@leangraph/checkpointer";
+import { createFsBlobStore } from "@leangraph/serde";
 
 /**
  * The one place the demo touches @leangraph/checkpointer. The rest of the demo sees a saver to
@@ -38,6 +40,19 @@ export async function openCheckpointer(options: {
   const sqlitePath = options.env.LG_SQLITE_PATH || join(options.runDir, "checkpoints.sqlite");
   const blobDir = options.env.LG_BLOB_DIR || join(options.runDir, "blobs");
   await mkdir(dirname(sqlitePath), { recursive: true });
+  if (options.env.LG_REDACTING_SERDE !== "off") {
+    const lean = LeanSqliteSaver.fromConnString(sqlitePath, {
+      blobStore: createFsBlobStore({ dir: blobDir }),
+    });
+    return {
+      saver: lean,
+      label: "LeanSqliteSaver",
+      sqlitePath,
+      blobDir,
+      storage: () => lean.storageStats(),
+      close: () => lean.close(),
+    };
+  }
   const saver = SqliteSaver.fromConnString(sqlitePath);
   return {
     saver,

@@ -1,11 +1,16 @@
 import { getHeapStatistics } from "node:v8";
-import { z } from "zod";
+import {
+  formatMemoryLine,
+  type MemoryWatchdog,
+  startMemoryWatchdog,
+  watchdogOptionsFromEnv,
+} from "@leangraph/workers";
 
 /**
  * The one place the demo touches the memory watchdog of @leangraph/workers. Besides the watchdog
- * (LG_MEM_WATCHDOG), the demo always samples its own main heap: the summary's "peak main heap"
- * and the report's heap chart must exist for the stock configuration too, where the watchdog is
- * off.
+ * (LG_MEM_WATCHDOG), the demo always samples its own main heap at a fixed rate: the summary's
+ * "peak main heap" and the report's heap chart must be measured the same way in every
+ * configuration, including stock, where the watchdog is off.
  */
 export interface HeapSample {
   /** Milliseconds since the run started. */
@@ -15,9 +20,9 @@ export interface HeapSample {
 }
 
 export interface MemoryMonitor {
-  /** Whether the @leangraph/workers watchdog runs (LG_MEM_WATCHDOG). */
-  readonly watchdog: boolean;
-  /** One short line for the live display, e.g. `heap 41 MB / 4.0 GB  rss 160 MB  level LOW`. */
+  /** The watchdog when LG_MEM_WATCHDOG is on (the step pool throttles on its pressure levels). */
+  readonly watchdog: MemoryWatchdog | undefined;
+  /** The live `[mem] …` line. */
   statusLine(): string;
   /** Samples now (also called after every checkpoint so short spikes are less likely missed). */
   sample(): HeapSample;
@@ -29,19 +34,18 @@ export interface MemoryMonitor {
 /** Enough points to draw a smooth chart of a long run without growing without bound. */
 const MAX_SAMPLES = 2_000;
 
-const onOff = z
-  .enum(["on", "off", "true", "false", "1", "0"])
-  .transform((v) => ["on", "true", "1"].includes(v));
-const flags = z.object({ LG_MEM_WATCHDOG: onOff.default(true) });
-
+/** Reads LG_MEM_WATCHDOG, LG_MEM_LOG_INTERVAL_S, LG_HEAP_THRESHOLD, LG_SNAPSHOT_DIR. */
 export function startMemoryMonitor(options: {
   env: NodeJS.ProcessEnv;
-  /** Where the watchdog's `[mem] …` lines go. */
+  /** Where the watchdog's periodic `[mem] …` lines and warnings go. */
   log: (line: string) => void;
   /** @default 100 */
   sampleIntervalMs?: number;
 }): MemoryMonitor {
-  const parsed = flags.parse(options.env);
+  const watchdogOptions = watchdogOptionsFromEnv(options.env);
+  const watchdog = watchdogOptions.enabled
+    ? startMemoryWatchdog({ ...watchdogOptions, log: options.log })
+    : undefined;
   const startedAt = performance.now();
   const heapLimit = getHeapStatistics().heap_size_limit;
   let history: HeapSample[] = [];
@@ -56,7 +60,7 @@ export function startMemoryMonitor(options: {
       rssBytes: usage.rss,
     };
     peak = Math.max(peak, point.heapUsedBytes);
-    // Keep the history bounded: when full, drop every other point and sample half as often.
+    // Keep the history bounded: when full, drop every other point and keep half as many.
     if (tick++ % stride === 0) history.push(point);
     if (history.length >= MAX_SAMPLES) {
       history = history.filter((_, index) => index % 2 === 0);
@@ -67,19 +71,24 @@ export function startMemoryMonitor(options: {
   const timer = setInterval(sample, options.sampleIntervalMs ?? 100);
   timer.unref();
   sample();
-  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}MB`;
+  let stopped = false;
   return {
-    watchdog: parsed.LG_MEM_WATCHDOG,
+    watchdog,
     statusLine() {
+      if (watchdog) return formatMemoryLine(watchdog.current(), watchdog.growthMbPerMin());
       const usage = process.memoryUsage();
-      return `[mem] heapUsed=${mb(usage.heapUsed)} heapLimit=${mb(heapLimit)} rss=${mb(usage.rss)} peak=${mb(peak)}`;
+      return `[mem] rss=${mb(usage.rss)} heapUsed=${mb(usage.heapUsed)} heapLimit=${mb(heapLimit)} (watchdog off)`;
     },
     sample,
     peakHeapUsedBytes: () => peak,
     samples: () => [...history],
     stop() {
+      if (stopped) return;
+      stopped = true;
       clearInterval(timer);
       sample();
+      watchdog?.stop();
     },
   };
 }

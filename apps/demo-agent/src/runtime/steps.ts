@@ -1,13 +1,10 @@
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import { createStepPool, type PressureSource, stepPoolOptionsFromEnv } from "@leangraph/workers";
 
 /**
- * The one place the demo touches @leangraph/workers. The graph sees only `StepRunner`: run a
- * generation step, get back where its file landed.
+ * The one place the demo touches the step pool of @leangraph/workers. The graph sees only
+ * `StepRunner`: run a generation step, get back where its file landed, never its content.
  */
 export interface StepOutcome {
   /** Absolute path of the written file. */
@@ -17,7 +14,7 @@ export interface StepOutcome {
   heapUsedPeakBytes: number;
   ms: number;
   threadId: number;
-  /** Runs made, 1 unless the step was retried. */
+  /** Runs made, more than 1 when the pool retried the step. */
   attempts: number;
 }
 
@@ -38,40 +35,42 @@ export function generateStepModulePath(): string {
   return fileURLToPath(new URL("../../dist/generator/generate-module-step.js", import.meta.url));
 }
 
-const onOff = z
-  .enum(["on", "off", "true", "false", "1", "0"])
-  .transform((v) => ["on", "true", "1"].includes(v));
-const flags = z.object({
-  LG_USE_WORKERS: onOff.default(true),
-  LG_WORKER_THREADS: z.coerce.number().int().min(1).max(256).default(2),
-});
+/**
+ * Faults a fresh isolate may cure (OOM, timeout, a worker that died) are retried by the pool;
+ * a step that throws is a bug in the generator and is not.
+ */
+const RETRIES_PER_STEP = 2;
+
+/** Reads LG_USE_WORKERS, LG_WORKER_THREADS, LG_WORKER_HEAP_MB, LG_STEP_TIMEOUT_MS, LG_STEP_MAX_OUTPUT_MB. */
+export function stepThreadsFromEnv(env: NodeJS.ProcessEnv): number {
+  return stepPoolOptionsFromEnv(env).threads;
+}
 
 export async function createStepRunner(options: {
   env: NodeJS.ProcessEnv;
   outputDir: string;
+  /** Lets the pool lower its concurrency under memory pressure. */
+  watchdog?: PressureSource;
 }): Promise<StepRunner> {
-  const parsed = flags.parse(options.env);
-  const { generateModule } = await import("../generator/generate-module-step.js");
+  const poolOptions = stepPoolOptionsFromEnv(options.env);
+  const pool = createStepPool({
+    ...poolOptions,
+    outputDir: options.outputDir,
+    ...(options.watchdog ? { watchdog: options.watchdog } : {}),
+  });
+  const modulePath = generateStepModulePath();
   return {
-    mode: "in-process",
-    threads: parsed.LG_WORKER_THREADS,
+    mode: pool.mode,
+    threads: poolOptions.threads,
     async runGenerateStep(input, outputName) {
-      const started = performance.now();
-      const content = await generateModule(input);
-      const path = join(options.outputDir, outputName);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(`${path}.tmp`, content);
-      await rename(`${path}.tmp`, path);
-      return {
-        path,
-        bytes: Buffer.byteLength(content),
-        sha256: createHash("sha256").update(content).digest("hex"),
-        heapUsedPeakBytes: process.memoryUsage().heapUsed,
-        ms: performance.now() - started,
-        threadId: 0,
-        attempts: 1,
-      };
+      return pool.run({
+        modulePath,
+        exportName: "generateModule",
+        input,
+        outputName,
+        retry: { retries: RETRIES_PER_STEP },
+      });
     },
-    async close() {},
+    close: () => pool.close(),
   };
 }

@@ -33,7 +33,7 @@ export function createProgressDisplay(stream: NodeJS.WriteStream, label = ""): P
       const decile = Math.floor(fraction * 10);
       if (decile === lastDecile) return;
       lastDecile = decile;
-      stream.write(`${prefix}${describe(state)}\n`);
+      stream.write(`${prefix}${describe(state)}  ${state.memoryLine}\n`);
     },
     log(line) {
       stream.write(`${prefix}${line}\n`);
