@@ -5,5 +5,11 @@ export {
   type StorageStats,
 } from "./core/lean-saver.js";
 export type { GcReport } from "./core/mark-sweep.js";
+export { type DiskUsage, diskUsage } from "./disk-usage.js";
 export { CheckpointerErrorCode } from "./errors.js";
+export { LeanPostgresSaver, type LeanPostgresSaverOptions } from "./postgres/saver.js";
 export { defaultBlobDirFor, LeanSqliteSaver, type LeanSqliteSaverOptions } from "./sqlite/saver.js";
+export {
+  createPostgresBlobStore,
+  type PostgresBlobStoreOptions,
+} from "./stores/postgres-blob-store.js";

@@ -1,0 +1,323 @@
+import { LeangraphError } from "@leangraph/serde";
+import type pg from "pg";
+import type { NewItem } from "../codec/value-codec.js";
+import {
+  type CheckpointRow,
+  type ItemMeta,
+  type ListQuery,
+  listConditions,
+  type RowStore,
+  type RowStoreStats,
+  type RowWriteTransaction,
+  type WriteRow,
+} from "../core/row-store.js";
+import { CheckpointerErrorCode, configInvalidError } from "../errors.js";
+import { postgresMigrations } from "./migrations.js";
+import { type PostgresSql, postgresSql } from "./sql.js";
+
+interface CheckpointRecord {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  checkpoint_type: string;
+  checkpoint: Buffer;
+  metadata_type: string;
+  metadata: Buffer;
+  channel_refs: string;
+}
+
+function toRow(record: CheckpointRecord): CheckpointRow {
+  return {
+    threadId: record.thread_id,
+    checkpointNs: record.checkpoint_ns,
+    checkpointId: record.checkpoint_id,
+    parentCheckpointId: record.parent_checkpoint_id ?? undefined,
+    checkpointType: record.checkpoint_type,
+    checkpoint: record.checkpoint,
+    metadataType: record.metadata_type,
+    metadata: record.metadata,
+    channelRefs: record.channel_refs,
+  };
+}
+
+const savedTables = ["lg_migrations", "lg_checkpoints", "lg_writes", "lg_items"];
+
+/** Runs `work` inside BEGIN/COMMIT on one pooled client; ROLLBACK on error; release always. */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    try {
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+export class PostgresRowStore implements RowStore {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly #sql: PostgresSql;
+  readonly #lockKey: string;
+  #setupDone: Promise<void> | undefined;
+
+  constructor(pool: pg.Pool, schema: string) {
+    this.pool = pool;
+    this.schema = schema;
+    this.#sql = postgresSql(schema);
+    this.#lockKey = `leangraph:checkpointer:${schema}`;
+  }
+
+  /**
+   * Creates the schema and runs pending migrations. Idempotent and safe when several processes
+   * start at once: the migration transaction holds the schema's exclusive advisory lock.
+   */
+  setup(): Promise<void> {
+    this.#setupDone ??= this.#runMigrations().catch((error) => {
+      this.#setupDone = undefined;
+      throw error;
+    });
+    return this.#setupDone;
+  }
+
+  async #runMigrations(): Promise<void> {
+    const migrations = postgresMigrations(this.schema);
+    await inTransaction(this.pool, async (client) => {
+      await client.query(this.#sql.lockExclusive, [this.#lockKey]);
+      await client.query(this.#sql.createSchema);
+      await client.query(this.#sql.createMigrationsTable);
+      const applied = new Set(
+        (await client.query<{ v: number }>(this.#sql.migrationsApplied)).rows.map((row) => row.v),
+      );
+      const newest = Math.max(-1, ...applied);
+      if (newest >= migrations.length) {
+        throw new LeangraphError(
+          CheckpointerErrorCode.schemaTooNew,
+          `Schema "${this.schema}" is at migration ${newest}, newer than this @leangraph/checkpointer knows (${migrations.length - 1}).`,
+          {
+            hint: "Upgrade @leangraph/checkpointer, or point LG_POSTGRES_URL / the schema option elsewhere.",
+          },
+        );
+      }
+      for (const [version, migration] of migrations.entries()) {
+        if (applied.has(version)) continue;
+        await client.query(migration);
+        await client.query(this.#sql.recordMigration, [version]);
+      }
+    });
+  }
+
+  async itemBodies(ids: readonly string[]): Promise<Map<string, Uint8Array | null>> {
+    await this.setup();
+    const { rows } = await this.pool.query<{
+      id: string;
+      in_blob_store: boolean;
+      body: Buffer | null;
+    }>(this.#sql.itemBodies, [ids]);
+    return new Map(
+      rows.map((row) => [row.id, row.in_blob_store ? null : (row.body ?? Buffer.alloc(0))]),
+    );
+  }
+
+  async getCheckpoint(threadId: string, checkpointNs: string, checkpointId?: string) {
+    await this.setup();
+    const { rows } =
+      checkpointId === undefined
+        ? await this.pool.query<CheckpointRecord>(this.#sql.latestCheckpoint, [
+            threadId,
+            checkpointNs,
+          ])
+        : await this.pool.query<CheckpointRecord>(this.#sql.checkpointById, [
+            threadId,
+            checkpointNs,
+            checkpointId,
+          ]);
+    return rows[0] && toRow(rows[0]);
+  }
+
+  async listCheckpoints(query: ListQuery): Promise<CheckpointRow[]> {
+    await this.setup();
+    const conditions = listConditions(query);
+    const where = conditions.map(
+      ({ column, operator }, index) => `${column} ${operator} $${index + 1}`,
+    );
+    const sql = `${this.#sql.listCheckpointsFrom} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY checkpoint_id DESC`;
+    const { rows } = await this.pool.query<CheckpointRecord>(
+      sql,
+      conditions.map(({ value }) => value),
+    );
+    return rows.map(toRow);
+  }
+
+  async getWrites(
+    threadId: string,
+    checkpointNs: string,
+    checkpointId: string,
+  ): Promise<WriteRow[]> {
+    await this.setup();
+    const { rows } = await this.pool.query<{
+      task_id: string;
+      idx: number;
+      channel: string;
+      task_path: string;
+      value_ref: string;
+    }>(this.#sql.writesOf, [threadId, checkpointNs, checkpointId]);
+    return rows.map((row) => ({
+      taskId: row.task_id,
+      idx: row.idx,
+      channel: row.channel,
+      taskPath: row.task_path,
+      valueRef: row.value_ref,
+    }));
+  }
+
+  async existingItemIds(ids: readonly string[]): Promise<Set<string>> {
+    await this.setup();
+    const { rows } = await this.pool.query<{ id: string }>(this.#sql.existingItemIds, [ids]);
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async write<T>(
+    work: (tx: RowWriteTransaction) => Promise<T>,
+    options: { exclusive?: boolean } = {},
+  ): Promise<T> {
+    await this.setup();
+    return inTransaction(this.pool, async (client) => {
+      await client.query(options.exclusive ? this.#sql.lockExclusive : this.#sql.lockShared, [
+        this.#lockKey,
+      ]);
+      return work(this.#transaction(client));
+    });
+  }
+
+  #transaction(client: pg.PoolClient): RowWriteTransaction {
+    const sql = this.#sql;
+    return {
+      async insertItems(items: readonly NewItem[]) {
+        if (items.length === 0) return [];
+        const { rows } = await client.query<{ id: string }>(sql.insertItems, [
+          items.map((item) => item.id),
+          items.map((item) => item.kind),
+          items.map((item) => item.inBlobStore),
+          items.map((item) => item.bytes.byteLength),
+          items.map((item) =>
+            item.inBlobStore
+              ? null
+              : Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength),
+          ),
+        ]);
+        const inserted = new Set(rows.map((row) => row.id));
+        return items.filter((item) => inserted.has(item.id));
+      },
+      async missingItemIds(ids) {
+        const { rows } = await client.query<{ id: string }>(sql.existingItemIds, [ids]);
+        const present = new Set(rows.map((row) => row.id));
+        return ids.filter((id) => !present.has(id));
+      },
+      async upsertCheckpoint(row) {
+        await client.query(sql.upsertCheckpoint, [
+          row.threadId,
+          row.checkpointNs,
+          row.checkpointId,
+          row.parentCheckpointId ?? null,
+          row.checkpointType,
+          Buffer.from(row.checkpoint),
+          row.metadataType,
+          Buffer.from(row.metadata),
+          row.channelRefs,
+        ]);
+      },
+      async insertWrites(threadId, checkpointNs, checkpointId, rows) {
+        for (const row of rows) {
+          await client.query(row.idx < 0 ? sql.insertWriteReplace : sql.insertWriteKeepFirst, [
+            threadId,
+            checkpointNs,
+            checkpointId,
+            row.taskId,
+            row.idx,
+            row.channel,
+            row.taskPath,
+            row.valueRef,
+          ]);
+        }
+      },
+      async deleteThread(threadId) {
+        await client.query(sql.deleteThreadCheckpoints, [threadId]);
+        await client.query(sql.deleteThreadWrites, [threadId]);
+      },
+      async pruneThread(threadId, keepLast) {
+        const deleted =
+          (await client.query(sql.pruneCheckpoints, [threadId, keepLast])).rowCount ?? 0;
+        await client.query(sql.pruneOrphanWrites, [threadId]);
+        return deleted;
+      },
+      async copyThread(fromThreadId, toThreadId) {
+        if ((await client.query(sql.threadHasCheckpoints, [toThreadId])).rows.length > 0) {
+          throw configInvalidError(
+            `copyThread target "${toThreadId}" already has checkpoints; delete it first.`,
+          );
+        }
+        await client.query(sql.copyThreadCheckpoints, [toThreadId, fromThreadId]);
+        await client.query(sql.copyThreadWrites, [toThreadId, fromThreadId]);
+      },
+      async allRefJson() {
+        const channelRefs = (await client.query<{ channel_refs: string }>(sql.allChannelRefs)).rows;
+        const valueRefs = (await client.query<{ value_ref: string }>(sql.allValueRefs)).rows;
+        return {
+          channelRefs: channelRefs.map((row) => row.channel_refs),
+          valueRefs: valueRefs.map((row) => row.value_ref),
+        };
+      },
+      async itemMeta(ids) {
+        const { rows } = await client.query<{
+          id: string;
+          kind: NewItem["kind"];
+          in_blob_store: boolean;
+          node_body: Buffer | null;
+        }>(sql.itemMeta, [ids]);
+        return new Map<string, ItemMeta>(
+          rows.map((row) => [
+            row.id,
+            {
+              kind: row.kind,
+              inBlobStore: row.in_blob_store,
+              nodeBytes: row.node_body ?? undefined,
+            },
+          ]),
+        );
+      },
+      async allItems() {
+        const { rows } = await client.query<{ id: string; in_blob_store: boolean }>(sql.allItems);
+        return rows.map((row) => ({ id: row.id, inBlobStore: row.in_blob_store }));
+      },
+      async deleteItems(ids) {
+        if (ids.length > 0) await client.query(sql.deleteItems, [ids]);
+      },
+    };
+  }
+
+  async stats(): Promise<RowStoreStats> {
+    await this.setup();
+    const one = async (query: string, params: unknown[] = []) =>
+      Number((await this.pool.query<{ n: string }>(query, params)).rows[0]?.n ?? 0);
+    return {
+      dbBytes: await one(this.#sql.relationBytes, [this.schema, savedTables]),
+      checkpointCount: await one(this.#sql.checkpointCount),
+      largestCheckpointRowBytes: await one(this.#sql.largestCheckpointRow),
+    };
+  }
+
+  /** The pool belongs to the saver (or its caller), which decides when to end it. */
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,76 @@
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import type { BlobStore } from "@leangraph/serde";
+import pg from "pg";
+import type { ValueCodecOptions } from "../codec/value-codec.js";
+import { LeanCheckpointSaver } from "../core/lean-saver.js";
+import { createPostgresBlobStore } from "../stores/postgres-blob-store.js";
+import { PostgresRowStore } from "./row-store.js";
+
+export interface LeanPostgresSaverOptions {
+  /** Serializer for values, metadata and writes. @default new JsonPlusSerializer() */
+  serde?: SerializerProtocol;
+  /**
+   * Store for large items; keep it separate from any store the serde itself writes to, because
+   * `gc()` deletes blobs no row of this saver names.
+   * @default createPostgresBlobStore({ pool, schema }) (blobs in the same database)
+   */
+  blobStore?: BlobStore;
+  /** Schema holding the saver's tables (created by `setup()`). @default "public" */
+  schema?: string;
+  /** Chunking and inlining thresholds; see ValueCodecOptions. */
+  codec?: Partial<ValueCodecOptions>;
+}
+
+/**
+ * A LangGraph checkpoint saver on Postgres (pg Pool) whose rows hold only small JSON and ids.
+ *
+ * ```ts
+ * const checkpointer = LeanPostgresSaver.fromConnString(process.env.LG_POSTGRES_URL!);
+ * await checkpointer.setup();
+ * const graph = builder.compile({ checkpointer });
+ * ```
+ */
+export class LeanPostgresSaver extends LeanCheckpointSaver {
+  readonly pool: pg.Pool;
+  readonly #ownsPool: boolean;
+
+  constructor(
+    pool: pg.Pool,
+    options: LeanPostgresSaverOptions = {},
+    ownership: { ownsPool?: boolean } = {},
+  ) {
+    const schema = options.schema ?? "public";
+    const blobStore = options.blobStore ?? createPostgresBlobStore({ pool, schema });
+    super(new PostgresRowStore(pool, schema), {
+      serde: options.serde,
+      blobStore,
+      codec: options.codec,
+    });
+    this.pool = pool;
+    this.#ownsPool = ownership.ownsPool ?? false;
+  }
+
+  /** Creates a pool the saver owns (and ends in `close()`). */
+  static fromConnString(
+    connectionString: string,
+    options: LeanPostgresSaverOptions = {},
+  ): LeanPostgresSaver {
+    return new LeanPostgresSaver(new pg.Pool({ connectionString }), options, { ownsPool: true });
+  }
+
+  /** Creates the schema and runs pending migrations; idempotent. Other methods also call it lazily. */
+  async setup(): Promise<void> {
+    await (this.rows as PostgresRowStore).setup();
+  }
+
+  /** Closes the blob store, and the pool when the saver created it (an injected pool is the caller's). */
+  override async close(): Promise<void> {
+    await this.blobStore.close?.();
+    if (this.#ownsPool) await this.pool.end();
+  }
+
+  /** Alias of `close()`, matching the stock PostgresSaver. */
+  async end(): Promise<void> {
+    await this.close();
+  }
+}

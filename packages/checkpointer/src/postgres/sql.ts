@@ -1,0 +1,81 @@
+import { quotedSchema } from "./identifiers.js";
+
+/** Every statement the Postgres saver runs, by name, for one schema. */
+export function postgresSql(schema: string) {
+  const s = quotedSchema(schema);
+  const checkpointColumns = `thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,
+    checkpoint_type, checkpoint, metadata_type, metadata, channel_refs`;
+  return {
+    createSchema: `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    createMigrationsTable: `CREATE TABLE IF NOT EXISTS ${s}.lg_migrations (v INTEGER PRIMARY KEY)`,
+    migrationsApplied: `SELECT v FROM ${s}.lg_migrations ORDER BY v`,
+    recordMigration: `INSERT INTO ${s}.lg_migrations (v) VALUES ($1) ON CONFLICT DO NOTHING`,
+    // One lock key per schema: puts share it, lifecycle operations take it exclusively.
+    lockShared: `SELECT pg_advisory_xact_lock_shared(hashtext($1))`,
+    lockExclusive: `SELECT pg_advisory_xact_lock(hashtext($1))`,
+
+    checkpointById: `SELECT ${checkpointColumns} FROM ${s}.lg_checkpoints
+      WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3`,
+    latestCheckpoint: `SELECT ${checkpointColumns} FROM ${s}.lg_checkpoints
+      WHERE thread_id = $1 AND checkpoint_ns = $2 ORDER BY checkpoint_id DESC LIMIT 1`,
+    listCheckpointsFrom: `SELECT ${checkpointColumns} FROM ${s}.lg_checkpoints`,
+    upsertCheckpoint: `INSERT INTO ${s}.lg_checkpoints (${checkpointColumns})
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+        parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, checkpoint_type = EXCLUDED.checkpoint_type,
+        checkpoint = EXCLUDED.checkpoint, metadata_type = EXCLUDED.metadata_type,
+        metadata = EXCLUDED.metadata, channel_refs = EXCLUDED.channel_refs`,
+    writesOf: `SELECT task_id, idx, channel, task_path, value_ref FROM ${s}.lg_writes
+      WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3`,
+    insertWriteKeepFirst: `INSERT INTO ${s}.lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id,
+      idx, channel, task_path, value_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO NOTHING`,
+    insertWriteReplace: `INSERT INTO ${s}.lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id,
+      idx, channel, task_path, value_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
+        channel = EXCLUDED.channel, task_path = EXCLUDED.task_path, value_ref = EXCLUDED.value_ref`,
+
+    insertItems: `INSERT INTO ${s}.lg_items (id, kind, in_blob_store, byte_length, body)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::integer[], $5::bytea[])
+      ON CONFLICT (id) DO NOTHING RETURNING id`,
+    itemBodies: `SELECT id, in_blob_store, body FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
+    itemMeta: `SELECT id, kind, in_blob_store, CASE WHEN kind = 'value' THEN NULL ELSE body END AS node_body
+      FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
+    existingItemIds: `SELECT id FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
+    allItems: `SELECT id, in_blob_store FROM ${s}.lg_items`,
+    deleteItems: `DELETE FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
+    allChannelRefs: `SELECT channel_refs FROM ${s}.lg_checkpoints`,
+    allValueRefs: `SELECT value_ref FROM ${s}.lg_writes`,
+
+    deleteThreadCheckpoints: `DELETE FROM ${s}.lg_checkpoints WHERE thread_id = $1`,
+    deleteThreadWrites: `DELETE FROM ${s}.lg_writes WHERE thread_id = $1`,
+    pruneCheckpoints: `DELETE FROM ${s}.lg_checkpoints AS c USING (
+        SELECT checkpoint_ns, checkpoint_id, row_number() OVER (
+          PARTITION BY checkpoint_ns ORDER BY checkpoint_id DESC) AS newest_rank
+        FROM ${s}.lg_checkpoints WHERE thread_id = $1) AS ranked
+      WHERE c.thread_id = $1 AND c.checkpoint_ns = ranked.checkpoint_ns
+        AND c.checkpoint_id = ranked.checkpoint_id AND ranked.newest_rank > $2`,
+    pruneOrphanWrites: `DELETE FROM ${s}.lg_writes AS w WHERE w.thread_id = $1 AND NOT EXISTS (
+      SELECT 1 FROM ${s}.lg_checkpoints AS c WHERE c.thread_id = w.thread_id
+        AND c.checkpoint_ns = w.checkpoint_ns AND c.checkpoint_id = w.checkpoint_id)`,
+    threadHasCheckpoints: `SELECT 1 FROM ${s}.lg_checkpoints WHERE thread_id = $1 LIMIT 1`,
+    copyThreadCheckpoints: `INSERT INTO ${s}.lg_checkpoints (${checkpointColumns})
+      SELECT $1, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint_type, checkpoint,
+        metadata_type, metadata, channel_refs FROM ${s}.lg_checkpoints WHERE thread_id = $2`,
+    copyThreadWrites: `INSERT INTO ${s}.lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,
+      channel, task_path, value_ref)
+      SELECT $1, checkpoint_ns, checkpoint_id, task_id, idx, channel, task_path, value_ref
+      FROM ${s}.lg_writes WHERE thread_id = $2`,
+
+    checkpointCount: `SELECT COUNT(*)::bigint AS n FROM ${s}.lg_checkpoints`,
+    largestCheckpointRow: `SELECT COALESCE(MAX(octet_length(thread_id) + octet_length(checkpoint_ns)
+      + octet_length(checkpoint_id) + COALESCE(octet_length(parent_checkpoint_id), 0)
+      + octet_length(checkpoint_type) + octet_length(checkpoint) + octet_length(metadata_type)
+      + octet_length(metadata) + octet_length(channel_refs)), 0)::bigint AS n FROM ${s}.lg_checkpoints`,
+    relationBytes: `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS n
+      FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname = ANY($2::text[])`,
+  } as const;
+}
+
+export type PostgresSql = ReturnType<typeof postgresSql>;

@@ -1,0 +1,42 @@
+import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpoint-validation";
+import pg from "pg";
+import { it } from "vitest";
+import { LeanPostgresSaver } from "../src/index.js";
+import {
+  dropSchema,
+  postgresUnavailableReason,
+  postgresUrl,
+  uniqueSchema,
+} from "./postgres-harness.js";
+
+const unavailable = await postgresUnavailableReason();
+
+if (unavailable) {
+  it.skip(`LeanPostgresSaver conformance: ${unavailable}`, () => {});
+} else {
+  // One pool for the run; every checkpointer the suite asks for gets a fresh schema (some list
+  // tests expect to see exactly what they stored), dropped when the suite destroys it.
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 8 });
+  const schemas = new WeakMap<LeanPostgresSaver, string>();
+
+  const initializer = {
+    checkpointerName: "@leangraph/checkpointer:LeanPostgresSaver",
+    async createCheckpointer() {
+      const schema = uniqueSchema("validation");
+      const saver = new LeanPostgresSaver(pool, { schema });
+      await saver.setup();
+      schemas.set(saver, schema);
+      return saver;
+    },
+    async destroyCheckpointer(saver: LeanPostgresSaver) {
+      await saver.close();
+      await dropSchema(pool, schemas.get(saver)!);
+    },
+    async afterAll() {
+      await pool.end();
+    },
+  };
+
+  validate(initializer);
+  deltaChannelHistoryTests(initializer);
+}
