@@ -12,7 +12,10 @@ const pinnedPnpm = "10.34.9";
 const toolsDir = join(root, ".tools");
 
 const jobs = {
-  demo: [["pnpm", "--filter", "@leangraph/demo-agent", "run", "demo", ...process.argv.slice(3)]],
+  demo: [
+    ["pnpm", "exec", "turbo", "run", "build", "--filter=@leangraph/demo-agent..."],
+    ["pnpm", "--filter", "@leangraph/demo-agent", "run", "demo", ...process.argv.slice(3)],
+  ],
   test: [
     ["pnpm", "run", "lint"],
     ["pnpm", "exec", "turbo", "run", "build", "typecheck"],
