@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const STEPS_MODULE = fileURLToPath(new URL("./fixtures/steps.mjs", import.meta.url));
+export const TYPED_STEPS_MODULE = fileURLToPath(
+  new URL("./fixtures/typed-steps.mjs", import.meta.url),
+);
 
 export function fixtureUrl(name: string, params: Record<string, string | number> = {}): string {
   const url = new URL(`./fixtures/${name}`, import.meta.url);
@@ -18,5 +21,6 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
 }
 
 export function step(exportName: string, input: unknown, outputName: string) {
-  return { modulePath: STEPS_MODULE, exportName, input, outputName };
+  const modulePath = exportName === "typedStep" ? TYPED_STEPS_MODULE : STEPS_MODULE;
+  return { modulePath, exportName, input, outputName };
 }
