@@ -1,4 +1,3 @@
-import { formatBytes } from "../byte-size.js";
 import type { RunReport } from "../run/run-report.js";
 import { ratioAgainst, summaryRows } from "../ui/summary-table.js";
 import { renderLineChart } from "./svg-chart.js";
@@ -10,6 +9,12 @@ export interface ComparedRun {
 }
 
 const colors = ["#d1495b", "#edae49", "#00798c", "#30638e"];
+
+const MIB = 1024 * 1024;
+
+/** Axis labels in MB: `0.5 MB`, `12 MB`, `1,000 MB`. */
+const formatMb = (mb: number) =>
+  `${mb.toLocaleString("en-US", { maximumFractionDigits: mb > 0 && mb < 1 ? 3 : 1 })} MB`;
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -28,11 +33,11 @@ export function renderComparisonHtml(runs: ComparedRun[], workload: string): str
       color: colors[index % colors.length]!,
       points: run.report.timeline.heap.map((sample) => ({
         x: sample.tMs / 1000,
-        y: sample.heapUsedBytes,
+        y: sample.heapUsedBytes / MIB,
       })),
     })),
-    formatX: (seconds) => `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`,
-    formatY: formatBytes,
+    formatX: (seconds) => `${Number(seconds.toFixed(2))} s`,
+    formatY: formatMb,
   });
   const diskChart = renderLineChart({
     title: "Checkpoint bytes on disk (DB + blobs) after each checkpoint",
@@ -42,10 +47,10 @@ export function renderComparisonHtml(runs: ComparedRun[], workload: string): str
     series: runs.map((run, index) => ({
       name: run.name,
       color: colors[index % colors.length]!,
-      points: run.report.timeline.disk.map((sample) => ({ x: sample.step, y: sample.bytes })),
+      points: run.report.timeline.disk.map((sample) => ({ x: sample.step, y: sample.bytes / MIB })),
     })),
     formatX: (step) => String(Math.round(step)),
-    formatY: formatBytes,
+    formatY: formatMb,
   });
 
   const stock = runs[0]!.report;

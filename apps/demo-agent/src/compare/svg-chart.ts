@@ -38,13 +38,16 @@ export function renderLineChart(options: LineChartOptions): string {
   const log = options.yScale === "log";
 
   const all = options.series.flatMap((series) => series.points);
-  const xMax = Math.max(1, ...all.map((point) => point.x));
+  const xStep = niceStep(Math.max(1e-9, ...all.map((point) => point.x)) / 5);
+  const xMax = Math.max(
+    xStep,
+    Math.ceil(Math.max(0, ...all.map((point) => point.x)) / xStep) * xStep,
+  );
   const positive = all.map((point) => point.y).filter((y) => y > 0);
-  const yMaxRaw = Math.max(1, ...positive);
-  const yMinLog = log
-    ? 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...positive, yMaxRaw))))
-    : 0;
-  const yMax = log ? 10 ** Math.ceil(Math.log10(yMaxRaw)) : niceCeiling(yMaxRaw);
+  const yMaxRaw = Math.max(1e-9, ...positive);
+  const yMinLog = log ? 10 ** Math.floor(Math.log10(Math.min(...positive, yMaxRaw))) : 0;
+  const yStep = niceStep(yMaxRaw / 4);
+  const yMax = log ? 10 ** Math.ceil(Math.log10(yMaxRaw)) : Math.ceil(yMaxRaw / yStep) * yStep;
 
   const xPixel = (x: number) => MARGIN.left + (x / xMax) * plotWidth;
   const yFraction = (y: number) =>
@@ -58,9 +61,10 @@ export function renderLineChart(options: LineChartOptions): string {
   if (log) {
     for (let value = yMinLog; value <= yMax * 1.0001; value *= 10) yTicks.push(value);
   } else {
-    for (let step = 0; step <= 4; step++) yTicks.push((yMax * step) / 4);
+    for (let value = 0; value <= yMax * 1.0001; value += yStep) yTicks.push(value);
   }
-  const xTicks = Array.from({ length: 6 }, (_, step) => (xMax * step) / 5);
+  const xTicks: number[] = [];
+  for (let value = 0; value <= xMax * 1.0001; value += xStep) xTicks.push(value);
 
   const grid = yTicks
     .map((value) => {
@@ -108,8 +112,8 @@ ${legend}
 </svg>`;
 }
 
-/** 1, 2, 2.5 or 5 times a power of ten, at or above `value`: readable axis maxima. */
-function niceCeiling(value: number): number {
+/** 1, 2, 2.5 or 5 times a power of ten, at or above `value`: readable tick spacing. */
+function niceStep(value: number): number {
   const power = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 2.5, 5, 10]) {
     if (step * power >= value) return step * power;

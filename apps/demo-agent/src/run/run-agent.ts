@@ -4,7 +4,7 @@ import { compileCodegenGraph } from "../graph/build-graph.js";
 import type { ModuleResult, ProjectSpec } from "../graph/state.js";
 import { measureCheckpointFiles, openCheckpointer } from "../runtime/checkpointer.js";
 import { startMemoryMonitor } from "../runtime/memory.js";
-import { createStepRunner } from "../runtime/steps.js";
+import { createStepRunner, removeInterruptedWrites } from "../runtime/steps.js";
 import type { ProgressDisplay } from "../ui/progress.js";
 import type { DiskSample, RunReport } from "./run-report.js";
 
@@ -72,6 +72,9 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
       simulatedLatencyMs: options.simulatedLatencyMs ?? 0,
     };
     if (existingSpec) {
+      const removed = await removeInterruptedWrites(projectDir);
+      if (removed > 0)
+        options.progress.log(`removed ${removed} partial file(s) left by the interrupted run`);
       options.progress.log(
         `resuming thread ${options.threadId} from its last checkpoint: ${spec.moduleCount} modules of ${spec.targetBytes} bytes, seed "${spec.seed}", ${spec.stateShape} state (the thread's own workload; options that differ are ignored)`,
       );

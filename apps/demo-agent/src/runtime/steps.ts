@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import { readdir, unlink } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createStepPool, type PressureSource, stepPoolOptionsFromEnv } from "@leangraph/workers";
 
@@ -73,4 +75,30 @@ export async function createStepRunner(options: {
     },
     close: () => pool.close(),
   };
+}
+
+/** The pool writes `.<name>.<uuid>.tmp` next to the target, then renames it into place. */
+const INTERRUPTED_WRITE =
+  /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/**
+ * A process killed mid-step leaves the step's temp file behind (the rename never happened).
+ * Nothing references it, and on resume the step runs again, so it is removed before resuming.
+ * Returns how many were removed.
+ */
+export async function removeInterruptedWrites(outputDir: string): Promise<number> {
+  let removed = 0;
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(outputDir, { recursive: true, withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (entry.isFile() && INTERRUPTED_WRITE.test(entry.name)) {
+      await unlink(join(entry.parentPath, entry.name)).catch(() => {});
+      removed++;
+    }
+  }
+  return removed;
 }

@@ -1,0 +1,139 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAgent } from "../src/run/run-agent.js";
+import { openCheckpointer } from "../src/runtime/checkpointer.js";
+import type { ProgressDisplay } from "../src/ui/progress.js";
+
+const lines: string[] = [];
+const progress: ProgressDisplay = {
+  update: (state) => lines.push(`${state.modulesDone}/${state.modulesTotal}`),
+  log: (line) => lines.push(line),
+  done: () => {},
+};
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "lg-demo-graph-"));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const workload = { moduleCount: 9, targetBytes: 6 * 1024, seed: "graph-test" };
+const sha256 = (buffer: Buffer) => createHash("sha256").update(buffer).digest("hex");
+
+async function latestChannelValues(runDir: string, threadId: string, env: NodeJS.ProcessEnv) {
+  const checkpointer = await openCheckpointer({ env, runDir });
+  try {
+    const tuple = await checkpointer.saver.getTuple({ configurable: { thread_id: threadId } });
+    return tuple!.checkpoint.channel_values as Record<string, any>;
+  } finally {
+    await checkpointer.close();
+  }
+}
+
+describe("codegen graph", () => {
+  it("lean state through worker isolates: one checkpoint per wave, paths and hashes only", async () => {
+    const env = {
+      LG_USE_WORKERS: "on",
+      LG_WORKER_THREADS: "2",
+      LG_MEM_WATCHDOG: "on",
+      LG_MEM_LOG_INTERVAL_S: "0",
+    };
+    const runDir = join(root, "lean");
+    const report = await runAgent({
+      ...workload,
+      threadId: "lean",
+      runDir,
+      stateShape: "lean",
+      env,
+      progress,
+    });
+
+    expect(report).toMatchObject({
+      status: "completed",
+      files: 9,
+      waves: 5,
+      filesParsed: 9,
+      parseFailures: 0,
+      faults: 0,
+    });
+    expect(report.setup).toMatchObject({
+      steps: "workers",
+      threads: 2,
+      stateShape: "lean",
+      watchdog: true,
+    });
+    // 5 waves + input, plan, review, summarize (+1 for the final state): about one per wave.
+    expect(report.checkpoints).toBeGreaterThanOrEqual(9);
+    expect(report.checkpoints).toBeLessThanOrEqual(10);
+    expect(report.peakWorkerHeapBytes).toBeGreaterThan(0);
+
+    const values = await latestChannelValues(runDir, "lean", env);
+    expect(values.files ?? []).toEqual([]);
+    expect(values.results).toHaveLength(9);
+    for (const result of values.results) {
+      const bytes = await readFile(join(report.projectDir, result.path));
+      expect(result.sha256).toBe(sha256(bytes));
+      expect(result.bytes).toBe(bytes.length);
+    }
+    // The whole state is small: no file content in it.
+    expect(JSON.stringify(values).length).toBeLessThan(report.bytesGenerated / 5);
+  });
+
+  it("naive state in-process keeps the text in state and writes the same files", async () => {
+    const env = {
+      LG_USE_WORKERS: "off",
+      LG_WORKER_THREADS: "2",
+      LG_MEM_WATCHDOG: "off",
+      LG_REDACTING_SERDE: "off",
+    };
+    const runDir = join(root, "naive");
+    const report = await runAgent({
+      ...workload,
+      threadId: "naive",
+      runDir,
+      stateShape: "naive",
+      env,
+      progress,
+    });
+    expect(report).toMatchObject({ status: "completed", files: 9, waves: 5, filesParsed: 9 });
+    expect(report.setup).toMatchObject({
+      steps: "in-process",
+      checkpointer: "SqliteSaver (stock serde)",
+      watchdog: false,
+    });
+
+    const values = await latestChannelValues(runDir, "naive", env);
+    expect(values.files).toHaveLength(9);
+    for (const file of values.files) {
+      const onDisk = await readFile(join(report.projectDir, file.path), "utf8");
+      expect(file.content).toBe(onDisk);
+      // Same seed, same workload: byte-identical to what the lean run's workers wrote.
+      expect(await readFile(join(root, "lean", "project", file.path), "utf8")).toBe(onDisk);
+    }
+  });
+
+  it("running a finished thread again generates nothing and reports the same project", async () => {
+    const env = { LG_USE_WORKERS: "off", LG_WORKER_THREADS: "2" };
+    const report = await runAgent({
+      ...workload,
+      threadId: "lean",
+      runDir: join(root, "lean"),
+      stateShape: "lean",
+      env,
+      progress,
+    });
+    expect(report).toMatchObject({
+      status: "completed",
+      resumed: true,
+      generationSteps: 0,
+      files: 9,
+    });
+    const log = await readFile(join(root, "lean", "generation-log.ndjson"), "utf8");
+    expect(log.trim().split("\n")).toHaveLength(9);
+  });
+});
