@@ -197,29 +197,64 @@ async function readStreamedArray(
 ): Promise<unknown[]> {
   const elements = pipeline(
     Readable.from(context.store.getStream(id)),
-    parserStream(),
-    streamArray.asStream(),
+    parserStream({ streamValues: false }),
+    streamArray.asStream({ readableHighWaterMark: 4096 } as object),
     () => {},
   );
   const out: unknown[] = [];
   try {
-    for await (const item of elements as AsyncIterable<{ value: unknown }>) {
-      let element = item.value;
-      if (entries) {
-        if (!Array.isArray(element) || element.length !== 2 || typeof element[0] !== "string") {
-          throw corruptBlob(id, new Error("expected [key, value] pairs"));
+    for await (const batch of readInBatches(elements)) {
+      for (const item of batch) {
+        let element = (item as { value: unknown }).value;
+        if (entries) {
+          if (!Array.isArray(element) || element.length !== 2 || typeof element[0] !== "string") {
+            throw corruptBlob(id, new Error("expected [key, value] pairs"));
+          }
+          const value = revive(element[1], context);
+          element[1] = value instanceof Promise ? await value : value;
+        } else {
+          const value = revive(element, context);
+          element = value instanceof Promise ? await value : value;
         }
-        const value = revive(element[1], context);
-        element[1] = value instanceof Promise ? await value : value;
-      } else {
-        const value = revive(element, context);
-        element = value instanceof Promise ? await value : value;
+        out.push(element);
       }
-      out.push(element);
     }
   } catch (error) {
     if (error instanceof LeangraphError) throw error;
     throw corruptBlob(id, error);
   }
   return out;
+}
+
+/**
+ * Drains an object-mode stream in whatever batches are buffered: `for await` over the stream
+ * itself costs a promise per element, which dominated reading a 5M-element array.
+ */
+async function* readInBatches(stream: Readable): AsyncGenerator<unknown[]> {
+  let failure: unknown;
+  let ended = false;
+  stream.on("error", (error) => {
+    failure = error;
+  });
+  stream.on("end", () => {
+    ended = true;
+  });
+  for (;;) {
+    const batch: unknown[] = [];
+    for (let item = stream.read(); item !== null; item = stream.read()) batch.push(item);
+    if (batch.length > 0) yield batch;
+    if (failure !== undefined) throw failure;
+    if (ended || stream.readableEnded) return;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        stream.off("readable", wake);
+        stream.off("end", wake);
+        stream.off("error", wake);
+        resolve();
+      };
+      stream.on("readable", wake);
+      stream.on("end", wake);
+      stream.on("error", wake);
+    });
+  }
 }

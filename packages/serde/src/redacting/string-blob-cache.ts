@@ -3,10 +3,13 @@
  * for 100 steps hashes and writes it once, and a string loaded from a blob is known when it is
  * dumped again.
  *
- * Why a Map keyed by the string itself is cheap: V8 does not hash the content of long strings
- * (past ~16K chars the hash is derived from the length) and compares string pointers before
- * contents, so a lookup of the very string object already cached is O(1); a different string
- * object of the same length is compared char by char, which is still cheaper than sha256.
+ * Lookup: V8 compares string pointers before contents, so finding the very string object that is
+ * cached is O(1) whatever its size. We do not key a Map by the string itself, though: V8 derives
+ * the hash of strings longer than ~16K chars from their length alone, so thousands of distinct
+ * strings of one length (say, 150 KB chunks) would share one hash bucket and every lookup would
+ * compare against all of them (measured: 10,000 such strings took 9 s just in Map operations).
+ * Entries are keyed by a short fingerprint (length plus 64 sampled chars) instead, and compared
+ * with `===` inside their bucket.
  *
  * Retention, the price of keying by the string: the cache keeps its strings alive. While a string
  * is still in graph state that costs nothing (state holds it anyway); once state drops it, the
@@ -16,9 +19,28 @@
  * - idle expiry: an entry not used during the last `idleTicks` dumps is dropped, so a string that
  *   left the state is released a few checkpoints later even when the cache is not full.
  */
+interface CacheEntry {
+  value: string;
+  id: string;
+  fingerprint: string;
+  lastTick: number;
+}
+
+const sampleCount = 16;
+
+function fingerprintOf(value: string): string {
+  const length = value.length;
+  let samples = "";
+  const step = Math.max(1, Math.floor(length / sampleCount));
+  for (let index = step >> 1; index < length; index += step) samples += value[index];
+  return `${length}:${value.slice(0, 24)}|${samples}|${value.slice(-24)}`;
+}
+
 export class StringBlobCache {
-  private readonly idByString = new Map<string, { id: string; lastTick: number }>();
-  private readonly stringById = new Map<string, string>();
+  private readonly buckets = new Map<string, CacheEntry[]>();
+  private readonly byId = new Map<string, CacheEntry>();
+  /** Insertion order is recency order: touching an entry re-inserts it. */
+  private readonly recency = new Set<CacheEntry>();
   private heldChars = 0;
   private tick = 0;
 
@@ -28,28 +50,32 @@ export class StringBlobCache {
   ) {}
 
   idOf(value: string): string | undefined {
-    const entry = this.idByString.get(value);
+    if (this.byId.size === 0) return undefined;
+    const entry = this.find(value, fingerprintOf(value));
     if (!entry) return undefined;
-    entry.lastTick = this.tick;
-    // Re-insert to mark it most recently used (Map keeps insertion order).
-    this.idByString.delete(value);
-    this.idByString.set(value, entry);
+    this.touch(entry);
     return entry.id;
   }
 
   stringOf(id: string): string | undefined {
-    const value = this.stringById.get(id);
-    if (value !== undefined) this.idOf(value);
-    return value;
+    const entry = this.byId.get(id);
+    if (!entry) return undefined;
+    this.touch(entry);
+    return entry.value;
   }
 
   remember(value: string, id: string): void {
-    if (value.length > this.maxChars || this.idByString.has(value)) return;
-    this.idByString.set(value, { id, lastTick: this.tick });
-    this.stringById.set(id, value);
+    if (value.length > this.maxChars || this.byId.has(id)) return;
+    const fingerprint = fingerprintOf(value);
+    const entry: CacheEntry = { value, id, fingerprint, lastTick: this.tick };
+    const bucket = this.buckets.get(fingerprint);
+    if (bucket) bucket.push(entry);
+    else this.buckets.set(fingerprint, [entry]);
+    this.byId.set(id, entry);
+    this.recency.add(entry);
     this.heldChars += value.length;
-    while (this.heldChars > this.maxChars) {
-      const oldest = this.idByString.keys().next().value as string;
+    for (const oldest of this.recency) {
+      if (this.heldChars <= this.maxChars) break;
       this.forget(oldest);
     }
   }
@@ -57,21 +83,39 @@ export class StringBlobCache {
   /** Called once per dump: advances the clock and drops entries idle for too long. */
   advance(): void {
     this.tick += 1;
-    if (this.tick % 16 !== 0 || this.idByString.size === 0) return;
-    for (const [value, entry] of this.idByString) {
-      if (this.tick - entry.lastTick > this.idleTicks) this.forget(value);
+    if (this.tick % 16 !== 0) return;
+    for (const entry of this.recency) {
+      // Recency order: the first entry still in use ends the sweep.
+      if (this.tick - entry.lastTick <= this.idleTicks) break;
+      this.forget(entry);
     }
   }
 
   get size(): number {
-    return this.idByString.size;
+    return this.byId.size;
   }
 
-  private forget(value: string): void {
-    const entry = this.idByString.get(value);
-    if (!entry) return;
-    this.idByString.delete(value);
-    this.stringById.delete(entry.id);
-    this.heldChars -= value.length;
+  private find(value: string, fingerprint: string): CacheEntry | undefined {
+    const bucket = this.buckets.get(fingerprint);
+    if (!bucket) return undefined;
+    for (const entry of bucket) if (entry.value === value) return entry;
+    return undefined;
+  }
+
+  private touch(entry: CacheEntry): void {
+    entry.lastTick = this.tick;
+    this.recency.delete(entry);
+    this.recency.add(entry);
+  }
+
+  private forget(entry: CacheEntry): void {
+    this.recency.delete(entry);
+    this.byId.delete(entry.id);
+    this.heldChars -= entry.value.length;
+    const bucket = this.buckets.get(entry.fingerprint);
+    if (!bucket) return;
+    const remaining = bucket.filter((other) => other !== entry);
+    if (remaining.length > 0) this.buckets.set(entry.fingerprint, remaining);
+    else this.buckets.delete(entry.fingerprint);
   }
 }
