@@ -10,6 +10,8 @@ export const CheckpointerErrorCode = {
   itemMissing: "ERR_LG_CHECKPOINT_ITEM_MISSING",
   /** An LG_* flag or saver option with an invalid value. */
   invalidOption: "ERR_LG_INVALID_OPTION",
+  /** storageStats was asked of a saver that cannot report it (a plain stock saver). */
+  storageUnmeasurable: "ERR_LG_STORAGE_UNMEASURABLE",
   /** The Postgres schema is newer than this code knows (a newer leangraph ran migrations). */
   schemaTooNew: "ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW",
 } as const;

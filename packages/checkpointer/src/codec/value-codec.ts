@@ -1,5 +1,6 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { rowCorruptError } from "../errors.js";
+import { serdeRefsIn } from "./serde-refs.js";
 import {
   type ArrayEntry,
   buildTree,
@@ -31,6 +32,8 @@ export interface NewItem {
   bytes: Uint8Array;
   /** Large values go to the blob store; the row then has no body. */
   inBlobStore: boolean;
+  /** Serde blob references inside the bytes (`"<kind>:<id>"`), kept alive by mark-and-sweep. */
+  serdeRefs: string[];
 }
 
 export interface EncodedValue {
@@ -147,6 +150,7 @@ export class ValueCodec {
       kind: "value",
       bytes,
       inBlobStore: bytes.byteLength >= this.#options.blobMinBytes,
+      serdeRefs: serdeRefsIn(bytes),
     };
   }
 
@@ -186,7 +190,15 @@ export class ValueCodec {
     }
     const tree = buildTree(entries, this.#options.tree);
     for (const node of tree.nodes) {
-      items.set(node.id, { id: node.id, kind: node.kind, bytes: node.bytes, inBlobStore: false });
+      // Inner nodes hold only child ids; leaves may inline small payloads that carry references.
+      const serdeRefs = node.kind === "leaf" ? serdeRefsIn(node.bytes) : [];
+      items.set(node.id, {
+        id: node.id,
+        kind: node.kind,
+        bytes: node.bytes,
+        inBlobStore: false,
+        serdeRefs,
+      });
     }
     for (const id of items.keys()) reusedItemIds.delete(id);
     if (reuseKey !== undefined)

@@ -50,6 +50,12 @@ export interface LeanSaverOptions {
   /** Where items of at least `codec.blobMinBytes` go. */
   blobStore: BlobStore;
   codec?: Partial<ValueCodecOptions> | undefined;
+  /**
+   * deleteThread/prune delete blobs without an item row (the serializer's) only when older than
+   * this: far longer than any put takes from serializing to committing.
+   * @default 60000
+   */
+  orphanGraceMs?: number | undefined;
 }
 
 /** Thrown inside a write transaction when reused items were swept meanwhile; the put re-encodes. */
@@ -91,6 +97,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly blobStore: BlobStore;
   readonly #codec: ValueCodec;
   readonly #reader: ItemReader;
+  readonly #orphanGraceMs: number;
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
     super(options.serde);
@@ -103,6 +110,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     };
     this.#codec = new ValueCodec(this.serde, codecOptions);
     this.#reader = { readItems: (ids) => this.#readItems(ids) };
+    this.#orphanGraceMs = options.orphanGraceMs ?? 60_000;
   }
 
   async #readItems(ids: readonly string[]): Promise<Map<string, Uint8Array>> {
@@ -457,10 +465,14 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     return result as never;
   }
 
-  /** Removes the thread's rows, then every item and blob no remaining row references. */
+  /**
+   * Removes the thread's rows, then every item and blob no remaining row references. Blobs that
+   * never had an item row of their own (the serializer's) are deleted once older than
+   * `orphanGraceMs`; younger ones wait for the next `gc()`.
+   */
   async deleteThread(threadId: string): Promise<void> {
     await this.rows.write((tx) => tx.deleteThread(threadId), { exclusive: true });
-    await this.gc({ graceMs: Number.POSITIVE_INFINITY });
+    await this.#collect(this.#orphanGraceMs);
   }
 
   /** Keeps the newest `keepLast` checkpoints per namespace of each thread; returns how many were deleted. */
@@ -476,7 +488,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       },
       { exclusive: true },
     );
-    await this.gc({ graceMs: Number.POSITIVE_INFINITY });
+    await this.#collect(this.#orphanGraceMs);
     return deleted;
   }
 
@@ -486,14 +498,21 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * Mark-and-sweep: deletes items no row references, then blobs no item names. Blobs in the store
-   * without any item row (left by a crash between blob write and commit) are deleted only when
-   * older than `graceMs`, because a concurrent put may have written one and not yet committed.
+   * Mark-and-sweep over the whole store: deletes items no row references and blobs nothing names.
+   * Blobs without an item row (left by a crash between blob write and commit, or the serializer's
+   * once unreferenced) are deleted only when older than `graceMs`, because a concurrent put may
+   * have written one and not yet committed the row that references it.
    * @param options.graceMs @default 3_600_000 (one hour)
    */
   async gc(options: { graceMs?: number } = {}): Promise<GcReport> {
+    return this.#collect(options.graceMs ?? 3_600_000);
+  }
+
+  #collect(orphanGraceMs: number): Promise<GcReport> {
+    // Remembered encodes may point at items about to be swept; the next put re-checks anyway,
+    // but forgetting them here avoids a guaranteed retry.
     this.#codec.forgetReuse();
-    return collectGarbage(this.rows, this.blobStore, options.graceMs ?? 3_600_000);
+    return collectGarbage(this.rows, this.blobStore, orphanGraceMs);
   }
 
   async storageStats(): Promise<StorageStats> {

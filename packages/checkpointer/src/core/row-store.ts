@@ -35,6 +35,14 @@ export interface ListQuery {
   beforeCheckpointId?: string | undefined;
 }
 
+export function serdeRefsColumn(item: NewItem): string | null {
+  return item.serdeRefs.length > 0 ? JSON.stringify(item.serdeRefs) : null;
+}
+
+export function parseSerdeRefsColumn(column: string | null): string[] {
+  return column === null ? [] : (JSON.parse(column) as string[]);
+}
+
 /** A list query as column conditions, shared by the SQL backends (values are always bound). */
 export function listConditions(
   query: ListQuery,
@@ -59,6 +67,8 @@ export interface ItemMeta {
   inBlobStore: boolean;
   /** Present for tree nodes (always stored in the database), absent for value items. */
   nodeBytes: Uint8Array | undefined;
+  /** Serde blob references inside the item's bytes. */
+  serdeRefs: string[];
 }
 
 export interface RowStoreStats {

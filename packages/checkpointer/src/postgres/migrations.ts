@@ -39,5 +39,7 @@ export function postgresMigrations(schema: string): readonly string[] {
       byte_length INTEGER NOT NULL,
       body BYTEA
     )`,
+    // Blob ids a RedactingSerializer put inside an item's bytes (JSON array of "<kind>:<id>").
+    `ALTER TABLE ${s}.lg_items ADD COLUMN serde_refs TEXT`,
   ];
 }

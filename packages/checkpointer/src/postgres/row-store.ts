@@ -6,9 +6,11 @@ import {
   type ItemMeta,
   type ListQuery,
   listConditions,
+  parseSerdeRefsColumn,
   type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
+  serdeRefsColumn,
   type WriteRow,
 } from "../core/row-store.js";
 import { CheckpointerErrorCode, configInvalidError } from "../errors.js";
@@ -216,6 +218,7 @@ export class PostgresRowStore implements RowStore {
               ? null
               : Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength),
           ),
+          items.map(serdeRefsColumn),
         ]);
         const inserted = new Set(rows.map((row) => row.id));
         return items.filter((item) => inserted.has(item.id));
@@ -285,6 +288,7 @@ export class PostgresRowStore implements RowStore {
           kind: NewItem["kind"];
           in_blob_store: boolean;
           node_body: Buffer | null;
+          serde_refs: string | null;
         }>(sql.itemMeta, [ids]);
         return new Map<string, ItemMeta>(
           rows.map((row) => [
@@ -293,6 +297,7 @@ export class PostgresRowStore implements RowStore {
               kind: row.kind,
               inBlobStore: row.in_blob_store,
               nodeBytes: row.node_body ?? undefined,
+              serdeRefs: parseSerdeRefsColumn(row.serde_refs),
             },
           ]),
         );

@@ -19,6 +19,8 @@ export interface LeanPostgresSaverOptions {
   schema?: string;
   /** Chunking and inlining thresholds; see ValueCodecOptions. */
   codec?: Partial<ValueCodecOptions>;
+  /** See LeanSaverOptions.orphanGraceMs. @default 60000 */
+  orphanGraceMs?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       serde: options.serde,
       blobStore,
       codec: options.codec,
+      orphanGraceMs: options.orphanGraceMs,
     });
     this.pool = pool;
     this.#ownsPool = ownership.ownsPool ?? false;
@@ -61,6 +64,8 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
   /** Creates the schema and runs pending migrations; idempotent. Other methods also call it lazily. */
   async setup(): Promise<void> {
     await (this.rows as PostgresRowStore).setup();
+    // A Postgres blob store has DDL of its own; run it now rather than at the first large value.
+    await (this.blobStore as { setup?: () => Promise<void> }).setup?.();
   }
 
   /** Closes the blob store, and the pool when the saver created it (an injected pool is the caller's). */

@@ -35,11 +35,12 @@ export function postgresSql(schema: string) {
       ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
         channel = EXCLUDED.channel, task_path = EXCLUDED.task_path, value_ref = EXCLUDED.value_ref`,
 
-    insertItems: `INSERT INTO ${s}.lg_items (id, kind, in_blob_store, byte_length, body)
-      SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::integer[], $5::bytea[])
+    insertItems: `INSERT INTO ${s}.lg_items (id, kind, in_blob_store, byte_length, body, serde_refs)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::integer[], $5::bytea[], $6::text[])
       ON CONFLICT (id) DO NOTHING RETURNING id`,
     itemBodies: `SELECT id, in_blob_store, body FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
-    itemMeta: `SELECT id, kind, in_blob_store, CASE WHEN kind = 'value' THEN NULL ELSE body END AS node_body
+    itemMeta: `SELECT id, kind, in_blob_store, serde_refs,
+      CASE WHEN kind = 'value' THEN NULL ELSE body END AS node_body
       FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
     existingItemIds: `SELECT id FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
     allItems: `SELECT id, in_blob_store FROM ${s}.lg_items`,

@@ -35,4 +35,6 @@ export const sqliteMigrations: readonly string[] = [
     byte_length INTEGER NOT NULL,
     body BLOB
   )`,
+  // Blob ids a RedactingSerializer put inside an item's bytes (JSON array of "<kind>:<id>").
+  `ALTER TABLE lg_items ADD COLUMN serde_refs TEXT`,
 ];

@@ -7,9 +7,11 @@ import {
   type ItemMeta,
   type ListQuery,
   listConditions,
+  parseSerdeRefsColumn,
   type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
+  serdeRefsColumn,
   type WriteRow,
 } from "../core/row-store.js";
 import { configInvalidError } from "../errors.js";
@@ -202,6 +204,7 @@ export class SqliteRowStore implements RowStore {
               item.inBlobStore ? 1 : 0,
               item.bytes.byteLength,
               item.inBlobStore ? null : item.bytes,
+              serdeRefsColumn(item),
             ).changes > 0,
         );
       },
@@ -270,6 +273,7 @@ export class SqliteRowStore implements RowStore {
           kind: NewItem["kind"];
           in_blob_store: number;
           node_body: Buffer | null;
+          serde_refs: string | null;
         }[];
         return new Map<string, ItemMeta>(
           rows.map((row) => [
@@ -278,6 +282,7 @@ export class SqliteRowStore implements RowStore {
               kind: row.kind,
               inBlobStore: row.in_blob_store === 1,
               nodeBytes: row.node_body ?? undefined,
+              serdeRefs: parseSerdeRefsColumn(row.serde_refs),
             },
           ]),
         );

@@ -23,6 +23,8 @@ export interface LeanSqliteSaverOptions {
   busyTimeoutMs?: number;
   /** Chunking and inlining thresholds; see ValueCodecOptions. */
   codec?: Partial<ValueCodecOptions>;
+  /** See LeanSaverOptions.orphanGraceMs. @default 60000 */
+  orphanGraceMs?: number;
 }
 
 /** Default blob directory: beside the database, so copying or deleting the pair stays obvious. */
@@ -48,7 +50,12 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       createFsBlobStore({
         dir: db.memory ? join(process.cwd(), ".lg-blobs") : defaultBlobDirFor(db.name),
       });
-    super(new SqliteRowStore(db), { serde: options.serde, blobStore, codec: options.codec });
+    super(new SqliteRowStore(db), {
+      serde: options.serde,
+      blobStore,
+      codec: options.codec,
+      orphanGraceMs: options.orphanGraceMs,
+    });
     this.db = db;
   }
 

@@ -17,9 +17,11 @@ export const SQL = {
   insertWriteReplace: `INSERT OR REPLACE INTO lg_writes (thread_id, checkpoint_ns, checkpoint_id,
     task_id, idx, channel, task_path, value_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 
-  insertItem: `INSERT OR IGNORE INTO lg_items (id, kind, in_blob_store, byte_length, body) VALUES (?, ?, ?, ?, ?)`,
+  insertItem: `INSERT OR IGNORE INTO lg_items (id, kind, in_blob_store, byte_length, body, serde_refs)
+    VALUES (?, ?, ?, ?, ?, ?)`,
   itemBodies: `SELECT id, in_blob_store, body FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
-  itemMeta: `SELECT id, kind, in_blob_store, CASE WHEN kind = 'value' THEN NULL ELSE body END AS node_body
+  itemMeta: `SELECT id, kind, in_blob_store, serde_refs,
+    CASE WHEN kind = 'value' THEN NULL ELSE body END AS node_body
     FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
   existingItemIds: `SELECT id FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
   allItems: `SELECT id, in_blob_store FROM lg_items`,

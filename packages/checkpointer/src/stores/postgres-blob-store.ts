@@ -95,7 +95,12 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * commit in one transaction, so a blob that is listed is always whole (durable once COMMIT
  * returns, under Postgres's own WAL fsync).
  */
-export function createPostgresBlobStore(options: PostgresBlobStoreOptions): BlobStore {
+export interface PostgresBlobStore extends BlobStore {
+  /** Creates its tables; idempotent. Every method also runs it on first use. */
+  setup(): Promise<void>;
+}
+
+export function createPostgresBlobStore(options: PostgresBlobStoreOptions): PostgresBlobStore {
   const ownsPool = options.pool === undefined;
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
   const schema = options.schema ?? "public";
@@ -188,7 +193,9 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Blob
     });
   }
 
-  const store: BlobStore = {
+  const store: PostgresBlobStore = {
+    setup,
+
     async put(bytes) {
       const id = sha256Hex(bytes);
       try {

@@ -1,0 +1,109 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import {
+  type BlobStore,
+  createFsBlobStore,
+  createMemoryBlobStore,
+  createSerializerFromEnv,
+} from "@leangraph/serde";
+import Database from "better-sqlite3";
+import pg from "pg";
+import type { StorageStats } from "./core/lean-saver.js";
+import { type CheckpointerFlags, checkpointerFlagsFromEnv } from "./flags.js";
+import { LeanPostgresSaver } from "./postgres/saver.js";
+import { defaultBlobDirFor, LeanSqliteSaver } from "./sqlite/saver.js";
+import { MeasuredMemorySaver, MeasuredPostgresSaver, MeasuredSqliteSaver } from "./stock-savers.js";
+import { createPostgresBlobStore } from "./stores/postgres-blob-store.js";
+
+/** Any saver createCheckpointer returns: drop-in for `compile({ checkpointer })`, plus stats and close. */
+export type ManagedCheckpointer = BaseCheckpointSaver & {
+  storageStats(): Promise<StorageStats>;
+  close(): Promise<void>;
+};
+
+export interface CreateCheckpointerOptions {
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Builds the saver the LG_* flags ask for. With the default `LG_REDACTING_SERDE=on` that is a
+ * lean saver whose serializer is a RedactingSerializer sharing the saver's blob store (so `gc()`
+ * sees every blob); with `off` it is the stock SqliteSaver / PostgresSaver / MemorySaver with the
+ * stock serializer, so a before/after comparison is one flag away. Invalid flags throw
+ * ERR_LG_INVALID_OPTION before anything is opened; Postgres is connected and migrated here, so an
+ * unreachable server also fails at start.
+ */
+export async function createCheckpointer(
+  options: CreateCheckpointerOptions = {},
+): Promise<ManagedCheckpointer> {
+  const env = options.env ?? process.env;
+  const flags = checkpointerFlagsFromEnv(env);
+  if (!flags.redacting) return createStockCheckpointer(flags);
+
+  switch (flags.backend) {
+    case "sqlite": {
+      const blobStore = createFsBlobStore({
+        dir: flags.blobDir ?? defaultBlobDirFor(flags.sqlitePath),
+      });
+      const serde = createSerializerFromEnv({ env, blobStore });
+      mkdirSync(dirname(flags.sqlitePath), { recursive: true });
+      return new LeanSqliteSaver(new Database(flags.sqlitePath), { serde, blobStore });
+    }
+    case "postgres": {
+      const pool = new pg.Pool({ connectionString: flags.postgresUrl });
+      const blobStore: BlobStore =
+        flags.blobStore === "postgres"
+          ? createPostgresBlobStore({ pool, schema: flags.postgresSchema })
+          : createFsBlobStore({ dir: flags.blobDir ?? ".lg/blobs" });
+      const serde = createSerializerFromEnv({ env, blobStore });
+      const saver = new LeanPostgresSaver(
+        pool,
+        { serde, blobStore, schema: flags.postgresSchema },
+        { ownsPool: true },
+      );
+      await setupOrClose(saver, () => saver.close());
+      return saver;
+    }
+    case "memory": {
+      const blobStore = flags.blobDir
+        ? createFsBlobStore({ dir: flags.blobDir })
+        : createMemoryBlobStore();
+      return new MeasuredMemorySaver(createSerializerFromEnv({ env, blobStore }));
+    }
+  }
+}
+
+async function createStockCheckpointer(flags: CheckpointerFlags): Promise<ManagedCheckpointer> {
+  switch (flags.backend) {
+    case "sqlite":
+      mkdirSync(dirname(flags.sqlitePath), { recursive: true });
+      return new MeasuredSqliteSaver(new Database(flags.sqlitePath));
+    case "postgres": {
+      const saver = new MeasuredPostgresSaver(
+        new pg.Pool({ connectionString: flags.postgresUrl }),
+        {
+          schema: flags.postgresSchema,
+          ownsPool: true,
+        },
+      );
+      await setupOrClose(saver, () => saver.close());
+      return saver;
+    }
+    case "memory":
+      return new MeasuredMemorySaver();
+  }
+}
+
+async function setupOrClose(
+  saver: { setup(): Promise<void> },
+  close: () => Promise<void>,
+): Promise<void> {
+  try {
+    await saver.setup();
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,90 @@
+import { LeangraphError, serdeOptionsFromEnv } from "@leangraph/serde";
+import { z } from "zod";
+import { CheckpointerErrorCode } from "./errors.js";
+
+/**
+ * The LG_* variables this package reads, in one schema. Empty strings count as unset, so
+ * `LG_BLOB_DIR=` in a .env file means "default", not "the current directory".
+ */
+export const checkpointerEnvSchema = z
+  .object({
+    LG_CHECKPOINTER: z
+      .enum(["sqlite", "postgres", "memory"], { message: "one of sqlite, postgres, memory" })
+      .default("sqlite"),
+    LG_SQLITE_PATH: z.string().min(1, "a file path").default(".lg/checkpoints.sqlite"),
+    LG_POSTGRES_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/.+/, "a URL such as postgres://user@host:5432/db")
+      .optional(),
+    LG_POSTGRES_SCHEMA: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "a plain identifier (letters, digits, underscores)")
+      .default("public"),
+    LG_BLOB_DIR: z.string().min(1, "a directory path").optional(),
+    LG_BLOB_STORE: z.enum(["fs", "postgres"], { message: "fs or postgres" }).optional(),
+  })
+  .superRefine((flags, context) => {
+    if (flags.LG_CHECKPOINTER === "postgres" && flags.LG_POSTGRES_URL === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["LG_POSTGRES_URL"],
+        message:
+          "a URL such as postgres://user@host:5432/db (required when LG_CHECKPOINTER=postgres)",
+      });
+    }
+    if (flags.LG_BLOB_STORE === "postgres" && flags.LG_CHECKPOINTER !== "postgres") {
+      context.addIssue({
+        code: "custom",
+        path: ["LG_BLOB_STORE"],
+        message: "fs (postgres blob storage needs LG_CHECKPOINTER=postgres)",
+      });
+    }
+  });
+
+export interface CheckpointerFlags {
+  backend: "sqlite" | "postgres" | "memory";
+  sqlitePath: string;
+  postgresUrl: string | undefined;
+  postgresSchema: string;
+  blobDir: string | undefined;
+  /** Postgres defaults to its own blob table, so machines share a thread through Postgres alone. */
+  blobStore: "fs" | "postgres";
+  /** `LG_REDACTING_SERDE` (read by @leangraph/serde's schema): off means the stock savers. */
+  redacting: boolean;
+}
+
+function withoutEmptyStrings(env: NodeJS.ProcessEnv): Record<string, string> {
+  const cleaned: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env))
+    if (value !== undefined && value !== "") cleaned[key] = value;
+  return cleaned;
+}
+
+/** Parses every flag once, at start; throws ERR_LG_INVALID_OPTION naming variable, value and what is accepted. */
+export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): CheckpointerFlags {
+  const cleaned = withoutEmptyStrings(env);
+  const parsed = checkpointerEnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const value = cleaned[name];
+    throw new LeangraphError(
+      CheckpointerErrorCode.invalidOption,
+      `Invalid environment variable ${name}=${JSON.stringify(value ?? "")}: expected ${issue.message}.`,
+      { cause: parsed.error },
+    );
+  }
+  const flags = parsed.data;
+  // The serializer's own flags (LG_REDACTING_SERDE, LG_MAX_*) are validated by its schema, here,
+  // so a typo there also fails at start.
+  const serde = serdeOptionsFromEnv(cleaned);
+  return {
+    backend: flags.LG_CHECKPOINTER,
+    sqlitePath: flags.LG_SQLITE_PATH,
+    postgresUrl: flags.LG_POSTGRES_URL,
+    postgresSchema: flags.LG_POSTGRES_SCHEMA,
+    blobDir: flags.LG_BLOB_DIR,
+    blobStore: flags.LG_BLOB_STORE ?? (flags.LG_CHECKPOINTER === "postgres" ? "postgres" : "fs"),
+    redacting: serde.enabled,
+  };
+}
