@@ -5,7 +5,11 @@ export default defineConfig({
     // @langchain/langgraph-checkpoint-validation registers its suites through vitest globals.
     globals: true,
     include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
+    testTimeout: 300_000,
     hookTimeout: 120_000,
+    // The integration tests hold 600 MB to 1.5 GB of strings at once (and the stock serializer
+    // builds a ~512 MB string before failing): child processes with room above Node's 4 GB default.
+    pool: "forks",
+    execArgv: ["--max-old-space-size=8192"],
   },
 });
