@@ -5,7 +5,8 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import type { GenerateModuleInput } from "../generator/generate-module-step.js";
 import { planModule, planProject } from "../generator/plan-modules.js";
 import type { StepRunner } from "../runtime/steps.js";
-import { readFileVerified, syntaxDiagnostics } from "./parse-check.js";
+import { syntaxDiagnostics } from "./parse-check.js";
+import type { ReviewedFile, ReviewFilesInput } from "./review-files-step.js";
 import {
   CodegenState,
   type CodegenStateValue,
@@ -16,15 +17,25 @@ import {
 } from "./state.js";
 
 export interface CodegenGraphDeps {
+  /** Runs steps with output names relative to `runDir`. */
   stepRunner: StepRunner;
-  /** Where the generated project lands (`<run dir>/project`). */
-  outputDir: string;
+  runDir: string;
   /** Where every generation appends a line (see generate-module-step.ts). */
   generationLogPath: string;
 }
 
 /** Diagnostics kept per failing file; the rest would only bloat the state. */
 const MAX_DIAGNOSTICS = 5;
+
+/**
+ * Files per review step. Each step pays for a fresh isolate and for loading the TypeScript
+ * compiler (~10 MB of JS), so files are checked in batches rather than one step per file.
+ */
+const REVIEW_BATCH_FILES = 25;
+
+/** Generated files live under `<run dir>/project/`; review reports under `<run dir>/review/`. */
+export const PROJECT_SUBDIR = "project";
+const REVIEW_SUBDIR = "review";
 
 /** The modules of wave `waveIndex`: a consecutive slice of the plan, `waveSize` long. */
 function waveModules(spec: ProjectSpec, waveIndex: number) {
@@ -78,7 +89,7 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
         ? [
             {
               path: module.path,
-              content: await readFile(join(deps.outputDir, module.path), "utf8"),
+              content: await readFile(join(deps.runDir, PROJECT_SUBDIR, module.path), "utf8"),
             },
           ]
         : [];
@@ -111,19 +122,34 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
       }
       return { reviewReport: report };
     }
-    for (const result of state.results) {
-      if (result.errorCode !== undefined) continue;
-      const file = await readFileVerified(join(deps.outputDir, result.path));
+    // Lean: the files are read back by path and parsed inside step isolates, batch by batch;
+    // only each batch's small JSON report comes back to this process.
+    const generated = state.results.filter((result) => result.errorCode === undefined);
+    const batches = [];
+    for (let first = 0; first < generated.length; first += REVIEW_BATCH_FILES) {
+      batches.push(generated.slice(first, first + REVIEW_BATCH_FILES));
+    }
+    const reviewed = await Promise.all(
+      batches.map(async (batch, index) => {
+        const input: ReviewFilesInput = {
+          files: batch.map((result) => ({
+            absolutePath: join(deps.runDir, PROJECT_SUBDIR, result.path),
+            path: result.path,
+            sha256: result.sha256,
+          })),
+          maxDiagnostics: MAX_DIAGNOSTICS,
+        };
+        const outputName = `${REVIEW_SUBDIR}/batch-${String(index).padStart(4, "0")}.json`;
+        const outcome = await deps.stepRunner.runReviewStep(input, outputName);
+        return JSON.parse(await readFile(outcome.path, "utf8")) as ReviewedFile[];
+      }),
+    );
+    for (const file of reviewed.flat()) {
+      report.filesChecked++;
       report.bytesRead += file.bytes;
-      if (file.sha256 !== result.sha256) {
-        report.filesChecked++;
-        report.failures.push({
-          path: result.path,
-          diagnostics: [`content changed on disk since it was generated (sha256 ${file.sha256})`],
-        });
-        continue;
+      if (file.diagnostics.length > 0) {
+        report.failures.push({ path: file.path, diagnostics: file.diagnostics });
       }
-      record(result.path, file.text);
     }
     return { reviewReport: report };
   };
@@ -176,7 +202,10 @@ async function generateWithRetries(
     simulatedLatencyMs: spec.simulatedLatencyMs,
   };
   try {
-    const outcome = await deps.stepRunner.runGenerateStep(input, module.path);
+    const outcome = await deps.stepRunner.runGenerateStep(
+      input,
+      `${PROJECT_SUBDIR}/${module.path}`,
+    );
     return {
       id: module.id,
       path: module.path,

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { compileCodegenGraph } from "../graph/build-graph.js";
+import { compileCodegenGraph, PROJECT_SUBDIR } from "../graph/build-graph.js";
 import type { ModuleResult, ProjectSpec } from "../graph/state.js";
 import { measureCheckpointFiles, openCheckpointer } from "../runtime/checkpointer.js";
 import { startMemoryMonitor } from "../runtime/memory.js";
@@ -34,7 +34,7 @@ const EXTRA_SUPERSTEPS = 10;
  */
 export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
   const startedAt = performance.now();
-  const projectDir = join(options.runDir, "project");
+  const projectDir = join(options.runDir, PROJECT_SUBDIR);
   const generationLogPath = join(options.runDir, "generation-log.ndjson");
   await mkdir(projectDir, { recursive: true });
 
@@ -50,12 +50,12 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
     closers.unshift(() => checkpointer.close());
     const stepRunner = await createStepRunner({
       env: options.env,
-      outputDir: projectDir,
+      outputDir: options.runDir,
       ...(memory.watchdog ? { watchdog: memory.watchdog } : {}),
     });
     closers.unshift(() => stepRunner.close());
     const graph = compileCodegenGraph(
-      { stepRunner, outputDir: projectDir, generationLogPath },
+      { stepRunner, runDir: options.runDir, generationLogPath },
       checkpointer.saver,
     );
     const config = { configurable: { thread_id: options.threadId } };

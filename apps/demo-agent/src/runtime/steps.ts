@@ -25,16 +25,19 @@ export interface StepRunner {
   readonly mode: "workers" | "in-process";
   /** How many steps may run at once; the graph's wave size. */
   readonly threads: number;
+  /** The offline generator (`generateModule`); writes the module's file. */
   runGenerateStep(input: unknown, outputName: string): Promise<StepOutcome>;
+  /** The parse check of a batch of files (`reviewFiles`); writes a small JSON report. */
+  runReviewStep(input: unknown, outputName: string): Promise<StepOutcome>;
   close(): Promise<void>;
 }
 
-/** Absolute path of the compiled generation step, the file worker threads import. */
-export function generateStepModulePath(): string {
-  const sibling = fileURLToPath(new URL("../generator/generate-module-step.js", import.meta.url));
+/** Absolute path of a compiled step module (relative to src/), the file worker threads import. */
+export function compiledStepPath(fromSrc: string): string {
+  const sibling = fileURLToPath(new URL(`../${fromSrc}`, import.meta.url));
   if (existsSync(sibling)) return sibling;
   // Under vitest this file runs from src/ as .ts; worker threads need the compiled JS in dist/.
-  return fileURLToPath(new URL("../../dist/generator/generate-module-step.js", import.meta.url));
+  return fileURLToPath(new URL(`../../dist/${fromSrc}`, import.meta.url));
 }
 
 /**
@@ -50,6 +53,7 @@ export function stepThreadsFromEnv(env: NodeJS.ProcessEnv): number {
 
 export async function createStepRunner(options: {
   env: NodeJS.ProcessEnv;
+  /** Every step's output name is resolved in here (the run dir). */
   outputDir: string;
   /** Lets the pool lower its concurrency under memory pressure. */
   watchdog?: PressureSource;
@@ -60,14 +64,24 @@ export async function createStepRunner(options: {
     outputDir: options.outputDir,
     ...(options.watchdog ? { watchdog: options.watchdog } : {}),
   });
-  const modulePath = generateStepModulePath();
+  const generatePath = compiledStepPath("generator/generate-module-step.js");
+  const reviewPath = compiledStepPath("graph/review-files-step.js");
   return {
     mode: pool.mode,
     threads: poolOptions.threads,
     async runGenerateStep(input, outputName) {
       return pool.run({
-        modulePath,
+        modulePath: generatePath,
         exportName: "generateModule",
+        input,
+        outputName,
+        retry: { retries: RETRIES_PER_STEP },
+      });
+    },
+    async runReviewStep(input, outputName) {
+      return pool.run({
+        modulePath: reviewPath,
+        exportName: "reviewFiles",
         input,
         outputName,
         retry: { retries: RETRIES_PER_STEP },
