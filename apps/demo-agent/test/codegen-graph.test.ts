@@ -103,7 +103,7 @@ describe("codegen graph", () => {
     expect(report).toMatchObject({ status: "completed", files: 9, waves: 5, filesParsed: 9 });
     expect(report.setup).toMatchObject({
       steps: "in-process",
-      checkpointer: "SqliteSaver (stock serde)",
+      checkpointer: "SqliteSaver, stock serializer",
       watchdog: false,
     });
 

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { compileCodegenGraph, PROJECT_SUBDIR } from "../graph/build-graph.js";
 import type { ModuleResult, ProjectSpec } from "../graph/state.js";
-import { measureCheckpointFiles, openCheckpointer } from "../runtime/checkpointer.js";
+import { openCheckpointer } from "../runtime/checkpointer.js";
 import { startMemoryMonitor } from "../runtime/memory.js";
 import { createStepRunner, removeInterruptedWrites } from "../runtime/steps.js";
 import type { ProgressDisplay } from "../ui/progress.js";
@@ -119,11 +119,7 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
           } else if (mode === "checkpoints") {
             checkpointsThisRun++;
             memory.sample();
-            const onDisk = await measureCheckpointFiles(
-              checkpointer.sqlitePath,
-              checkpointer.blobDir,
-            );
-            disk.push({ step: checkpointsThisRun, bytes: onDisk.dbBytes + onDisk.blobBytes });
+            disk.push({ step: checkpointsThisRun, bytes: await checkpointer.bytesOnDisk() });
             progress.memoryLine = memory.statusLine();
             options.progress.update(progress);
           }
@@ -138,7 +134,7 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
     const final = await graph.getState(config);
     const results = (final.values.results ?? []) as ModuleResult[];
     const generated = results.filter((result) => result.errorCode === undefined);
-    const storage = await checkpointer.storage(options.threadId);
+    const storage = await checkpointer.storage();
     memory.stop();
     return {
       threadId: options.threadId,
