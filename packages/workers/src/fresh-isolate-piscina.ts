@@ -25,6 +25,7 @@ export interface FreshIsolateOptions {
   heapMb: number;
   preloadModules: string[];
   execArgv: string[];
+  hotModules: SharedArrayBuffer;
 }
 
 /** Why a worker thread went away without being retired by us. */
@@ -59,13 +60,18 @@ export class FreshIsolatePiscina {
   readonly #threads = new Map<number, ThreadRecord>();
   readonly #watched = new WeakSet<Worker>();
   #retired = false;
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
 
   constructor(
     private readonly options: FreshIsolateOptions,
     private readonly onAvailable: (reason: "booted" | "freed") => void,
     private readonly onUnexpectedExit: (exit: UnexpectedExit) => void,
   ) {
-    const workerData: StepWorkerData = { preloadModules: options.preloadModules };
+    const workerData: StepWorkerData = {
+      preloadModules: options.preloadModules,
+      hotModules: options.hotModules,
+    };
     this.piscina = new Piscina<StepTask, StepOutcome>({
       filename: workerEntryPath(),
       minThreads: options.isolates,
@@ -136,7 +142,11 @@ export class FreshIsolatePiscina {
   }
 
   run(task: StepTask, signal: AbortSignal): Promise<StepOutcome> {
-    return this.piscina.run(task, { signal });
+    this.#inFlight++;
+    return this.piscina.run(task, { signal }).finally(() => {
+      this.#inFlight--;
+      if (this.#inFlight === 0) this.#drained?.();
+    });
   }
 
   /** Ends the isolate that ran a step; piscina's exit handling boots its replacement. */
@@ -151,10 +161,19 @@ export class FreshIsolatePiscina {
     }
   }
 
-  /** Stops reporting exits, lets running steps finish, then ends every thread. */
+  /**
+   * Stops reporting exits, lets running steps finish, then ends every thread. Not
+   * `piscina.close()`: in 5.3.2 it counts a worker as done once per task-done event, so with two
+   * steps running it can resolve after the first and terminate the second.
+   */
   async close(): Promise<void> {
     this.#retired = true;
-    await this.piscina.close();
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
+    await this.piscina.destroy();
   }
 
   // piscina exposes its Worker objects only as a list, so new ones are picked up whenever the

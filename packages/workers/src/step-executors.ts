@@ -1,6 +1,7 @@
 import { unlink } from "node:fs/promises";
 import { StepError, WorkersError, WorkersErrorCode } from "./errors.js";
 import { FreshIsolatePiscina, type UnexpectedExit } from "./fresh-isolate-piscina.js";
+import { HotModules } from "./hot-modules.js";
 import { stepErrorFromOutcome, stepErrorFromRejection } from "./step-faults.js";
 import { runStepToFile, type StepResult, type StepTask } from "./step-runner.js";
 
@@ -39,6 +40,7 @@ export class WorkerStepExecutor implements StepExecutor {
   readonly mode = "workers";
   #isolates: FreshIsolatePiscina;
   readonly #retiring = new Set<Promise<void>>();
+  readonly #hotModules = new HotModules();
   #consecutiveBootFailures = 0;
   #bootBlocked = false;
   #closing = false;
@@ -59,6 +61,7 @@ export class WorkerStepExecutor implements StepExecutor {
 
   async execute(task: StepTask, label: string, timeoutMs: number): Promise<StepResult> {
     const isolates = this.#isolates;
+    this.#hotModules.remember(task.moduleUrl);
     const controller = new AbortController();
     let timedOutAfterMs: number | undefined;
     // A wall-clock budget, enforced from outside: aborting makes piscina terminate the thread,
@@ -94,6 +97,7 @@ export class WorkerStepExecutor implements StepExecutor {
         heapMb: this.options.heapMb,
         preloadModules: this.options.preloadModules,
         execArgv: this.options.execArgv,
+        hotModules: this.#hotModules.buffer,
       },
       (reason) => {
         if (reason === "booted") this.#consecutiveBootFailures = 0;

@@ -92,6 +92,17 @@ describe("createStepPool with workers", () => {
     expect(faults).toEqual([]);
   });
 
+  it("gives every step untouched module state, though spares import hot step modules ahead", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        pool.run(step("countCalls", {}, `state/${index}.txt`)),
+      ),
+    );
+    expect(results.map((result) => readFileSync(result.path, "utf8"))).toEqual(
+      Array.from({ length: 12 }, () => "1"),
+    );
+  });
+
   it("streams chunked output without returning content, and records the step's heap peak", async () => {
     const result = await pool.run(step("bigChunks", { chunks: 40, chunkKb: 1 }, "chunks/big.txt"));
     expect(result.bytes).toBe(40 * 1024);
