@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const measure = fileURLToPath(new URL("./measure.mjs", import.meta.url));
-const child = spawn(process.execPath, [measure], { stdio: "inherit", execArgv: [] });
-child.on("exit", (code) => {
+const child = spawn(process.execPath, [measure], { stdio: "inherit" });
+child.on("exit", (code: number | null) => {
   process.exitCode = code ?? 1;
 });
