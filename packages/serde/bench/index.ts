@@ -15,7 +15,11 @@ const mb = 1024 * 1024;
 function chatState(turns: number) {
   const messages = [];
   for (let turn = 0; turn < turns; turn++) {
-    messages.push(new HumanMessage(`Please update module ${turn}: ${"add error handling and tests. ".repeat(8)}`));
+    messages.push(
+      new HumanMessage(
+        `Please update module ${turn}: ${"add error handling and tests. ".repeat(8)}`,
+      ),
+    );
     messages.push(
       new AIMessage({
         content: `Working on module ${turn}.`,
@@ -23,18 +27,25 @@ function chatState(turns: number) {
           {
             id: `call_${turn}`,
             name: "write_file",
-            args: { path: `src/module-${turn}.ts`, text: `export const value${turn} = ${turn};\n`.repeat(20) },
+            args: {
+              path: `src/module-${turn}.ts`,
+              text: `export const value${turn} = ${turn};\n`.repeat(20),
+            },
             type: "tool_call",
           },
         ],
       }),
     );
-    messages.push(new ToolMessage({ content: `wrote src/module-${turn}.ts`, tool_call_id: `call_${turn}` }));
+    messages.push(
+      new ToolMessage({ content: `wrote src/module-${turn}.ts`, tool_call_id: `call_${turn}` }),
+    );
   }
   return {
     messages,
     plan: Array.from({ length: 10 }, (_, index) => ({ step: index, done: index < turns / 3 })),
-    files: new Map(Array.from({ length: 10 }, (_, index) => [`src/module-${index}.ts`, { bytes: 600 + index }])),
+    files: new Map(
+      Array.from({ length: 10 }, (_, index) => [`src/module-${index}.ts`, { bytes: 600 + index }]),
+    ),
     startedAt: new Date(0),
   };
 }
@@ -104,12 +115,20 @@ async function measureScenario(
   const dumpsMs = await timeInterleaved(
     batch,
     samples,
-    contestants.map(({ serializer }) => () => serializer().dumpsTyped(value)),
+    contestants.map(
+      ({ serializer }) =>
+        () =>
+          serializer().dumpsTyped(value),
+    ),
   );
   const loadsMs = await timeInterleaved(
     batch,
     samples,
-    contestants.map(({ serializer }, index) => () => serializer().loadsTyped(...payloads[index]!)),
+    contestants.map(
+      ({ serializer }, index) =>
+        () =>
+          serializer().loadsTyped(...payloads[index]!),
+    ),
   );
   const rows: Row[] = contestants.map(({ name }, index) => ({
     scenario,
@@ -141,10 +160,21 @@ function formatRow(row: Row): string[] {
 }
 
 function printTable(rows: Row[]) {
-  const header = ["scenario", "serializer", "dumps ms", "dumps MB/s", "loads ms", "loads MB/s", "payload B", "dumps/stock", "loads/stock"];
+  const header = [
+    "scenario",
+    "serializer",
+    "dumps ms",
+    "dumps MB/s",
+    "loads ms",
+    "loads MB/s",
+    "payload B",
+    "dumps/stock",
+    "loads/stock",
+  ];
   const cells = [header, ...rows.map(formatRow)];
   const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
-  for (const row of cells) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join("  "));
+  for (const row of cells)
+    console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join("  "));
 }
 
 async function main() {
@@ -168,7 +198,9 @@ async function main() {
     rows.push(...(await measureScenario("4 x 10 MB strings", tenMb, 2, 7, withCold)));
     const hundredMb = largeStringState(1, 100 * mb);
     rows.push(...(await measureScenario("1 x 100 MB string", hundredMb, 1, 5, withCold)));
-    console.log(`Node ${process.version}; medians; MB/s = stock JSON bytes / time; ratio < 1 means faster than stock.\n`);
+    console.log(
+      `Node ${process.version}; medians; MB/s = stock JSON bytes / time; ratio < 1 means faster than stock.\n`,
+    );
     printTable(rows);
   } finally {
     await rm(blobDir, { recursive: true, force: true });

@@ -41,9 +41,13 @@ try {
   let blobs = 0;
   for await (const _ of serializer.blobStore.list()) blobs += 1;
 
-  console.log(`state: 2 copies of a ${(generatedSource.length / mb).toFixed(0)} MB file, 5000 test results, messages`);
+  console.log(
+    `state: 2 copies of a ${(generatedSource.length / mb).toFixed(0)} MB file, 5000 test results, messages`,
+  );
   console.log(`stock JsonPlusSerializer payload: ${(stockPayload.byteLength / mb).toFixed(1)} MB`);
-  console.log(`RedactingSerializer payload:      ${payload.byteLength} bytes (${dumpMs.toFixed(0)} ms), ${blobs} blobs in ${blobDir}`);
+  console.log(
+    `RedactingSerializer payload:      ${payload.byteLength} bytes (${dumpMs.toFixed(0)} ms), ${blobs} blobs in ${blobDir}`,
+  );
   console.log(`payload: ${Buffer.from(payload).toString("utf8").slice(0, 160)}…`);
   console.log(`round trip identical: ${isDeepStrictEqual(restored, state)}`);
   if (!isDeepStrictEqual(restored, state)) process.exitCode = 1;

@@ -11,11 +11,12 @@ export {
 export { RedactingSerializer, type RedactingSerializerOptions } from "./redacting-serializer.js";
 export {
   type BlobKind,
-  collectReferencedBlobIds,
   formatReference,
   isReservedString,
   parseReservedString,
+  referencedBlobs,
   reservedPrefix,
 } from "./reference-format.js";
+export { collectReferencedBlobIds } from "./referenced-blobs.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";

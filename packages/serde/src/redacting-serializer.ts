@@ -70,17 +70,19 @@ export class RedactingSerializer implements SerializerProtocol {
   }
 
   async dumpsTyped(value: unknown): Promise<[string, Uint8Array]> {
-    const { maxPayloadBytes, maxStringBytes, maxArrayLength } = this.limits;
-    // A small top-level Uint8Array keeps the stock "bytes" type; a large one becomes a reference.
-    if (
-      value instanceof Uint8Array &&
-      value.byteLength <= Math.min(maxStringBytes, maxArrayLength)
-    ) {
-      return this.inner.dumpsTyped(value);
-    }
+    const { maxPayloadBytes } = this.limits;
     this.stringCache.advance();
     const context = createEncodeContext(this.limits, this.stringCache);
-    const tree = encodeWithTypedErrors(value, context);
+    let tree: unknown;
+    if (value instanceof Uint8Array) {
+      // Top level, stock returns ["bytes", value] untouched (Buffer included, no toJSON); we do
+      // too unless it is large, then it becomes a reference in a "json" payload.
+      if (value.byteLength <= context.maxInlineBinaryBytes) return this.inner.dumpsTyped(value);
+      tree = new BlobSlot({ type: "binary", value }, "b");
+      context.slots.push(tree as BlobSlot);
+    } else {
+      tree = encodeWithTypedErrors(value, context);
+    }
 
     // Fast path: nothing crossed a threshold and the payload is clearly small.
     if (context.slots.length === 0 && context.approxBytes <= maxPayloadBytes) {
@@ -88,11 +90,23 @@ export class RedactingSerializer implements SerializerProtocol {
       if (bytes.byteLength <= maxPayloadBytes) return ["json", bytes];
     }
 
-    const root = this.planPayload(tree, context);
-    await writeSlotsWithin(createBlobWriter(this.blobStore, this.stringCache), root);
-    const bytes = utf8.encode(JSON.stringify(root));
-    if (bytes.byteLength > maxPayloadBytes)
+    // Everything that can fail for a reason other than I/O (unserializable values) has failed
+    // by now, before any blob is written. The budget is only fitted when the rough size says it
+    // may be needed: a state that keeps one big (cached) string otherwise costs one stringify.
+    const writer = createBlobWriter(this.blobStore, this.stringCache);
+    let root = context.approxBytes > maxPayloadBytes ? this.fitRoot(tree, context) : tree;
+    planBlobUnits(context);
+    await writeSlotsWithin(writer, root);
+    let bytes = utf8.encode(JSON.stringify(root));
+    if (bytes.byteLength > maxPayloadBytes) {
+      root = this.fitRoot(root, context);
+      planBlobUnits(context);
+      await writeSlotsWithin(writer, root);
+      bytes = utf8.encode(JSON.stringify(root));
+    }
+    if (bytes.byteLength > maxPayloadBytes) {
       throw payloadTooLarge(bytes.byteLength, maxPayloadBytes);
+    }
     return ["json", bytes];
   }
 
@@ -118,30 +132,25 @@ export class RedactingSerializer implements SerializerProtocol {
   }
 
   /**
-   * Decides every blob before writing any, so a value that cannot be stored fails with nothing
-   * persisted. Returns the root tree whose references carry placeholder ids until written.
+   * Externalizes the largest parts of the root until the payload fits maxPayloadBytes, measured
+   * on the real JSON (references carry a placeholder id of the final length until written).
    */
-  private planPayload(tree: unknown, context: EncodeContext): unknown {
+  private fitRoot(tree: unknown, context: EncodeContext): unknown {
     const maxPayloadBytes = this.limits.maxPayloadBytes;
     const holder: Record<string, unknown> = { root: tree };
     let target = maxPayloadBytes;
-    let fits = false;
-    for (let attempt = 0; attempt < fitAttempts && !fits; attempt++) {
+    for (let attempt = 0; attempt < fitAttempts; attempt++) {
       const estimate = fitToBudget(holder, "root", target, context);
       if (estimate > measurableRootBytes) break;
       // The estimate counts UTF-16 units and no escapes; measure the real bytes to be sure.
       const measured = Buffer.byteLength(JSON.stringify(holder.root), "utf8");
-      fits = measured <= maxPayloadBytes;
+      if (measured <= maxPayloadBytes) return holder.root;
       target = Math.floor((target * maxPayloadBytes * 0.9) / measured);
     }
-    if (!fits) {
-      // Even the structure alone is too big (e.g. thousands of huge keys): the root goes whole.
-      const slot = new BlobSlot({ type: "tree", value: holder.root }, "j");
-      context.slots.push(slot);
-      holder.root = slot;
-    }
-    planBlobUnits(context);
-    return holder.root;
+    // Even the structure alone is too big (e.g. thousands of huge keys): the root goes whole.
+    const slot = new BlobSlot({ type: "tree", value: holder.root }, "j");
+    context.slots.push(slot);
+    return slot;
   }
 }
 
@@ -153,7 +162,8 @@ export class RedactingSerializer implements SerializerProtocol {
 function planBlobUnits(context: EncodeContext): void {
   for (let index = 0; index < context.slots.length; index++) {
     const slot = context.slots[index]!;
-    if (slot.content.type !== "tree") continue;
+    if (slot.content.type !== "tree" || slot.planned) continue;
+    slot.planned = true;
     const tree = slot.content.value as Record<string | number, unknown>;
     if (estimateJsonBytes(tree) <= singleJsonMaxBytes) {
       slot.kind = "j";

@@ -82,10 +82,9 @@ export function parseReservedString(value: string): ReservedString {
   );
 }
 
-/** Blob ids referenced by one payload string, for callers that track which blobs are live. */
-export function collectReferencedBlobIds(payloadText: string): string[] {
-  const ids: string[] = [];
-  const pattern = /\uE000lg:ref:[swbjao]:([0-9a-f]{64})/g;
-  for (const match of payloadText.matchAll(pattern)) ids.push(match[1]!);
-  return ids;
+/** References found in a piece of payload or blob text (no I/O; see referenced-blobs.ts). */
+export function* referencedBlobs(text: string): Generator<{ kind: BlobKind; id: string }> {
+  for (const match of text.matchAll(/\uE000lg:ref:([swbjao]):([0-9a-f]{64})/g)) {
+    yield { kind: match[1] as BlobKind, id: match[2]! };
+  }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { SerdeErrorCode } from "../src/errors.js";
 import { RedactingSerializer } from "../src/redacting-serializer.js";
 import { formatReference } from "../src/reference-format.js";
+import { collectReferencedBlobIds } from "../src/referenced-blobs.js";
 import { createFsBlobStore } from "../src/stores/fs.js";
 import { createMemoryBlobStore } from "../src/stores/memory.js";
 import { countingStore, listBlobs, payloadText, withTempDir } from "./helpers.js";
@@ -128,6 +129,78 @@ describe("RedactingSerializer", () => {
     const [type, payload] = await serializer.dumpsTyped({ artifact });
     expect(await new RedactingSerializer({ blobStore }).loadsTyped(type, payload)).toStrictEqual({
       artifact,
+    });
+  });
+
+  it("fits even a root whose keys alone exceed the budget, by moving the root whole", async () => {
+    const serializer = new RedactingSerializer({
+      blobStore: createMemoryBlobStore(),
+      maxPayloadBytes: 1024,
+      maxObjectKeys: 10_000,
+    });
+    const wide = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, index) => [`${"k".repeat(300)}${index}`, index]),
+    );
+    const { payload, loaded } = await roundTrip(serializer, wide);
+    expect(payload.byteLength).toBeLessThanOrEqual(1024);
+    expect(loaded).toStrictEqual(wide);
+  });
+
+  it("references a large top-level Buffer like stock keeps it: as bytes, not as Buffer.toJSON", async () => {
+    const serializer = new RedactingSerializer({ blobStore: createMemoryBlobStore() });
+    const buffer = Buffer.alloc(1 * mb, 7);
+    const { type, loaded } = await roundTrip(serializer, buffer);
+    expect(type).toBe("json");
+    expect(Buffer.from(loaded).equals(buffer)).toBe(true);
+  });
+
+  it("lists every blob a payload depends on, through nested JSON blobs", async () => {
+    const blobStore = createMemoryBlobStore();
+    const serializer = new RedactingSerializer({ blobStore, maxArrayLength: 10 });
+    const value = {
+      rows: Array.from({ length: 50 }, (_, index) => ({ index, text: `${index}`.repeat(300_000) })),
+    };
+    const [, payload] = await serializer.dumpsTyped(value);
+    const ids = await collectReferencedBlobIds(payload, blobStore);
+    // 50 distinct strings, plus the array blob that holds their references.
+    expect(ids.size).toBe(51);
+    expect([...ids].sort()).toEqual((await listBlobs(blobStore)).sort());
+  });
+
+  describe("string cache retention", () => {
+    const artifact = "cached artifact\n".repeat(30 * kb);
+
+    it("LG_BLOB_CACHE_SIZE=0 keeps nothing alive: every dump hashes and writes again", async () => {
+      const blobStore = countingStore(createMemoryBlobStore());
+      const serializer = new RedactingSerializer({ blobStore, stringCacheBytes: 0 });
+      await serializer.dumpsTyped({ artifact });
+      await serializer.dumpsTyped({ artifact });
+      expect(blobStore.writes()).toBe(2);
+    });
+
+    it("a string absent from the last 256 dumps is released", async () => {
+      const blobStore = countingStore(createMemoryBlobStore());
+      const serializer = new RedactingSerializer({ blobStore });
+      await serializer.dumpsTyped({ artifact });
+      await serializer.dumpsTyped({ artifact });
+      expect(blobStore.writes()).toBe(1);
+      for (let step = 0; step < 300; step++) await serializer.dumpsTyped({ step });
+      await serializer.dumpsTyped({ artifact });
+      expect(blobStore.writes()).toBe(2);
+    });
+
+    it("stays under its size bound, least recently used first", async () => {
+      const blobStore = countingStore(createMemoryBlobStore());
+      const serializer = new RedactingSerializer({ blobStore, stringCacheBytes: 2 * mb });
+      const first = "1".repeat(mb);
+      const second = "2".repeat(mb);
+      const third = "3".repeat(mb);
+      for (const text of [first, second, third]) await serializer.dumpsTyped({ text });
+      expect(blobStore.writes()).toBe(3);
+      await serializer.dumpsTyped({ text: third }); // still cached
+      expect(blobStore.writes()).toBe(3);
+      await serializer.dumpsTyped({ text: first }); // evicted by the third
+      expect(blobStore.writes()).toBe(4);
     });
   });
 

@@ -17,6 +17,8 @@ export type SlotContent =
 export class BlobSlot {
   id: string | undefined;
   kind: BlobKind;
+  /** Set once the writer's format (`j`, or streamed `a`/`o`) is chosen for a tree. */
+  planned = false;
 
   constructor(
     public content: SlotContent,
