@@ -68,10 +68,10 @@ async function runSingle(options: DemoOptions, baseDir: string): Promise<number>
 
 function resumeCommand(options: DemoOptions, baseDir: string): string {
   const defaultRunDir = resolve(baseDir, join(".lg", "runs", options.threadId));
-  const runDir =
-    options.runDir === defaultRunDir
-      ? ""
-      : ` --run-dir ${relative(baseDir, options.runDir) || "."}`;
+  const relativeRunDir = relative(baseDir, options.runDir);
+  // A path that climbs out of the current directory reads better absolute.
+  const shownRunDir = relativeRunDir.startsWith("..") ? options.runDir : relativeRunDir || ".";
+  const runDir = options.runDir === defaultRunDir ? "" : ` --run-dir ${shownRunDir}`;
   return `leangraph-demo --thread ${options.threadId}${runDir}   (from the repo: pnpm demo -- --thread ${options.threadId}${runDir})`;
 }
 

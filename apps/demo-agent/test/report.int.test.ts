@@ -104,8 +104,13 @@ describe.skipIf(chromiumMissing && process.env.CI !== "true")(
             const path = series.nth(index);
             // Each line has several points and a drawn extent, i.e. it actually rendered.
             expect((await path.getAttribute("d"))!.split("L").length).toBeGreaterThan(2);
-            const pathBox = await path.boundingBox();
-            expect(pathBox!.width).toBeGreaterThan(50);
+            // Drawn, with an extent, inside its chart. (Widths differ: x is time, and runs differ.)
+            const pathBox = (await path.boundingBox())!;
+            expect(pathBox.width + pathBox.height).toBeGreaterThan(2);
+            expect(pathBox.x).toBeGreaterThanOrEqual(box!.x);
+            expect(pathBox.x + pathBox.width).toBeLessThanOrEqual(box!.x + box!.width + 1);
+            expect(pathBox.y).toBeGreaterThanOrEqual(box!.y);
+            expect(pathBox.y + pathBox.height).toBeLessThanOrEqual(box!.y + box!.height + 1);
           }
         }
         expect(await page.locator("table tr").count()).toBeGreaterThan(10);

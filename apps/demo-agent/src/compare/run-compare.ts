@@ -74,10 +74,11 @@ export async function runComparison(options: DemoOptions): Promise<number> {
   const workload = `${options.moduleCount} modules of ${formatBytes(options.targetBytes)}, seed "${options.seed}", ${threads} per wave`;
   const reportPath = join(options.runDir, "report.html");
   await writeFile(reportPath, renderComparisonHtml(runs, workload));
+  const result = { workload, reportPath, runs: runs.map(({ name, report }) => ({ name, report })) };
+  // The numbers behind the report, for anyone who wants to chart them differently.
+  await writeFile(join(options.runDir, "compare.json"), `${JSON.stringify(result, null, 2)}\n`);
   if (options.json) {
-    process.stdout.write(
-      `${JSON.stringify({ workload, reportPath, runs: runs.map(({ name, report }) => ({ name, report })) }, null, 2)}\n`,
-    );
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
     process.stdout.write(
       `\nleangraph-demo --compare: ${workload}\n\n${renderComparison(

@@ -28,10 +28,13 @@ export interface CodegenGraphDeps {
 const MAX_DIAGNOSTICS = 5;
 
 /**
- * Files per review step. Each step pays for a fresh isolate and for loading the TypeScript
- * compiler (~10 MB of JS), so files are checked in batches rather than one step per file.
+ * Each review step pays for a fresh isolate and for loading the TypeScript compiler (~1.5 s of
+ * CPU here), so the files are split into about one batch per thread, not one step per file.
+ * Files are parsed one at a time inside a batch, so a big batch does not mean a big heap.
  */
-const REVIEW_BATCH_FILES = 25;
+function reviewBatchSize(fileCount: number, threads: number): number {
+  return Math.max(1, Math.ceil(fileCount / Math.max(1, threads)));
+}
 
 /** Generated files live under `<run dir>/project/`; review reports under `<run dir>/review/`. */
 export const PROJECT_SUBDIR = "project";
@@ -126,8 +129,9 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
     // only each batch's small JSON report comes back to this process.
     const generated = state.results.filter((result) => result.errorCode === undefined);
     const batches = [];
-    for (let first = 0; first < generated.length; first += REVIEW_BATCH_FILES) {
-      batches.push(generated.slice(first, first + REVIEW_BATCH_FILES));
+    const batchSize = reviewBatchSize(generated.length, deps.stepRunner.threads);
+    for (let first = 0; first < generated.length; first += batchSize) {
+      batches.push(generated.slice(first, first + batchSize));
     }
     const reviewed = await Promise.all(
       batches.map(async (batch, index) => {
