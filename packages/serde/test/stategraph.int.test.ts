@@ -79,7 +79,7 @@ function filesIntact(actual: unknown, expected: string[]): boolean {
   );
 }
 
-async function runWorkload(harness: SaverHarness, blobDir: string) {
+async function runWorkload(name: string, harness: SaverHarness, blobDir: string) {
   const config = { configurable: { thread_id: `thread-${randomBytes(4).toString("hex")}` } };
   const serializer = new RedactingSerializer({ blobStore: createFsBlobStore({ dir: blobDir }) });
   const graph = buildGraph(harness.saver(serializer));
@@ -93,6 +93,7 @@ async function runWorkload(harness: SaverHarness, blobDir: string) {
   const sizes = await harness.payloadSizes();
   expect(sizes.length).toBeGreaterThan(0);
   expect(Math.max(...sizes)).toBeLessThan(maxPayloadBytes);
+  console.info(`${name}: ${sizes.length} stored payloads, largest ${Math.max(...sizes)} bytes`);
 
   // A fresh serializer (empty cache) must read the strings from the blob files themselves.
   const fresh = new RedactingSerializer({ blobStore: createFsBlobStore({ dir: blobDir }) });
@@ -180,7 +181,7 @@ describe("StateGraph with 6 strings of 100 MB in state", () => {
   describe("MemorySaver", () => {
     it("RedactingSerializer: invoke, getState byte-identical, every payload < 8 MB", async () => {
       await withTempDir(async (dir) => {
-        await runWorkload(memoryHarness(), join(dir, "blobs"));
+        await runWorkload("MemorySaver", memoryHarness(), join(dir, "blobs"));
       });
     });
     it("stock JsonPlusSerializer loses the data (the bug this package fixes)", async () => {
@@ -191,7 +192,11 @@ describe("StateGraph with 6 strings of 100 MB in state", () => {
   describe("SqliteSaver", () => {
     it("RedactingSerializer: invoke, getState byte-identical, every payload < 8 MB", async () => {
       await withTempDir(async (dir) => {
-        await runWorkload(sqliteHarness(join(dir, "checkpoints.db")), join(dir, "blobs"));
+        await runWorkload(
+          "SqliteSaver",
+          sqliteHarness(join(dir, "checkpoints.db")),
+          join(dir, "blobs"),
+        );
       });
     });
     it("stock JsonPlusSerializer loses the data (the bug this package fixes)", async () => {
@@ -221,7 +226,7 @@ describe("StateGraph with 6 strings of 100 MB in state", () => {
       it("RedactingSerializer: invoke, getState byte-identical, every payload < 8 MB", async () => {
         const harness = await freshHarness();
         await withTempDir(async (dir) => {
-          await runWorkload(harness, join(dir, "blobs"));
+          await runWorkload("PostgresSaver", harness, join(dir, "blobs"));
         });
       });
       it("stock JsonPlusSerializer loses the data (the bug this package fixes)", async () => {

@@ -71,7 +71,7 @@ export function encodeDeferredSlots(context: EncodeContext): void {
     const outerAncestors = context.ancestors;
     context.ancestors = content.ancestors;
     try {
-      slot.content = { type: "tree", value: encodeContainer(content.value, 0, context) };
+      slot.content = { type: "tree", value: encodeContainer(content.value, "", 0, context) };
     } finally {
       context.ancestors = outerAncestors;
     }
@@ -165,7 +165,7 @@ function encodeValue(input: unknown, key: string | number, depth: number, contex
     context.deferred.push(slot);
     return addSlot(context, slot);
   }
-  return encodeContainer(object, depth, context);
+  return encodeContainer(object, key, depth, context);
 }
 
 function cycleError(key: string | number): LeangraphError {
@@ -181,9 +181,14 @@ function addSlot(context: EncodeContext, slot: BlobSlot): BlobSlot {
   return slot;
 }
 
-function encodeContainer(object: object, depth: number, context: EncodeContext): unknown {
+function encodeContainer(
+  object: object,
+  key: string | number,
+  depth: number,
+  context: EncodeContext,
+): unknown {
   const { ancestors, limits } = context;
-  if (ancestors.has(object)) throw cycleError("");
+  if (ancestors.has(object)) throw cycleError(key);
   ancestors.add(object);
   const childDepth = depth + 1;
   let encoded: unknown;
