@@ -12,3 +12,25 @@ export class AsyncMutex {
     return result;
   }
 }
+
+/** At most `permits` async sections at once; the rest wait in arrival order. */
+export class AsyncSemaphore {
+  #available: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(permits: number) {
+    this.#available = Math.max(1, permits);
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#available > 0) this.#available -= 1;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#available += 1;
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import { LeangraphError } from "@leangraph/serde";
 import type pg from "pg";
 import type { NewItem } from "../codec/value-codec.js";
+import { AsyncSemaphore } from "../core/mutex.js";
 import {
   type CheckpointRow,
   type ItemMeta,
@@ -71,6 +72,13 @@ export class PostgresRowStore implements RowStore {
   readonly schema: string;
   readonly #sql: PostgresSql;
   readonly #lockKey: string;
+  /**
+   * A write transaction holds one pooled client and, while it checks or rewrites blobs, may need a
+   * second one (the Postgres blob store queries through the same pool). Letting at most max - 1
+   * transactions in at once means one client is always free, so they can never all wait on each
+   * other for the last connection.
+   */
+  readonly #writers: AsyncSemaphore;
   #setupDone: Promise<void> | undefined;
 
   constructor(pool: pg.Pool, schema: string) {
@@ -78,6 +86,7 @@ export class PostgresRowStore implements RowStore {
     this.schema = schema;
     this.#sql = postgresSql(schema);
     this.#lockKey = `leangraph:checkpointer:${schema}`;
+    this.#writers = new AsyncSemaphore((pool.options.max ?? 10) - 1);
   }
 
   /**
@@ -195,12 +204,13 @@ export class PostgresRowStore implements RowStore {
     options: { exclusive?: boolean } = {},
   ): Promise<T> {
     await this.setup();
-    return inTransaction(this.pool, async (client) => {
-      await client.query(options.exclusive ? this.#sql.lockExclusive : this.#sql.lockShared, [
-        this.#lockKey,
-      ]);
-      return work(this.#transaction(client));
-    });
+    return this.#writers.run(() =>
+      inTransaction(this.pool, async (client) => {
+        const lock = options.exclusive ? this.#sql.lockExclusive : this.#sql.lockShared;
+        await client.query(lock, [this.#lockKey]);
+        return work(this.#transaction(client));
+      }),
+    );
   }
 
   #transaction(client: pg.PoolClient): RowWriteTransaction {

@@ -1,8 +1,9 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import type { BlobStore } from "@leangraph/serde";
+import { type BlobStore, LeangraphError } from "@leangraph/serde";
 import pg from "pg";
 import type { ValueCodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
+import { CheckpointerErrorCode } from "../errors.js";
 import { createPostgresBlobStore } from "../stores/postgres-blob-store.js";
 import { PostgresRowStore } from "./row-store.js";
 
@@ -41,6 +42,13 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
     options: LeanPostgresSaverOptions = {},
     ownership: { ownsPool?: boolean } = {},
   ) {
+    if ((pool.options.max ?? 10) < 2) {
+      // A write transaction holds one client and may need a second for blob checks.
+      throw new LeangraphError(
+        CheckpointerErrorCode.invalidOption,
+        `LeanPostgresSaver needs a pg Pool with max >= 2; got max=${pool.options.max}.`,
+      );
+    }
     const schema = options.schema ?? "public";
     const blobStore = options.blobStore ?? createPostgresBlobStore({ pool, schema });
     super(new PostgresRowStore(pool, schema), {

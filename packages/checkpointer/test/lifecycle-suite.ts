@@ -1,0 +1,237 @@
+import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
+import { RedactingSerializer } from "@leangraph/serde";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LeanCheckpointSaver } from "../src/index.js";
+import {
+  digestFiles,
+  expectedDigest,
+  generatedFile,
+  runAppendWorkload,
+} from "./fixtures/append-workload.js";
+
+/** What one backend hands the shared lifecycle tests. */
+export interface LifecycleHarness {
+  saver: LeanCheckpointSaver;
+  /** Item rows currently stored (to prove sweeps are exact). */
+  itemCount(): Promise<number>;
+  cleanup(): Promise<void>;
+}
+
+export type LifecycleFactory = (options: {
+  serde?: (saver: { blobStore: LeanCheckpointSaver["blobStore"] }) => RedactingSerializer;
+}) => Promise<LifecycleHarness>;
+
+// Above the 64 KiB blob threshold, so every file is a blob in the store.
+const fileBytes = 100_000;
+
+async function blobIds(saver: LeanCheckpointSaver): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const id of saver.blobStore.list()) ids.push(id);
+  return ids.sort();
+}
+
+async function filesAt(
+  saver: LeanCheckpointSaver,
+  threadId: string,
+  checkpointId?: string,
+): Promise<string[]> {
+  const tuple = await saver.getTuple({
+    configurable: { thread_id: threadId, checkpoint_id: checkpointId },
+  });
+  return (tuple?.checkpoint.channel_values.files as string[] | undefined) ?? [];
+}
+
+const DraftState = Annotation.Root({ draft: Annotation<string>(), step: Annotation<number>() });
+
+/** A channel overwritten every step: old values become garbage once old checkpoints go. */
+function buildDraftGraph(saver: LeanCheckpointSaver) {
+  return new StateGraph(DraftState)
+    .addNode("write", (state: typeof DraftState.State) => ({
+      draft: generatedFile(1000 + state.step, fileBytes),
+      step: state.step + 1,
+    }))
+    .addEdge(START, "write")
+    .addConditionalEdges("write", (state: typeof DraftState.State) =>
+      state.step >= 5 ? END : "write",
+    )
+    .compile({ checkpointer: saver });
+}
+
+export function describeLifecycle(name: string, create: LifecycleFactory): void {
+  describe(`${name} lifecycle, forks and time travel`, () => {
+    let harness: LifecycleHarness;
+    let saver: LeanCheckpointSaver;
+    beforeEach(async () => {
+      harness = await create({});
+      saver = harness.saver;
+    });
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    it("keeps a forked branch's value even when it reuses the version number of the other branch", async () => {
+      const threadId = uuid6(-1);
+      const root = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
+      const meta = { source: "loop" as const, step: 0, parents: {} };
+      const a = await saver.put(
+        root,
+        {
+          ...emptyCheckpoint(),
+          id: uuid6(-1),
+          channel_values: { files: ["a"] },
+          channel_versions: { files: 1 },
+        },
+        meta,
+        { files: 1 },
+      );
+      const b = await saver.put(
+        a,
+        {
+          ...emptyCheckpoint(),
+          id: uuid6(-1),
+          channel_values: { files: ["a", "b"] },
+          channel_versions: { files: 2 },
+        },
+        meta,
+        { files: 2 },
+      );
+      // Time travel: branch off `a` again; the new checkpoint's channel also gets version 2.
+      const c = await saver.put(
+        a,
+        {
+          ...emptyCheckpoint(),
+          id: uuid6(-1),
+          channel_values: { files: ["a", "c"] },
+          channel_versions: { files: 2 },
+        },
+        meta,
+        { files: 2 },
+      );
+      expect(await filesAt(saver, threadId, b.configurable?.checkpoint_id)).toEqual(["a", "b"]);
+      expect(await filesAt(saver, threadId, c.configurable?.checkpoint_id)).toEqual(["a", "c"]);
+      expect(await filesAt(saver, threadId, a.configurable?.checkpoint_id)).toEqual(["a"]);
+    });
+
+    it("time-travels and forks a real graph; both branches stay exact", async () => {
+      const { graph, config } = await runAppendWorkload(saver, {
+        steps: 4,
+        fileBytes,
+        threadId: "main",
+      });
+      const history = [];
+      for await (const snapshot of graph.getStateHistory(config)) history.push(snapshot);
+      const atTwo = history.find((snapshot) => (snapshot.values.files as string[]).length === 2)!;
+      const forkConfig = await graph.updateState(atTwo.config, { files: ["edited by hand"] });
+      await graph.invoke(null, { ...forkConfig, recursionLimit: 20 });
+      // The fork is now the thread's newest checkpoint.
+      const fork = (await graph.getState({ configurable: { thread_id: "main" } })).values
+        .files as string[];
+      expect(fork.slice(0, 3)).toEqual([
+        generatedFile(0, fileBytes),
+        generatedFile(1, fileBytes),
+        "edited by hand",
+      ]);
+      expect(fork).toHaveLength(4);
+      expect(fork[3]).toBe(generatedFile(3, fileBytes));
+      // The original branch's head is untouched by the fork.
+      const originalHead = history[0]!;
+      expect(digestFiles(originalHead.values.files)).toBe(expectedDigest(4, fileBytes));
+      expect(
+        digestFiles(await filesAt(saver, "main", originalHead.config.configurable?.checkpoint_id)),
+      ).toBe(expectedDigest(4, fileBytes));
+    });
+
+    it("deleteThread removes only what no other thread references", async () => {
+      await runAppendWorkload(saver, { steps: 3, fileBytes, threadId: "one" });
+      await runAppendWorkload(saver, { steps: 3, fileBytes, threadId: "two" });
+      const shared = await blobIds(saver);
+      expect(shared).toHaveLength(3);
+      await saver.deleteThread("one");
+      expect(await saver.getTuple({ configurable: { thread_id: "one" } })).toBeUndefined();
+      expect(await blobIds(saver)).toEqual(shared);
+      expect(digestFiles(await filesAt(saver, "two"))).toBe(expectedDigest(3, fileBytes));
+      await saver.deleteThread("two");
+      expect(await blobIds(saver)).toEqual([]);
+      expect(await harness.itemCount()).toBe(0);
+    });
+
+    it("prune keeps the newest checkpoints and frees what only older ones used", async () => {
+      const graph = buildDraftGraph(saver);
+      const config = { configurable: { thread_id: "draft" } };
+      await graph.invoke({ step: 0 }, config);
+      expect(await blobIds(saver)).toHaveLength(5);
+      const before = (await graph.getState(config)).values;
+      const deleted = await saver.prune(["draft"], { keepLast: 1 });
+      expect(deleted).toBeGreaterThan(0);
+      const remaining = [];
+      for await (const tuple of saver.list(config)) remaining.push(tuple);
+      expect(remaining).toHaveLength(1);
+      expect((await graph.getState(config)).values).toEqual(before);
+      expect(await blobIds(saver)).toHaveLength(1);
+      // The pruned thread still runs on from its newest checkpoint.
+      await graph.invoke({ step: 4 }, config);
+      expect((await graph.getState(config)).values.step).toBe(5);
+    });
+
+    it("copyThread duplicates rows, not payloads, and survives deletion of the original", async () => {
+      await runAppendWorkload(saver, { steps: 3, fileBytes, threadId: "source" });
+      const blobsBefore = await blobIds(saver);
+      await saver.copyThread("source", "copy");
+      expect(await blobIds(saver)).toEqual(blobsBefore);
+      const sourceHistory = [];
+      for await (const tuple of saver.list({ configurable: { thread_id: "source" } }))
+        sourceHistory.push(tuple);
+      const copyHistory = [];
+      for await (const tuple of saver.list({ configurable: { thread_id: "copy" } }))
+        copyHistory.push(tuple);
+      expect(copyHistory.map((tuple) => tuple.checkpoint)).toEqual(
+        sourceHistory.map((tuple) => tuple.checkpoint),
+      );
+      await saver.deleteThread("source");
+      expect(digestFiles(await filesAt(saver, "copy"))).toBe(expectedDigest(3, fileBytes));
+      await expect(saver.copyThread("copy", "copy")).rejects.toMatchObject({
+        code: "ERR_LG_CHECKPOINT_CONFIG_INVALID",
+      });
+    });
+
+    it("gc spares young orphans and every live blob, and removes old orphans", async () => {
+      await runAppendWorkload(saver, { steps: 2, fileBytes, threadId: "live" });
+      const live = await blobIds(saver);
+      // What a crash between writing a blob and committing its row leaves behind.
+      const orphan = await saver.blobStore.put(new TextEncoder().encode("orphan of a crashed put"));
+      expect((await saver.gc({ graceMs: 60_000 })).deletedBlobs).toBe(0);
+      expect(await saver.blobStore.has(orphan)).toBe(true);
+      const report = await saver.gc({ graceMs: 0 });
+      expect(report.deletedBlobs).toBe(1);
+      expect(await saver.blobStore.has(orphan)).toBe(false);
+      expect(await blobIds(saver)).toEqual(live);
+      expect(digestFiles(await filesAt(saver, "live"))).toBe(expectedDigest(2, fileBytes));
+    });
+  });
+
+  describe(`${name} with a RedactingSerializer sharing its blob store`, () => {
+    let harness: LifecycleHarness;
+    beforeEach(async () => {
+      // A low threshold so every generated file is externalized by the serializer itself.
+      harness = await create({
+        serde: ({ blobStore }) => new RedactingSerializer({ blobStore, maxStringBytes: 1024 }),
+      });
+    });
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    it("never collects a blob referenced from inside a live payload, and frees it with its thread", async () => {
+      const saver = harness.saver;
+      await runAppendWorkload(saver, { steps: 3, fileBytes, threadId: "redacted" });
+      const blobs = await blobIds(saver);
+      expect(blobs.length).toBeGreaterThanOrEqual(3);
+      await saver.gc({ graceMs: 0 });
+      expect(await blobIds(saver)).toEqual(blobs);
+      expect(digestFiles(await filesAt(saver, "redacted"))).toBe(expectedDigest(3, fileBytes));
+      await saver.deleteThread("redacted");
+      expect(await blobIds(saver)).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,41 @@
+import pg from "pg";
+import { it } from "vitest";
+import { LeanPostgresSaver } from "../src/index.js";
+import { describeLifecycle } from "./lifecycle-suite.js";
+import {
+  dropSchema,
+  postgresUnavailableReason,
+  postgresUrl,
+  uniqueSchema,
+} from "./postgres-harness.js";
+
+const unavailable = await postgresUnavailableReason();
+
+if (unavailable) {
+  it.skip(`LeanPostgresSaver lifecycle: ${unavailable}`, () => {});
+} else {
+  describeLifecycle("LeanPostgresSaver", async ({ serde }) => {
+    const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
+    const schema = uniqueSchema("lifecycle");
+    let saver = new LeanPostgresSaver(pool, { schema, orphanGraceMs: 0 });
+    if (serde)
+      saver = new LeanPostgresSaver(pool, {
+        schema,
+        orphanGraceMs: 0,
+        serde: serde({ blobStore: saver.blobStore }),
+        blobStore: saver.blobStore,
+      });
+    await saver.setup();
+    return {
+      saver,
+      async itemCount() {
+        return (await pool.query(`SELECT COUNT(*)::int AS n FROM "${schema}".lg_items`)).rows[0].n;
+      },
+      async cleanup() {
+        await saver.close();
+        await dropSchema(pool, schema);
+        await pool.end();
+      },
+    };
+  });
+}
