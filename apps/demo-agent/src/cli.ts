@@ -15,7 +15,9 @@ const EXIT_INTERRUPTED = 130;
 async function main(): Promise<number> {
   // pnpm runs package scripts inside the package; INIT_CWD is where the user typed the command.
   const baseDir = process.env.INIT_CWD ?? process.cwd();
-  const options = parseCliOptions(process.argv.slice(2), baseDir);
+  // `pnpm demo -- --modules 10` passes the `--` through; it separates pnpm's options from ours.
+  const argv = process.argv.slice(2);
+  const options = parseCliOptions(argv[0] === "--" ? argv.slice(1) : argv, baseDir);
   if (options.help) {
     process.stdout.write(`${usage}\n`);
     return 0;

@@ -60,7 +60,11 @@ function createTtyProgress(stream: NodeJS.WriteStream, prefix: string): Progress
     const filled = Math.round(fraction * BAR_WIDTH);
     const bar = `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
     const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-    stream.write(`${prefix}${bar} ${percent}  ${describe(state)}\n${prefix}${state.memoryLine}\n`);
+    // A line wider than the terminal wraps, and the cursor-up redraw would then leave debris.
+    const fit = (line: string) => line.slice(0, Math.max(20, (stream.columns ?? 120) - 1));
+    stream.write(
+      `${fit(`${prefix}${bar} ${percent}  ${describe(state)}`)}\n${fit(`${prefix}${state.memoryLine}`)}\n`,
+    );
     drawnLines = 2;
   };
   return {
