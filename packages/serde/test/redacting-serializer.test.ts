@@ -1,3 +1,5 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { HumanMessage } from "@langchain/core/messages";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import { describe, expect, it } from "vitest";
@@ -165,6 +167,35 @@ describe("RedactingSerializer", () => {
     // 50 distinct strings, plus the array blob that holds their references.
     expect(ids.size).toBe(51);
     expect([...ids].sort()).toEqual((await listBlobs(blobStore)).sort());
+  });
+
+  it("streams an object too big for one JSON string as [key, value] entries", async () => {
+    const serializer = new RedactingSerializer({ blobStore: createMemoryBlobStore() });
+    const body = "y".repeat(20 * kb);
+    const wide = Object.fromEntries(
+      Array.from({ length: 2500 }, (_, index) => [`file${index}`, `${index}${body}`]),
+    );
+    const { payload, loaded } = await roundTrip(serializer, { wide });
+    expect(payloadText(payload)).toContain(":o:");
+    expect(loaded).toStrictEqual({ wide });
+  });
+
+  it("a streamed blob with one changed digit fails with ERR_LG_BLOB_CORRUPT, not wrong data", async () => {
+    await withTempDir(async (dir) => {
+      const serializer = new RedactingSerializer({ blobStore: createFsBlobStore({ dir }) });
+      const samples = Array.from({ length: 5_000_000 }, (_, index) => index);
+      const [type, payload] = await serializer.dumpsTyped({ samples });
+      const id = /:a:([0-9a-f]{64})/.exec(payloadText(payload))![1]!;
+      const path = join(dir, id.slice(0, 2), id.slice(2));
+      const bytes = await readFile(path);
+      const digit = bytes.indexOf("4999999");
+      bytes[digit] = "5".charCodeAt(0); // still valid JSON, so only the hash can tell
+      await writeFile(path, bytes);
+      const reader = new RedactingSerializer({ blobStore: createFsBlobStore({ dir }) });
+      await expect(reader.loadsTyped(type, payload)).rejects.toMatchObject({
+        code: SerdeErrorCode.blobCorrupt,
+      });
+    });
   });
 
   describe("string cache retention", () => {

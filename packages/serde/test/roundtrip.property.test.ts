@@ -1,5 +1,6 @@
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
-import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+import { Send } from "@langchain/langgraph";
+import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RedactingSerializer } from "../src/redacting-serializer.js";
@@ -79,6 +80,8 @@ const leaf = fc.oneof(
   fc.constant(undefined),
   fc.date({ noInvalidDate: true }),
   fc.uint8Array({ maxLength: 40 }),
+  fc.constantFrom(/a+b/gi, /^\s*$/m, /x/),
+  text.map((message) => new Error(message)),
 );
 
 const { value } = fc.letrec((tie) => ({
@@ -92,6 +95,10 @@ const { value } = fc.letrec((tie) => ({
       .array(fc.tuple(fc.oneof(text, fc.integer()), tie("value")), { maxLength: 6 })
       .map((entries) => new Map(entries)),
     fc.array(fc.oneof(text, fc.integer()), { maxLength: 8 }).map((items) => new Set(items)),
+    fc
+      .tuple(fc.string({ minLength: 1, maxLength: 8 }), tie("value"))
+      .map(([node, args]) => new Send(node, args)),
+    tie("value").map((inner) => new DeltaSnapshot(inner)),
   ),
 }));
 
