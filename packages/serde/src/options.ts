@@ -34,16 +34,52 @@ const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => {
   return z.number(accepted).int(accepted).min(min, accepted).max(max, accepted);
 };
 
-export const redactingSerializerLimitsSchema = z.object({
-  maxStringBytes: wholeNumber(1).default(200 * 1024),
-  maxArrayLength: wholeNumber(1).default(2000),
-  maxObjectKeys: wholeNumber(1).default(2000),
-  maxPayloadBytes: wholeNumber(minPayloadBytes).default(8 * 1024 * 1024),
-  maxDepth: wholeNumber(2, 5000).default(500),
-  stringCacheBytes: wholeNumber(0).default(1024 * 1024 * 1024),
-});
+export const redactingSerializerLimitsSchema: z.ZodType<RedactingSerializerLimits, unknown> =
+  z.object({
+    maxStringBytes: wholeNumber(1).default(200 * 1024),
+    maxArrayLength: wholeNumber(1).default(2000),
+    maxObjectKeys: wholeNumber(1).default(2000),
+    maxPayloadBytes: wholeNumber(minPayloadBytes).default(8 * 1024 * 1024),
+    maxDepth: wholeNumber(2, 5000).default(500),
+    stringCacheBytes: wholeNumber(0).default(1024 * 1024 * 1024),
+  });
 
-export type RedactingSerializerLimits = z.output<typeof redactingSerializerLimitsSchema>;
+/** The thresholds of RedactingSerializer; each has a constructor option and (most) an LG_* flag. */
+export interface RedactingSerializerLimits {
+  /**
+   * Strings longer than this in UTF-8 bytes, and binaries above it, go to a blob (`LG_MAX_STRING_SIZE`).
+   * @default 204800 (200 KiB)
+   */
+  maxStringBytes: number;
+  /**
+   * Arrays longer than this (also Map/Set entry lists) go to a blob whole (`LG_MAX_ARRAY_SIZE`).
+   * @default 2000
+   */
+  maxArrayLength: number;
+  /**
+   * Objects with more keys than this go to a blob whole (`LG_MAX_OBJECT_KEYS`).
+   * @default 2000
+   */
+  maxObjectKeys: number;
+  /**
+   * Hard cap on every payload `dumpsTyped` returns; the largest remaining parts are externalized
+   * until it fits (`LG_MAX_CHECKPOINT_SIZE`). At least 256, room for one reference.
+   * @default 8388608 (8 MiB)
+   */
+  maxPayloadBytes: number;
+  /**
+   * Subtrees deeper than this are encoded into their own blobs, so no walk (ours, JSON.parse,
+   * the stock reviver) ever recurses deeper than this however deep the value is.
+   * @default 500
+   */
+  maxDepth: number;
+  /**
+   * UTF-16 units of large strings remembered (and so kept alive) to skip re-hashing unchanged
+   * ones; 0 disables (`LG_BLOB_CACHE_SIZE`). See string-blob-cache.ts for the retention policy.
+   * @default 1073741824 (1 GiB)
+   */
+  stringCacheBytes: number;
+}
 
 const acceptedSize = "a byte size such as 200000, 200kb, 8mb or 1gb";
 const acceptedCount = "a positive whole number such as 2000";
