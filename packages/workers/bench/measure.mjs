@@ -8,7 +8,7 @@
 //   - fork per step: a fresh process per step.
 import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -119,13 +119,18 @@ function percentile(values, fraction) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** spin() rounds per millisecond on one core, timed with the very function the steps run. */
+/**
+ * spin() rounds per millisecond of CPU on one core, timed with the very function the steps run.
+ * CPU time, not wall time: on a shared machine the calibration itself gets descheduled, and a
+ * wall-clock rate would make every "200 ms" step several times smaller than it claims.
+ */
 function calibrate() {
   spin({ iterations: 5_000_000 });
-  const rounds = 20_000_000;
-  const started = performance.now();
+  const rounds = 50_000_000;
+  const before = process.cpuUsage();
   spin({ iterations: rounds });
-  return rounds / (performance.now() - started);
+  const used = process.cpuUsage(before);
+  return rounds / ((used.user + used.system) / 1000);
 }
 
 async function latency(strategy) {
@@ -140,10 +145,27 @@ async function latency(strategy) {
   return { median: percentile(wallMs, 0.5), p95: percentile(wallMs, 0.95) };
 }
 
+/**
+ * CPU used by this process (all its threads) plus its reaped children (the forked steps), in ms.
+ * On a shared machine wall-clock throughput moves with the neighbours' load; CPU per step does
+ * not, and 2 cores / CPU per step is the throughput this machine would give unloaded.
+ */
+function cpuMs() {
+  const self = process.cpuUsage();
+  let children = 0;
+  try {
+    // /proc/self/stat fields 16 and 17: cutime, cstime in clock ticks (100 per second on Linux).
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+    children = ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {}
+  return (self.user + self.system) / 1000 + children;
+}
+
 async function throughput(strategy, roundsPerMs, workMs) {
   const steps = STEPS_FOR_WORK[workMs];
   const iterations = Math.round(roundsPerMs * workMs);
   let next = 0;
+  const cpuBefore = cpuMs();
   const started = performance.now();
   // One caller per thread plus one, like a fan-out that always has a step waiting.
   const caller = async () => {
@@ -153,7 +175,8 @@ async function throughput(strategy, roundsPerMs, workMs) {
     }
   };
   await Promise.all(Array.from({ length: THREADS + 1 }, caller));
-  return steps / ((performance.now() - started) / 1000);
+  const perSecond = steps / ((performance.now() - started) / 1000);
+  return { perSecond, cpuMsPerStep: (cpuMs() - cpuBefore) / steps };
 }
 
 const pad = (text, width) => String(text).padEnd(width);
@@ -199,7 +222,24 @@ try {
   console.log(`${pad("strategy", 30)}${WORK_SIZES_MS.map((ms) => pad(`${ms} ms`, 16)).join("")}`);
   for (const [index, strategy] of strategies.entries()) {
     const cells = rates[index].map((rate, size) =>
-      pad(`${fixed(rate, 2)} (${fixed(rate / rates[0][size], 2)}x)`, 16),
+      pad(
+        `${fixed(rate.perSecond, 2)} (${fixed(rate.perSecond / rates[0][size].perSecond, 2)}x)`,
+        16,
+      ),
+    );
+    console.log(`${pad(strategy.name, 30)}${cells.join("")}`);
+  }
+
+  console.log(
+    "\nCPU ms per step, all threads and child processes (warm / this = the throughput ratio on an otherwise idle machine)",
+  );
+  console.log(`${pad("strategy", 30)}${WORK_SIZES_MS.map((ms) => pad(`${ms} ms`, 16)).join("")}`);
+  for (const [index, strategy] of strategies.entries()) {
+    const cells = rates[index].map((rate, size) =>
+      pad(
+        `${fixed(rate.cpuMsPerStep)} (${fixed(rates[0][size].cpuMsPerStep / rate.cpuMsPerStep, 2)}x)`,
+        16,
+      ),
     );
     console.log(`${pad(strategy.name, 30)}${cells.join("")}`);
   }
