@@ -10,7 +10,7 @@ Runs a codegen agent (a LangGraph StateGraph) that writes a warehouse-management
 deterministic offline generator, checkpointing after every wave of modules.
 
 Options:
-  --modules N        modules to generate (default 60)
+  --modules N        modules to generate (default 40)
   --size SIZE        bytes per module, e.g. 13kb, 200kb, 2mb (default 13kb)
   --seed TEXT        generator seed; same seed, same bytes (default "leangraph")
   --thread ID        thread id; rerun with the same id to resume after a crash or Ctrl-C
@@ -95,7 +95,7 @@ export function parseCliOptions(argv: string[], baseDir: string, now = new Date(
       strict: true,
       allowPositionals: false,
       options: {
-        modules: { type: "string", default: "60" },
+        modules: { type: "string", default: "40" },
         size: { type: "string", default: "13kb" },
         seed: { type: "string", default: "leangraph" },
         thread: { type: "string" },

@@ -16,7 +16,7 @@ describe("CLI options", () => {
   it("defaults to the optimized single run in .lg/runs/<thread>", () => {
     const options = parseCliOptions([], "/work/here");
     expect(options).toMatchObject({
-      moduleCount: 60,
+      moduleCount: 40,
       targetBytes: 13 * 1024,
       seed: "leangraph",
       stateShape: "lean",

@@ -70,7 +70,7 @@ describe("offline generator", () => {
       expect(lines.map((line) => JSON.parse(line).id)).toEqual([module.id]);
       await expect(
         generateModule({ module, seed: "step", targetBytes: -1, generationLogPath }),
-      ).rejects.toThrow();
+      ).rejects.toThrow(/targetBytes must be a positive integer/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

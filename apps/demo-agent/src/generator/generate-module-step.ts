@@ -1,7 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { setTimeout } from "node:timers/promises";
 import { threadId } from "node:worker_threads";
-import { z } from "zod";
+import type { ModuleSpec } from "./plan-modules.js";
 import { renderModuleSource } from "./render-module.js";
 
 /**
@@ -12,43 +12,53 @@ import { renderModuleSource } from "./render-module.js";
  * This file is loaded by path from worker threads (see `generateModuleStepPath`), so it must
  * stay importable on its own: no graph, no checkpointer, nothing heavy.
  */
-export const generateModuleInputSchema = z.object({
-  module: z.object({
-    index: z.number().int().nonnegative(),
-    id: z.string().min(1),
-    kind: z.enum([
-      "table",
-      "form",
-      "detailPanel",
-      "dashboard",
-      "hook",
-      "service",
-      "types",
-      "store",
-      "validation",
-    ]),
-    entity: z.string().min(1),
-    path: z.string().min(1),
-  }),
-  seed: z.string(),
-  targetBytes: z.number().int().positive(),
+export interface GenerateModuleInput {
+  module: ModuleSpec;
+  seed: string;
+  targetBytes: number;
   /**
    * Where each generation appends one line. The resume test counts these lines to prove that a
    * module whose result was checkpointed is never generated again.
    */
-  generationLogPath: z.string().min(1),
+  generationLogPath: string;
   /**
    * Simulated model latency: a real chat model takes seconds per file, the offline generator
    * about a millisecond. Lets a demo (or the resume test) be interrupted mid-generation.
+   * @default 0
    */
-  simulatedLatencyMs: z.number().int().min(0).max(600_000).default(0),
-});
+  simulatedLatencyMs?: number;
+}
 
-export type GenerateModuleInput = z.input<typeof generateModuleInputSchema>;
+/**
+ * The input is built by the graph from options validated with zod at the CLI edge, so here a
+ * few typeof checks guard against a wiring mistake. Deliberately not zod: this module is
+ * imported by every fresh isolate, and importing zod costs 100-350 ms of CPU there (measured on
+ * this 2-core machine) against ~2 ms to generate a 13 KB module.
+ */
+function assertGenerateModuleInput(input: unknown): asserts input is GenerateModuleInput {
+  const candidate = input as Partial<GenerateModuleInput> | null;
+  const problems: string[] = [];
+  if (typeof candidate?.module?.id !== "string" || typeof candidate.module.path !== "string") {
+    problems.push("module must be a planned ModuleSpec");
+  }
+  if (typeof candidate?.seed !== "string") problems.push("seed must be a string");
+  if (!Number.isInteger(candidate?.targetBytes) || (candidate?.targetBytes ?? 0) <= 0) {
+    problems.push("targetBytes must be a positive integer");
+  }
+  if (typeof candidate?.generationLogPath !== "string" || candidate.generationLogPath === "") {
+    problems.push("generationLogPath must be a file path");
+  }
+  const latency = candidate?.simulatedLatencyMs ?? 0;
+  if (!Number.isInteger(latency) || latency < 0) {
+    problems.push("simulatedLatencyMs must be a non-negative integer");
+  }
+  if (problems.length > 0) throw new TypeError(`generateModule input: ${problems.join("; ")}`);
+}
 
 export async function generateModule(rawInput: unknown): Promise<string> {
-  const input = generateModuleInputSchema.parse(rawInput);
-  if (input.simulatedLatencyMs > 0) await setTimeout(input.simulatedLatencyMs);
+  assertGenerateModuleInput(rawInput);
+  const input = rawInput;
+  if (input.simulatedLatencyMs) await setTimeout(input.simulatedLatencyMs);
   // O_APPEND writes of one short line are atomic, so concurrent workers never interleave lines.
   appendFileSync(
     input.generationLogPath,
