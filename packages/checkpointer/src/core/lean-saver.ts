@@ -16,7 +16,7 @@ import {
   WRITES_IDX_MAP,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
-import type { BlobStore } from "@leangraph/serde";
+import { type BlobStore, SerdeErrorCode } from "@leangraph/serde";
 import {
   defaultValueCodecOptions,
   type EncodedValue,
@@ -393,7 +393,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const blobItems = [...items.values()].filter((item) => item.inBlobStore);
     if (blobItems.length > 0) {
       const known = await this.rows.existingItemIds(blobItems.map((item) => item.id));
-      for (const item of blobItems) if (!known.has(item.id)) await this.blobStore.put(item.bytes);
+      for (const item of blobItems)
+        if (!known.has(item.id)) await putOutsideLock(this.blobStore, item.bytes);
     }
     await this.rows.write(async (tx) => {
       const inserted = await tx.insertItems([...items.values()]);
@@ -531,6 +532,24 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   async close(): Promise<void> {
     await this.rows.close();
     await this.blobStore.close?.();
+  }
+}
+
+/**
+ * Outside the write lock, a gc in another process may delete an orphan blob (same content,
+ * written by someone who has not committed yet) while the store is verifying it, which a store
+ * can report as a failed write. The content is still in hand, so trying again is always right;
+ * the in-transaction check in #commit is what guarantees the blob exists at commit.
+ */
+async function putOutsideLock(blobStore: BlobStore, bytes: Uint8Array): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await blobStore.put(bytes);
+      return;
+    } catch (error) {
+      if (attempt >= 3 || (error as { code?: string }).code !== SerdeErrorCode.blobWriteFailed)
+        throw error;
+    }
   }
 }
 
