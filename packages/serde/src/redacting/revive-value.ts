@@ -164,7 +164,7 @@ async function readString(
   for await (const chunk of context.store.getStream(id)) parts.push(decoder.write(chunk as Buffer));
   parts.push(decoder.end());
   const text = parts.join("");
-  context.stringCache.remember(text, id);
+  context.stringCache.remember(text, { id, kind: encoding === "utf8" ? "s" : "w" });
   return text;
 }
 

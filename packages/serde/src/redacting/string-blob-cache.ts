@@ -19,9 +19,14 @@
  * - idle expiry: an entry not used during the last `idleTicks` dumps is dropped, so a string that
  *   left the state is released a few checkpoints later even when the cache is not full.
  */
-interface CacheEntry {
-  value: string;
+/** Where a string lives: its blob id and the encoding it was stored in (`s` UTF-8, `w` UTF-16LE). */
+export interface StringBlob {
   id: string;
+  kind: "s" | "w";
+}
+
+interface CacheEntry extends StringBlob {
+  value: string;
   fingerprint: string;
   lastTick: number;
 }
@@ -49,12 +54,12 @@ export class StringBlobCache {
     private readonly idleTicks = 256,
   ) {}
 
-  idOf(value: string): string | undefined {
+  blobOf(value: string): StringBlob | undefined {
     if (this.byId.size === 0) return undefined;
     const entry = this.find(value, fingerprintOf(value));
     if (!entry) return undefined;
     this.touch(entry);
-    return entry.id;
+    return entry;
   }
 
   stringOf(id: string): string | undefined {
@@ -64,10 +69,10 @@ export class StringBlobCache {
     return entry.value;
   }
 
-  remember(value: string, id: string): void {
+  remember(value: string, { id, kind }: StringBlob): void {
     if (value.length > this.maxChars || this.byId.has(id)) return;
     const fingerprint = fingerprintOf(value);
-    const entry: CacheEntry = { value, id, fingerprint, lastTick: this.tick };
+    const entry: CacheEntry = { value, id, kind, fingerprint, lastTick: this.tick };
     const bucket = this.buckets.get(fingerprint);
     if (bucket) bucket.push(entry);
     else this.buckets.set(fingerprint, [entry]);

@@ -77,7 +77,7 @@ async function writeSlotOnce(writer: BlobWriter, slot: BlobSlot): Promise<void> 
         bytesEstimate <= singleBufferBytes
           ? await store.put(wide ? Buffer.from(text, "utf16le") : utf8.encode(text))
           : (await store.putStream(stringSlices(text, wide))).id;
-      writer.stringCache.remember(text, slot.id);
+      writer.stringCache.remember(text, { id: slot.id, kind: wide ? "w" : "s" });
       return;
     }
     case "binary": {
