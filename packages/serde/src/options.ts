@@ -28,6 +28,12 @@ export function parseByteSize(text: string): number | undefined {
 
 /** Smallest payload budget that can always hold one top-level reference. */
 export const minPayloadBytes = 256;
+/**
+ * Largest payload budget accepted. The fast path stringifies a value whose rough size is under
+ * the budget; that estimate undercounts escapes by up to 6x, and 6 x 64 MiB stays below V8's
+ * 536,870,888-char string limit. Checkpoint rows bigger than this make no sense anyway.
+ */
+export const maxPayloadBytesLimit = 64 * 1024 * 1024;
 
 const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => {
   const accepted = { message: `a whole number from ${min} to ${max}` };
@@ -39,7 +45,7 @@ export const redactingSerializerLimitsSchema: z.ZodType<RedactingSerializerLimit
     maxStringBytes: wholeNumber(1).default(200 * 1024),
     maxArrayLength: wholeNumber(1).default(2000),
     maxObjectKeys: wholeNumber(1).default(2000),
-    maxPayloadBytes: wholeNumber(minPayloadBytes).default(8 * 1024 * 1024),
+    maxPayloadBytes: wholeNumber(minPayloadBytes, maxPayloadBytesLimit).default(8 * 1024 * 1024),
     maxDepth: wholeNumber(2, 5000).default(500),
     stringCacheBytes: wholeNumber(0).default(1024 * 1024 * 1024),
   });
@@ -84,15 +90,19 @@ export interface RedactingSerializerLimits {
 const acceptedSize = "a byte size such as 200000, 200kb, 8mb or 1gb";
 const acceptedCount = "a positive whole number such as 2000";
 
-const byteSizeFlag = (minBytes: number) =>
+const byteSizeFlag = (minBytes: number, maxBytes = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .transform((text, context) => {
       const bytes = parseByteSize(text);
-      if (bytes === undefined || bytes < minBytes) {
+      if (bytes === undefined || bytes < minBytes || bytes > maxBytes) {
+        const range = [
+          minBytes > 0 ? `at least ${minBytes} bytes` : "",
+          maxBytes < Number.MAX_SAFE_INTEGER ? `at most ${maxBytes / 1024 / 1024}mb` : "",
+        ].filter(Boolean);
         context.addIssue({
           code: "custom",
-          message: `${acceptedSize}${minBytes > 0 ? ` (at least ${minBytes} bytes)` : ""}`,
+          message: `${acceptedSize}${range.length > 0 ? ` (${range.join(", ")})` : ""}`,
         });
         return z.NEVER;
       }
@@ -115,7 +125,7 @@ export const serdeEnvSchema = z.object({
   LG_MAX_STRING_SIZE: byteSizeFlag(1),
   LG_MAX_ARRAY_SIZE: countFlag,
   LG_MAX_OBJECT_KEYS: countFlag,
-  LG_MAX_CHECKPOINT_SIZE: byteSizeFlag(minPayloadBytes),
+  LG_MAX_CHECKPOINT_SIZE: byteSizeFlag(minPayloadBytes, maxPayloadBytesLimit),
   LG_BLOB_CACHE_SIZE: byteSizeFlag(0),
   LG_BLOB_DIR: z.string().min(1, "a non-empty directory path").optional(),
 });

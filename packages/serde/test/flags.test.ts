@@ -55,6 +55,7 @@ describe("LG_* serde flags", () => {
   it.each([
     ["LG_MAX_STRING_SIZE", "abc", "200kb"],
     ["LG_MAX_CHECKPOINT_SIZE", "12", "at least 256"],
+    ["LG_MAX_CHECKPOINT_SIZE", "1gb", "at most 64mb"],
     ["LG_MAX_ARRAY_SIZE", "-3", "whole number"],
     ["LG_MAX_OBJECT_KEYS", "lots", "whole number"],
     ["LG_REDACTING_SERDE", "yes", "on or off"],
