@@ -25,7 +25,7 @@ export interface FreshIsolateOptions {
   heapMb: number;
   preloadModules: string[];
   execArgv: string[];
-  hotModules: SharedArrayBuffer;
+  bootTimeoutMs: number;
 }
 
 /** Why a worker thread went away without being retired by us. */
@@ -68,10 +68,7 @@ export class FreshIsolatePiscina {
     private readonly onAvailable: (reason: "booted" | "freed") => void,
     private readonly onUnexpectedExit: (exit: UnexpectedExit) => void,
   ) {
-    const workerData: StepWorkerData = {
-      preloadModules: options.preloadModules,
-      hotModules: options.hotModules,
-    };
+    const workerData: StepWorkerData = { preloadModules: options.preloadModules };
     this.piscina = new Piscina<StepTask, StepOutcome>({
       filename: workerEntryPath(),
       minThreads: options.isolates,
@@ -194,7 +191,15 @@ export class FreshIsolatePiscina {
       worker.on("error", (error: Error) => {
         record.error = error;
       });
+      // An isolate stuck while booting (a preload that never settles) would never be offered a
+      // step and, once every spare is stuck, would stall the pool: end it as a boot failure.
+      const bootTimer = setTimeout(() => {
+        if (record.booted || this.#retired) return;
+        record.error = new Error(`did not boot within ${this.options.bootTimeoutMs} ms`);
+        void worker.terminate();
+      }, this.options.bootTimeoutMs).unref();
       worker.once("exit", (exitCode: number) => {
+        clearTimeout(bootTimer);
         this.#threads.delete(record.threadId);
         if (this.#retired || record.retiredByUs || record.used) {
           // A used thread that dies mid-step is reported through that step's promise.

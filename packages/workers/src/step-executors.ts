@@ -1,7 +1,6 @@
 import { unlink } from "node:fs/promises";
 import { StepError, WorkersError, WorkersErrorCode } from "./errors.js";
 import { FreshIsolatePiscina, type UnexpectedExit } from "./fresh-isolate-piscina.js";
-import { HotModules } from "./hot-modules.js";
 import { stepErrorFromOutcome, stepErrorFromRejection } from "./step-faults.js";
 import { runStepToFile, type StepResult, type StepTask } from "./step-runner.js";
 
@@ -27,6 +26,7 @@ export interface WorkerExecutorOptions {
   heapMb: number;
   preloadModules: string[];
   execArgv: string[];
+  bootTimeoutMs: number;
   /** Called when an isolate may have become available: the queue should try again. */
   onCapacity: () => void;
   /** Faults outside any step (boot, idle); the pool turns them into events. */
@@ -40,7 +40,6 @@ export class WorkerStepExecutor implements StepExecutor {
   readonly mode = "workers";
   #isolates: FreshIsolatePiscina;
   readonly #retiring = new Set<Promise<void>>();
-  readonly #hotModules = new HotModules();
   #consecutiveBootFailures = 0;
   #bootBlocked = false;
   #closing = false;
@@ -61,7 +60,6 @@ export class WorkerStepExecutor implements StepExecutor {
 
   async execute(task: StepTask, label: string, timeoutMs: number): Promise<StepResult> {
     const isolates = this.#isolates;
-    this.#hotModules.remember(task.moduleUrl);
     const controller = new AbortController();
     let timedOutAfterMs: number | undefined;
     // A wall-clock budget, enforced from outside: aborting makes piscina terminate the thread,
@@ -97,7 +95,7 @@ export class WorkerStepExecutor implements StepExecutor {
         heapMb: this.options.heapMb,
         preloadModules: this.options.preloadModules,
         execArgv: this.options.execArgv,
-        hotModules: this.#hotModules.buffer,
+        bootTimeoutMs: this.options.bootTimeoutMs,
       },
       (reason) => {
         if (reason === "booted") this.#consecutiveBootFailures = 0;

@@ -39,6 +39,8 @@ export interface StepPoolOptions {
   maxOutputBytes?: number;
   /** ES modules (absolute paths or file: URLs) every isolate imports while booting, e.g. a loader registration. @default [] */
   preloadModules?: string[];
+  /** A fresh isolate that has not booted by then is ended and counted as a boot failure. @default 30000 */
+  bootTimeoutMs?: number;
   /** Node flags for the worker isolates (not inherited from the main process). @default [] */
   workerExecArgv?: string[];
   /** A memory watchdog: at HIGH pressure the pool halves its concurrency, at CRITICAL runs one step at a time. @default none */
@@ -63,6 +65,7 @@ const optionsSchema = z.object({
     .min(1)
     .default(DEFAULT_STEP_MAX_OUTPUT_MB * 1024 * 1024),
   preloadModules: z.array(moduleUrl).default([]),
+  bootTimeoutMs: z.number().int().min(1).max(600_000).default(30_000),
   workerExecArgv: z.array(z.string()).default([]),
   watchdog: z
     .custom<PressureSource>(
@@ -164,6 +167,7 @@ class DefaultStepPool extends EventEmitter implements StepPool {
           heapMb: options.heapMb,
           preloadModules: options.preloadModules,
           execArgv: options.workerExecArgv,
+          bootTimeoutMs: options.bootTimeoutMs,
           onCapacity: () => this.#queue.pump(),
           onFault: (fault) => {
             this.#poolFaults++;

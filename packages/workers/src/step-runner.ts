@@ -58,15 +58,20 @@ class HeapPeakSampler {
   }
 }
 
-type Resolved =
-  | { ok: true; run: StepFunction; schema: { safeParse(value: unknown): SafeParsed } | undefined }
-  | { ok: false; code: StepErrorCode; error: ErrorData };
-
 interface SafeParsed {
   success: boolean;
   data?: unknown;
   error?: { issues?: { path: PropertyKey[]; message: string }[] };
 }
+
+/** What the worker needs of a zod schema; duck-typed so the runner itself never loads zod. */
+interface InputSchema {
+  safeParse(value: unknown): SafeParsed;
+}
+
+type Resolved =
+  | { ok: true; run: StepFunction; schema: InputSchema | undefined }
+  | { ok: false; code: StepErrorCode; error: ErrorData };
 
 async function resolveStep(moduleUrl: string, exportName: string): Promise<Resolved> {
   let namespace: Record<string, unknown>;
@@ -85,12 +90,8 @@ async function resolveStep(moduleUrl: string, exportName: string): Promise<Resol
     typeof (exported as { run?: unknown }).run === "function" &&
     typeof (exported as { input?: { safeParse?: unknown } }).input?.safeParse === "function"
   ) {
-    const definition = exported as { run: StepFunction; input: Resolved & object };
-    return {
-      ok: true,
-      run: definition.run,
-      schema: definition.input as unknown as { safeParse(value: unknown): SafeParsed },
-    };
+    const definition = exported as { run: StepFunction; input: InputSchema };
+    return { ok: true, run: definition.run, schema: definition.input };
   }
   const found = exportName in namespace ? typeof exported : "nothing";
   return {

@@ -92,7 +92,7 @@ describe("createStepPool with workers", () => {
     expect(faults).toEqual([]);
   });
 
-  it("gives every step untouched module state, though spares import hot step modules ahead", async () => {
+  it("gives every step untouched module state", async () => {
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, index) =>
         pool.run(step("countCalls", {}, `state/${index}.txt`)),
@@ -286,6 +286,29 @@ describe("faults outside any step", () => {
       const error = await rejectionOf(pool.run(step("echo", {}, "never.txt")));
       expect(error.code).toBe(WorkersErrorCode.workerBootFailed);
       expect(error.hint).toContain("preloadModules");
+    } finally {
+      await pool.close();
+      output.remove();
+      counter.remove();
+    }
+  });
+
+  it("ends an isolate that never finishes booting, and the next 10 steps succeed", async () => {
+    const output = tempDir("boot-hang");
+    const counter = tempDir("boot-hang-counter");
+    const pool = createStepPool({
+      outputDir: output.path,
+      threads: 1,
+      spareWorkers: 1,
+      heapMb: 64,
+      bootTimeoutMs: 2_000,
+      preloadModules: [fixtureUrl("hang-boot.mjs", { counter: counter.path, target: 1 })],
+    });
+    try {
+      const fault = await new Promise<WorkersError>((resolve) => pool.on("fault", resolve));
+      expect(fault.code).toBe(WorkersErrorCode.workerBootFailed);
+      expect(String((fault.cause as Error | undefined)?.message)).toContain("did not boot within");
+      await expectHealthy(pool, output.path, "after-boot-hang");
     } finally {
       await pool.close();
       output.remove();
