@@ -136,4 +136,29 @@ describe("codegen graph", () => {
     const log = await readFile(join(root, "lean", "generation-log.ndjson"), "utf8");
     expect(log.trim().split("\n")).toHaveLength(9);
   });
+
+  it("records a step that keeps running out of heap as a fault and finishes the run", async () => {
+    // 16 MB of old generation cannot hold a 24 MB module: every attempt dies with a real OOM.
+    const env = {
+      LG_USE_WORKERS: "on",
+      LG_WORKER_THREADS: "1",
+      LG_WORKER_HEAP_MB: "16",
+      LG_MEM_WATCHDOG: "off",
+    };
+    const report = await runAgent({
+      moduleCount: 1,
+      targetBytes: 24 * 1024 * 1024,
+      seed: "oom",
+      threadId: "oom",
+      runDir: join(root, "oom"),
+      stateShape: "lean",
+      env,
+      progress,
+    });
+    expect(report).toMatchObject({ status: "completed", files: 0, faults: 3, retries: 2 });
+    const values = await latestChannelValues(join(root, "oom"), "oom", env);
+    expect(values.results).toEqual([
+      expect.objectContaining({ id: "m0000", attempts: 3, errorCode: "ERR_WORKER_OUT_OF_MEMORY" }),
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setImmediate } from "node:timers/promises";
 import { Command, END, Send, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import type { GenerateModuleInput } from "../generator/generate-module-step.js";
@@ -79,7 +80,7 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
 
   const generate = async (task: GenerateTask) => {
     const { module, spec, waveIndex } = task;
-    const result = await generateWithRetries(deps, task);
+    const result = await runGenerationStep(deps, task);
     const isLeader = module.index === waveIndex * spec.waveSize;
     const nextWaveFirst = (waveIndex + 1) * spec.waveSize;
     const goto = !isLeader
@@ -118,8 +119,10 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
       }
     };
     if (state.spec?.stateShape === "naive") {
-      // As naive agents do: review the text held in state.
+      // As naive agents do: review the text held in state. Yielding between files keeps the
+      // event loop (progress, heap sampling, Ctrl-C) alive during a long review.
       for (const file of state.files) {
+        await setImmediate();
         report.bytesRead += Buffer.byteLength(file.content);
         record(file.path, file.content);
       }
@@ -173,14 +176,18 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
     };
   };
 
-  return new StateGraph(CodegenState)
-    .addNode("plan", plan, { ends: ["generate", "review"] })
-    .addNode("generate", generate as never, { ends: ["generate", "review"] })
-    .addNode("review", review)
-    .addNode("summarize", summarize)
-    .addEdge(START, "plan")
-    .addEdge("review", "summarize")
-    .addEdge("summarize", END);
+  return (
+    new StateGraph(CodegenState)
+      .addNode("plan", plan, { ends: ["generate", "review"] })
+      // A `Send`-only node: its input is the `GenerateTask` payload, not the graph state, which
+      // the typed `addNode` overloads cannot express.
+      .addNode("generate", generate as never, { ends: ["generate", "review"] })
+      .addNode("review", review)
+      .addNode("summarize", summarize)
+      .addEdge(START, "plan")
+      .addEdge("review", "summarize")
+      .addEdge("summarize", END)
+  );
 }
 
 export type CodegenGraph = ReturnType<typeof buildCodegenGraph>;
@@ -194,7 +201,7 @@ export function compileCodegenGraph(deps: CodegenGraphDeps, checkpointer: BaseCh
  * cure. A step that still fails is recorded as a failed module (a fault in the summary), not
  * thrown: one bad file should not stop a two-hour run.
  */
-async function generateWithRetries(
+async function runGenerationStep(
   deps: CodegenGraphDeps,
   { module, spec }: GenerateTask,
 ): Promise<ModuleResult> {

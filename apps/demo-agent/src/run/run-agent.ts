@@ -98,30 +98,29 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
 
     if (!alreadyFinished) {
       options.progress.update(progress);
+      checkpointer.onCheckpointSaved(async () => {
+        checkpointsThisRun++;
+        memory.sample();
+        disk.push({ step: checkpointsThisRun, bytes: await checkpointer.bytesOnDisk() });
+        progress.memoryLine = memory.statusLine();
+        options.progress.update(progress);
+      });
       try {
         const stream = await graph.stream(resumed ? null : { spec }, {
           ...config,
-          streamMode: ["updates", "checkpoints"],
+          streamMode: "updates",
           signal: options.signal,
           recursionLimit: wavesTotal + EXTRA_SUPERSTEPS,
         });
-        for await (const [mode, chunk] of stream as AsyncIterable<[string, any]>) {
-          if (mode === "updates") {
-            for (const [node, update] of Object.entries(chunk ?? {})) {
-              if (node !== "generate") continue;
-              for (const result of (update as { results?: ModuleResult[] })?.results ?? []) {
-                progress.modulesDone++;
-                progress.bytesGenerated += result.bytes;
-                generationSteps += result.attempts;
-              }
-              progress.wavesDone += (update as { wavesDone?: number })?.wavesDone ?? 0;
+        for await (const chunk of stream as AsyncIterable<Record<string, unknown>>) {
+          for (const [node, update] of Object.entries(chunk ?? {})) {
+            if (node !== "generate") continue;
+            for (const result of (update as { results?: ModuleResult[] })?.results ?? []) {
+              progress.modulesDone++;
+              progress.bytesGenerated += result.bytes;
+              generationSteps += result.attempts;
             }
-          } else if (mode === "checkpoints") {
-            checkpointsThisRun++;
-            memory.sample();
-            disk.push({ step: checkpointsThisRun, bytes: await checkpointer.bytesOnDisk() });
-            progress.memoryLine = memory.statusLine();
-            options.progress.update(progress);
+            progress.wavesDone += (update as { wavesDone?: number })?.wavesDone ?? 0;
           }
         }
       } catch (error) {

@@ -27,6 +27,12 @@ export interface DemoCheckpointer {
    * query that scans rows): the data of the report's growth chart.
    */
   bytesOnDisk(): Promise<number>;
+  /**
+   * Calls `listener` each time a checkpoint has been stored, before the graph goes on. Measuring
+   * here rather than on the stream's "checkpoints" events matters: an in-process run can be many
+   * supersteps ahead of its stream consumer, and the disk would be measured late.
+   */
+  onCheckpointSaved(listener: () => Promise<void> | void): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +57,13 @@ export async function openCheckpointer(options: {
     ? `${saverName} + RedactingSerializer`
     : `${saverName}, stock serializer`;
   const blobDir = flags.blobDir!;
+  const listeners: Array<() => Promise<void> | void> = [];
+  const put = saver.put.bind(saver);
+  saver.put = async (...args: Parameters<typeof saver.put>) => {
+    const next = await put(...args);
+    for (const listener of listeners) await listener();
+    return next;
+  };
   return {
     saver,
     label,
@@ -63,6 +76,9 @@ export async function openCheckpointer(options: {
       let bytes = 0;
       for (const suffix of ["", "-wal", "-shm"]) bytes += await fileSize(flags.sqlitePath + suffix);
       return bytes + (await directorySize(blobDir));
+    },
+    onCheckpointSaved: (listener) => {
+      listeners.push(listener);
     },
     close: () => saver.close(),
   };
