@@ -2,10 +2,12 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    // @langchain/langgraph-checkpoint-validation registers its suites through vitest globals.
     globals: true,
     include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
+    // The scenarios spawn agents, SIGKILL them and time their kills against a reference run;
+    // running files side by side on two cores would only make each slower and noisier.
+    fileParallelism: false,
+    testTimeout: 300_000,
     hookTimeout: 120_000,
   },
 });

@@ -1,0 +1,112 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { type CliOptions, CliUsageError, parseCliOptions, usage } from "./cli-options.js";
+import {
+  type FullSuiteFigures,
+  type RunContext,
+  renderReliabilityDoc,
+  type SoakFigures,
+  scenarioTable,
+  soakTable,
+} from "./report/render.js";
+import { runSoak } from "./scenarios/soak.js";
+import { runFullSuite } from "./suite.js";
+import { docsPath, figuresDir, repoRoot } from "./support/paths.js";
+import { passed } from "./support/scenario-result.js";
+
+async function readFigures<T>(name: string): Promise<T | undefined> {
+  const path = join(figuresDir, `${name}.json`);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(await readFile(path, "utf8")) as T;
+}
+
+async function saveFigures(name: "full" | "soak", figures: unknown): Promise<void> {
+  await mkdir(figuresDir, { recursive: true });
+  await writeFile(join(figuresDir, `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
+  const doc = renderReliabilityDoc(
+    await readFigures<FullSuiteFigures>("full"),
+    await readFigures<SoakFigures>("soak"),
+  );
+  await mkdir(dirname(docsPath), { recursive: true });
+  await writeFile(docsPath, doc);
+}
+
+function context(configuration: string): RunContext {
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    }).trim();
+  } catch {}
+  return {
+    finishedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    commit,
+    node: process.version,
+    cpus: cpus().length,
+    configuration,
+  };
+}
+
+function configurationLabel(options: CliOptions, defaults: string): string {
+  const flags = options.explicit.filter((name) => name !== "seed");
+  if (flags.length === 0) return defaults;
+  return `REDUCED/CUSTOM (${flags.map((name) => `--${name} ${String(options[name as keyof CliOptions])}`).join(" ")})`;
+}
+
+async function main(): Promise<number> {
+  const options = parseCliOptions(process.argv.slice(2));
+  if (options.command === "full") {
+    const results = await runFullSuite({
+      seed: options.seed,
+      kills: options.kills,
+      faultSteps: options["fault-steps"],
+      putsPerProcess: options.puts,
+    });
+    const figures: FullSuiteFigures = {
+      context: context(configurationLabel(options, "full (defaults)")),
+      results,
+    };
+    await saveFigures("full", figures);
+    process.stdout.write(`\n${scenarioTable(results)}\n`);
+    for (const result of results.filter((item) => !passed(item))) {
+      process.stdout.write(
+        `\n${result.id}: ${result.skippedReason ?? result.failureDetails.join("\n  ")}\n`,
+      );
+    }
+    process.stdout.write(`\nFigures written to ${docsPath}\n`);
+    return results.every(passed) ? 0 : 1;
+  }
+  const soak = await runSoak({
+    steps: options.steps,
+    hours: options.hours,
+    segmentModules: options["segment-modules"],
+    moduleBytes: options["module-size"],
+    configurations: options.configs,
+  });
+  const figures: SoakFigures = {
+    context: context(configurationLabel(options, "soak (defaults: 5,000 steps per configuration)")),
+    soak,
+  };
+  await saveFigures("soak", figures);
+  process.stdout.write(`\n${soakTable(soak)}\n\nFigures written to ${docsPath}\n`);
+  return soak.passed ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    if (error instanceof CliUsageError) {
+      process.stderr.write(`reliability: ${error.message}\n\n${usage}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`reliability: ${error.stack ?? error}\n`);
+    process.exitCode = 1;
+  },
+);

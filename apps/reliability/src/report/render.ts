@@ -1,0 +1,150 @@
+import type { SoakResult } from "../scenarios/soak.js";
+import { passed, type ScenarioResult } from "../support/scenario-result.js";
+
+/** Where and when figures were produced; printed with them so old figures read as old. */
+export interface RunContext {
+  finishedAt: string;
+  commit: string;
+  node: string;
+  cpus: number;
+  /** e.g. "full" or "reduced: --kills 10"; anything but the default configuration says so. */
+  configuration: string;
+}
+
+export interface FullSuiteFigures {
+  context: RunContext;
+  results: ScenarioResult[];
+}
+
+export interface SoakFigures {
+  context: RunContext;
+  soak: SoakResult;
+}
+
+function status(result: ScenarioResult): string {
+  if (result.skippedReason) return "skipped";
+  return passed(result) ? "pass" : "FAIL";
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The scenario table, as printed on stdout and embedded in the docs. */
+export function scenarioTable(results: ScenarioResult[]): string {
+  const lines = [
+    "| scenario | trials | failures | lost items | result | time |",
+    "| --- | ---: | ---: | ---: | --- | ---: |",
+  ];
+  for (const result of results) {
+    lines.push(
+      `| ${result.id} | ${result.trials} | ${result.failures} | ${result.lostItems} | ${status(result)} | ${seconds(result.wallMs)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function scenarioDetails(results: ScenarioResult[]): string {
+  const sections: string[] = [];
+  for (const result of results) {
+    const lines = [`### ${result.id}: ${result.title}`, ""];
+    if (result.skippedReason) lines.push(`Skipped: ${result.skippedReason}`, "");
+    for (const note of result.notes) lines.push(`- ${note}`);
+    if (result.failureDetails.length > 0) {
+      lines.push("", "Failures:", "");
+      for (const detail of result.failureDetails)
+        lines.push(`- \`${detail.replaceAll("`", "'")}\``);
+    }
+    sections.push(lines.join("\n"));
+  }
+  return sections.join("\n\n");
+}
+
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+
+export function soakTable(soak: SoakResult): string {
+  const header = ["", ...soak.configurations.map((result) => `**${result.configuration}**`)];
+  const row = (label: string, pick: (result: SoakResult["configurations"][number]) => string) =>
+    `| ${label} | ${soak.configurations.map(pick).join(" | ")} |`;
+  return [
+    `| ${header.join(" | ")} |`,
+    `| --- | ${soak.configurations.map(() => "---:").join(" | ")} |`,
+    row("steps (modules generated)", (result) => String(result.steps)),
+    row("threads run one after another", (result) => String(result.threads)),
+    row("wall time", (result) => seconds(result.wallMs)),
+    row("warm-up left out (steps)", (result) => String(result.warmupSteps)),
+    row("samples after warm-up", (result) => String(result.samples)),
+    row(
+      "**heap slope, MB / 1,000 steps**",
+      (result) => `**${fixed(result.heapSlopeMbPer1000Steps, 3)}**`,
+    ),
+    row(
+      "**RSS slope, MB / 1,000 steps**",
+      (result) => `**${fixed(result.rssSlopeMbPer1000Steps, 3)}**`,
+    ),
+    row(
+      "heap after warm-up → end (MB)",
+      (result) => `${fixed(result.heapAfterWarmupMb, 1)} → ${fixed(result.heapAtEndMb, 1)}`,
+    ),
+    row(
+      "RSS after warm-up → end (MB)",
+      (result) => `${fixed(result.rssAfterWarmupMb, 1)} → ${fixed(result.rssAtEndMb, 1)}`,
+    ),
+    row(`result (threshold ${soak.options.maxSlopeMbPer1000Steps} MB / 1,000 steps)`, (result) =>
+      result.passed ? "pass" : "FAIL",
+    ),
+    row("flags", (result) =>
+      Object.entries(result.flags)
+        .map(([name, value]) => `\`${name}=${value}\``)
+        .join(" "),
+    ),
+  ].join("\n");
+}
+
+function contextLine(context: RunContext): string {
+  return `${context.finishedAt}, commit \`${context.commit}\`, Node ${context.node}, ${context.cpus} CPUs, configuration: ${context.configuration}`;
+}
+
+/** docs/reliability.md, rebuilt from the latest figures of both commands. */
+export function renderReliabilityDoc(
+  full: FullSuiteFigures | undefined,
+  soak: SoakFigures | undefined,
+): string {
+  const parts = [
+    "# Reliability figures",
+    "",
+    "Written by `pnpm test:reliability` and `pnpm soak` (apps/reliability); do not edit by hand.",
+    "Each scenario counts its trials, the trials that broke the promise (failures) and the",
+    "checkpoints, items or blobs that went missing or were duplicated (lost items).",
+    "",
+    "## Full suite (`pnpm test:reliability`)",
+    "",
+  ];
+  if (full) {
+    const allPassed = full.results.every(passed);
+    parts.push(
+      `Latest run: ${contextLine(full.context)}. Verdict: **${allPassed ? "all scenarios pass" : "FAILURES, see below"}**.`,
+      "",
+      scenarioTable(full.results),
+      "",
+      scenarioDetails(full.results),
+      "",
+    );
+  } else {
+    parts.push("No run recorded yet.", "");
+  }
+  parts.push("## Soak (`pnpm soak`)", "");
+  if (soak) {
+    parts.push(
+      `Latest run: ${contextLine(soak.context)}. Verdict: **${soak.soak.passed ? "pass" : "FAIL"}** (leangraph's slopes; flags-off is the reference beside it).`,
+      "",
+      "The demo agent runs in the soak's own process, thread after thread, and the main process's",
+      "heap and RSS are sampled after a full GC every " +
+        `${soak.soak.options.sampleEverySteps} steps; the slope is a least-squares fit after warm-up.`,
+      "",
+      soakTable(soak.soak),
+      "",
+    );
+  } else {
+    parts.push("No run recorded yet.", "");
+  }
+  return parts.join("\n");
+}
