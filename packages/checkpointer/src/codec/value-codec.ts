@@ -1,5 +1,6 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { rowCorruptError } from "../errors.js";
+import { joinJsonArray, splitJsonArray } from "./json-array-split.js";
 import { serdeRefsIn } from "./serde-refs.js";
 import {
   type ArrayEntry,
@@ -89,6 +90,13 @@ interface PreviousArrayEncode {
 }
 
 const maxRememberedArrays = 256;
+/** Below this many elements, separate serializer calls cost less than cutting one array text. */
+const batchSerializeMinElements = 4;
+/** Elements per batch call: bounds one batch's JSON text for arrays of large objects. */
+const batchSerializeMaxElements = 128;
+const batchStringMaxChars = 64 * 1024;
+/** One batch of JSON elements read back with one parse; 32 MiB keeps far from V8's string limit. */
+const loadBatchMaxBytes = 32 * 1024 * 1024;
 
 function toBytes(payload: string | Uint8Array): Uint8Array {
   return typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
@@ -160,6 +168,7 @@ export class ValueCodec {
     const reusedItemIds = new Set<string>();
     const entries: Uint8Array[] = new Array(array.length);
     const itemIds: (string | undefined)[] = new Array(array.length);
+    const toSerialize: number[] = [];
     for (let index = 0; index < array.length; index += 1) {
       // Holes and undefined become null, exactly as JSON.stringify of the whole array would.
       const element = array[index] === undefined ? null : array[index];
@@ -175,8 +184,13 @@ export class ValueCodec {
         if (reusedId !== undefined) reusedItemIds.add(reusedId);
         continue;
       }
-      const [type, payload] = await this.#serde.dumpsTyped(element);
-      const bytes = toBytes(payload);
+      toSerialize.push(index);
+    }
+    const serialized = await this.#serializeElements(
+      toSerialize.map((index) => array[index] ?? null),
+    );
+    toSerialize.forEach((index, position) => {
+      const [type, bytes] = serialized[position]!;
       let entry: ArrayEntry;
       if (bytes.byteLength <= this.#options.inlineElementMaxBytes) {
         entry = { kind: "inline", type, bytes };
@@ -187,7 +201,7 @@ export class ValueCodec {
         entry = { kind: "item", type, itemId: item.id };
       }
       entries[index] = encodeEntry(entry);
-    }
+    });
     const tree = buildTree(entries, this.#options.tree);
     for (const node of tree.nodes) {
       // Inner nodes hold only child ids; leaves may inline small payloads that carry references.
@@ -208,6 +222,47 @@ export class ValueCodec {
       items: [...items.values()],
       reusedItemIds: [...reusedItemIds],
     };
+  }
+
+  /**
+   * One serializer call for the whole batch when it yields a plain JSON array we can cut into
+   * elements; one call per element otherwise (a serializer that externalizes the array itself,
+   * or a non-JSON type).
+   */
+  async #serializeElements(elements: unknown[]): Promise<[string, Uint8Array][]> {
+    const serialized: [string, Uint8Array][] = [];
+    let batch: unknown[] = [];
+    const flush = async () => {
+      if (batch.length >= batchSerializeMinElements) {
+        const [type, payload] = await this.#serde.dumpsTyped(batch);
+        const parts = type === "json" ? splitJsonArray(toBytes(payload), batch.length) : undefined;
+        if (parts !== undefined) {
+          for (const bytes of parts) serialized.push(["json", bytes]);
+          batch = [];
+          return;
+        }
+      }
+      for (const element of batch) serialized.push(await this.#serializeOne(element));
+      batch = [];
+    };
+    for (const element of elements) {
+      // Big strings go alone: a batch must never approach V8's string limit, and they gain
+      // nothing from batching.
+      if (typeof element === "string" && element.length > batchStringMaxChars) {
+        await flush();
+        serialized.push(await this.#serializeOne(element));
+        continue;
+      }
+      batch.push(element);
+      if (batch.length >= batchSerializeMaxElements) await flush();
+    }
+    await flush();
+    return serialized;
+  }
+
+  async #serializeOne(element: unknown): Promise<[string, Uint8Array]> {
+    const [type, payload] = await this.#serde.dumpsTyped(element);
+    return [type, toBytes(payload)];
   }
 
   #remember(key: string, encode: PreviousArrayEncode): void {
@@ -253,13 +308,40 @@ export class ValueCodec {
     ];
     const itemBytes =
       itemIds.length > 0 ? await reader.readItems(itemIds) : new Map<string, Uint8Array>();
-    const values: unknown[] = new Array(entries.length);
-    for (let index = 0; index < entries.length; index += 1) {
-      const entry = entries[index]!;
+    const payloads = entries.map((entry, index) => {
       const bytes = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
       if (bytes === undefined) throw rowCorruptError(`array element ${index} of ${ref.a}`);
-      values[index] = await this.#serde.loadsTyped(entry.type, bytes);
+      return bytes;
+    });
+    if (entries.every((entry) => entry.type === "json")) return this.#loadJsonElements(payloads);
+    const values: unknown[] = new Array(entries.length);
+    for (let index = 0; index < entries.length; index += 1) {
+      values[index] = await this.#serde.loadsTyped(entries[index]!.type, payloads[index]!);
     }
+    return values;
+  }
+
+  /**
+   * Reads JSON elements back in batches of one array text each: one parse and revive per batch
+   * instead of per element. Batches stay far below V8's maximum string length.
+   */
+  async #loadJsonElements(payloads: Uint8Array[]): Promise<unknown[]> {
+    const values: unknown[] = [];
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const loaded = (await this.#serde.loadsTyped("json", joinJsonArray(batch))) as unknown[];
+      for (const value of loaded) values.push(value);
+      batch = [];
+      batchBytes = 0;
+    };
+    for (const payload of payloads) {
+      if (batchBytes + payload.byteLength > loadBatchMaxBytes) await flush();
+      batch.push(payload);
+      batchBytes += payload.byteLength + 1;
+    }
+    await flush();
     return values;
   }
 }

@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { createCheckpointer, diskUsage, type ManagedCheckpointer } from "../src/index.js";
+
+/** The savers the bench compares, each built exactly as `createCheckpointer` builds it from flags. */
+export const saverKinds = [
+  "SqliteSaver",
+  "PostgresSaver",
+  "LeanSqliteSaver",
+  "LeanPostgresSaver",
+  "MemorySaver",
+] as const;
+export type SaverKind = (typeof saverKinds)[number];
+
+export const postgresUrl =
+  process.env.LG_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export interface BenchSaver {
+  saver: ManagedCheckpointer;
+  /** Real bytes on disk: file sizes (SQLite + blob dir) or total relation sizes (Postgres schema). */
+  bytesOnDisk(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+export async function openBenchSaver(kind: SaverKind, workDir: string): Promise<BenchSaver> {
+  const sqlitePath = join(workDir, `${kind}-${randomBytes(4).toString("hex")}.sqlite`);
+  const schema = `lg_bench_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const env: Record<string, string> = {
+    LG_SQLITE_PATH: sqlitePath,
+    LG_POSTGRES_URL: postgresUrl,
+    LG_POSTGRES_SCHEMA: schema,
+    LG_CHECKPOINTER: kind.includes("Postgres")
+      ? "postgres"
+      : kind === "MemorySaver"
+        ? "memory"
+        : "sqlite",
+    LG_REDACTING_SERDE: kind.startsWith("Lean") ? "on" : "off",
+  };
+  const saver = await createCheckpointer({ env });
+  const pg = kind.includes("Postgres") ? await import("pg") : undefined;
+  const pool = pg ? new pg.default.Pool({ connectionString: postgresUrl, max: 2 }) : undefined;
+  return {
+    saver,
+    async bytesOnDisk() {
+      if (pool) {
+        const { rows } = await pool.query<{ n: string }>(
+          `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class AS c
+           JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+          [schema],
+        );
+        return Number(rows[0]?.n ?? 0);
+      }
+      if (kind === "MemorySaver") return (await saver.storageStats()).dbBytes;
+      const usage = await diskUsage([
+        sqlitePath,
+        `${sqlitePath}-wal`,
+        `${sqlitePath}-shm`,
+        `${sqlitePath}.blobs`,
+      ]);
+      return usage.apparentBytes;
+    },
+    async dispose() {
+      await saver.close();
+      if (pool) {
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await pool.end();
+      }
+    },
+  };
+}
