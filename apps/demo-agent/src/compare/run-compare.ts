@@ -6,7 +6,7 @@ import { formatBytes } from "../byte-size.js";
 import type { DemoOptions } from "../cli-options.js";
 import { DemoError, DemoErrorCode } from "../errors.js";
 import type { RunReport } from "../run/run-report.js";
-import { createStepRunner } from "../runtime/steps.js";
+import { stepThreadsFromEnv } from "../runtime/steps.js";
 import { renderComparison } from "../ui/summary-table.js";
 import { type ComparedRun, renderComparisonHtml } from "./html-report.js";
 
@@ -56,19 +56,29 @@ const cliPath = () => fileURLToPath(new URL("../cli.js", import.meta.url));
 export async function runComparison(options: DemoOptions): Promise<number> {
   await mkdir(options.runDir, { recursive: true });
   // Same wave size everywhere, so every configuration writes the same number of checkpoints.
-  const probe = await createStepRunner({ env: process.env, outputDir: options.runDir });
-  const threads = probe.threads;
-  await probe.close();
+  const threads = stepThreadsFromEnv(process.env);
 
+  // Ctrl-C reaches the child too (same process group); it saves its state and reports. This
+  // process only has to outlive it to say how to continue.
+  const onSigint = () => {
+    process.stderr.write("\nCtrl-C: letting the current run save its state …\n");
+  };
+  process.on("SIGINT", onSigint);
   const runs: ComparedRun[] = [];
-  for (const configuration of compareConfigurations) {
-    process.stderr.write(`\n[${configuration.name}] ${configuration.description}\n`);
-    const report = await runChild(configuration, options, threads);
-    runs.push({ name: configuration.name, description: configuration.description, report });
-    if (report.status !== "completed") {
-      process.stderr.write(`[${configuration.name}] interrupted; stopping the comparison\n`);
-      return 130;
+  try {
+    for (const configuration of compareConfigurations) {
+      process.stderr.write(`\n[${configuration.name}] ${configuration.description}\n`);
+      const report = await runChild(configuration, options, threads);
+      runs.push({ name: configuration.name, description: configuration.description, report });
+      if (report.status !== "completed") {
+        process.stderr.write(
+          `[${configuration.name}] interrupted; state saved. Rerun the same command with --thread ${options.threadId} --run-dir ${options.runDir} to continue the comparison.\n`,
+        );
+        return 130;
+      }
     }
+  } finally {
+    process.off("SIGINT", onSigint);
   }
 
   const workload = `${options.moduleCount} modules of ${formatBytes(options.targetBytes)}, seed "${options.seed}", ${threads} per wave`;
