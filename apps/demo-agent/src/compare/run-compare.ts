@@ -69,8 +69,10 @@ export async function runComparison(options: DemoOptions): Promise<number> {
     for (const configuration of compareConfigurations) {
       process.stderr.write(`\n[${configuration.name}] ${configuration.description}\n`);
       const report = await runChild(configuration, options, threads);
-      runs.push({ name: configuration.name, description: configuration.description, report });
-      if (report.status !== "completed") {
+      if (report !== "killed by SIGINT") {
+        runs.push({ name: configuration.name, description: configuration.description, report });
+      }
+      if (report === "killed by SIGINT" || report.status !== "completed") {
         process.stderr.write(
           `[${configuration.name}] interrupted; state saved. Rerun the same command with --thread ${options.threadId} --run-dir ${options.runDir} to continue the comparison.\n`,
         );
@@ -100,11 +102,15 @@ export async function runComparison(options: DemoOptions): Promise<number> {
   return 0;
 }
 
+/**
+ * Runs one configuration as `leangraph-demo --json` in a child process. Resolves "killed by
+ * SIGINT" when Ctrl-C reached the child before it installed its own handler (still loading).
+ */
 function runChild(
   configuration: Configuration,
   options: DemoOptions,
   threads: number,
-): Promise<RunReport> {
+): Promise<RunReport | "killed by SIGINT"> {
   const args = [
     cliPath(),
     "--json",
@@ -147,6 +153,10 @@ function runChild(
     child.on("error", reject);
     child.on("close", (code, signal) => {
       const text = Buffer.concat(stdout).toString("utf8");
+      if (signal === "SIGINT") {
+        resolvePromise("killed by SIGINT");
+        return;
+      }
       try {
         resolvePromise(JSON.parse(text) as RunReport);
       } catch (cause) {
