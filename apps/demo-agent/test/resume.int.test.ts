@@ -129,4 +129,32 @@ describe("resume after SIGKILL", () => {
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [path, bytes] of expected) expect(actual.get(path)!.equals(bytes), path).toBe(true);
   });
+
+  it("stops cleanly on Ctrl-C (SIGINT), prints the resume command, and the resume completes", async () => {
+    const runDir = join(root, "ctrl-c");
+    const args = [...workload, "--thread", "ctrl-c", "--run-dir", runDir, "--step-delay-ms", "150"];
+    const child = start([...args, "--json"]);
+    const done = finish(child);
+    while ((await generationLog(runDir)).length < 4) await sleep(20);
+    child.kill("SIGINT");
+    const stopped = await done;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ status: "interrupted" });
+    expect(stopped.stderr).toContain(
+      `Resume with:\n  leangraph-demo --thread ctrl-c --run-dir ${runDir}`,
+    );
+
+    const checkpointed = await checkpointedModules(runDir, "ctrl-c");
+    expect(checkpointed.size).toBeGreaterThan(0);
+    const resumed = await finish(start(["--thread", "ctrl-c", "--run-dir", runDir, "--json"]));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({
+      status: "completed",
+      resumed: true,
+      files: 24,
+    });
+    const generations = await generationLog(runDir);
+    for (const id of checkpointed)
+      expect(generations.filter((candidate) => candidate === id)).toHaveLength(1);
+  });
 });
