@@ -6,6 +6,7 @@ export const usage = `Usage: tsx src/cli.ts <command> [options]
 Commands:
   full     every scenario with its full configuration (pnpm test:reliability)
   soak     the demo agent for thousands of steps, heap and RSS slopes (pnpm soak)
+  render   rebuild docs/reliability.md from the saved figures (no scenario runs)
 
 full options:
   --seed TEXT          seed for kill moments and fault order (default "leangraph")
@@ -30,7 +31,9 @@ const whole = (name: string, min: number) =>
     .min(min, `${name} must be at least ${min}`);
 
 const schema = z.object({
-  command: z.enum(["full", "soak"], { message: "the command must be full or soak" }),
+  command: z.enum(["full", "soak", "render"], {
+    message: "the command must be full, soak or render",
+  }),
   seed: z.string().min(1).default("leangraph"),
   kills: whole("--kills", 1).default(20),
   "fault-steps": whole("--fault-steps", 1).default(200),

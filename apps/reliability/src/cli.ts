@@ -26,6 +26,10 @@ async function readFigures<T>(name: string): Promise<T | undefined> {
 async function saveFigures(name: "full" | "soak", figures: unknown): Promise<void> {
   await mkdir(figuresDir, { recursive: true });
   await writeFile(join(figuresDir, `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
+  await renderDoc();
+}
+
+async function renderDoc(): Promise<void> {
   const doc = renderReliabilityDoc(
     await readFigures<FullSuiteFigures>("full"),
     await readFigures<SoakFigures>("soak"),
@@ -59,6 +63,11 @@ function configurationLabel(options: CliOptions, defaults: string): string {
 
 async function main(): Promise<number> {
   const options = parseCliOptions(process.argv.slice(2));
+  if (options.command === "render") {
+    await renderDoc();
+    process.stdout.write(`${docsPath} rebuilt from ${figuresDir}\n`);
+    return 0;
+  }
   if (options.command === "full") {
     const results = await runFullSuite({
       seed: options.seed,

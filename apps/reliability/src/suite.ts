@@ -3,6 +3,7 @@ import { runConcurrencyScenario } from "./scenarios/concurrency.js";
 import { runCorruptionScenario } from "./scenarios/corruption.js";
 import { runCrashPostgresScenario } from "./scenarios/crash-postgres.js";
 import { runCrashSqliteScenario } from "./scenarios/crash-sqlite.js";
+import { runCrashWindowScenario } from "./scenarios/crash-window.js";
 import { runWorkerFaultScenario } from "./scenarios/worker-faults.js";
 import { runWriteFailureScenario } from "./scenarios/write-failures.js";
 import type { ScenarioResult } from "./support/scenario-result.js";
@@ -24,6 +25,7 @@ export async function runFullSuite(options: FullSuiteOptions = {}): Promise<Scen
   const kills = options.kills ?? 20;
   return [
     await runCrashSqliteScenario({ kills, seed }),
+    await runCrashWindowScenario(),
     await runCrashPostgresScenario({ kills, seed }),
     await runCorruptionScenario(),
     await runWorkerFaultScenario({ steps: options.faultSteps ?? 200, seed }),

@@ -1,6 +1,7 @@
 import { describe, it } from "vitest";
 import { runCrashPostgresScenario } from "../src/scenarios/crash-postgres.js";
 import { runCrashSqliteScenario } from "../src/scenarios/crash-sqlite.js";
+import { runCrashWindowScenario } from "../src/scenarios/crash-window.js";
 import { expectScenarioPassed } from "./helpers.js";
 
 // The quick subset of the crash scenario: 3 SIGKILLs per backend instead of 20. The full suite
@@ -14,5 +15,17 @@ describe("crash: SIGKILL mid-run, then resume", () => {
   it("agent on LeanPostgresSaver + Postgres blobs: 3 kills, state byte-identical, no orphan or missing blob after gc", async () => {
     const result = await runCrashPostgresScenario({ kills: 3, killsPerRun: 3, seed: "ci" });
     expectScenarioPassed(result, 3);
+  });
+
+  /**
+   * Known bug in apps/demo-agent (reported to its owner), pinned here so it cannot be forgotten:
+   * a crash after a superstep's task writes are saved but before its checkpoint leaves a thread
+   * whose `next` is empty while tasks remain; `runAgent` takes `next.length === 0` for "finished"
+   * (and a thread without a spec yet for "new"), so the resume exits 0 with incomplete output.
+   * The full suite runs every cut; this runs the last one (review done, summary not saved).
+   */
+  it.fails("demo resume after a crash between saved writes and the checkpoint finishes the run (demo bug)", async () => {
+    const result = await runCrashWindowScenario({ cuts: [-1] });
+    expectScenarioPassed(result, 1);
   });
 });
