@@ -110,7 +110,12 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
   };
 
   const review = async (state: CodegenStateValue): Promise<{ reviewReport: ReviewReport }> => {
-    const report: ReviewReport = { filesChecked: 0, bytesRead: 0, failures: [] };
+    const report: ReviewReport = {
+      filesChecked: 0,
+      bytesRead: 0,
+      heapUsedPeakBytes: 0,
+      failures: [],
+    };
     const record = (path: string, text: string) => {
       const diagnostics = syntaxDiagnostics(path, text);
       report.filesChecked++;
@@ -148,6 +153,9 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
         };
         const outputName = `${REVIEW_SUBDIR}/batch-${String(index).padStart(4, "0")}.json`;
         const outcome = await deps.stepRunner.runReviewStep(input, outputName);
+        if (deps.stepRunner.mode === "workers") {
+          report.heapUsedPeakBytes = Math.max(report.heapUsedPeakBytes, outcome.heapUsedPeakBytes);
+        }
         return JSON.parse(await readFile(outcome.path, "utf8")) as ReviewedFile[];
       }),
     );

@@ -45,6 +45,8 @@ export interface GeneratedFile {
 export interface ReviewReport {
   filesChecked: number;
   bytesRead: number;
+  /** Peak heap of the review steps' isolates (0 when the review ran in the main process). */
+  heapUsedPeakBytes: number;
   /** Files whose text does not parse as TypeScript/TSX, with the first diagnostics. */
   failures: Array<{ path: string; diagnostics: string[] }>;
 }

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { formatBytes } from "../byte-size.js";
 import { compileCodegenGraph, PROJECT_SUBDIR } from "../graph/build-graph.js";
 import type { ModuleResult, ProjectSpec } from "../graph/state.js";
 import { openCheckpointer } from "../runtime/checkpointer.js";
@@ -76,7 +77,7 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
       if (removed > 0)
         options.progress.log(`removed ${removed} partial file(s) left by the interrupted run`);
       options.progress.log(
-        `resuming thread ${options.threadId} from its last checkpoint: ${spec.moduleCount} modules of ${spec.targetBytes} bytes, seed "${spec.seed}", ${spec.stateShape} state (the thread's own workload; options that differ are ignored)`,
+        `resuming thread ${options.threadId} from its last checkpoint: ${spec.moduleCount} modules of ${formatBytes(spec.targetBytes)}, seed "${spec.seed}", ${spec.stateShape} state (the thread's own workload; options that differ are ignored)`,
       );
     }
 
@@ -162,7 +163,10 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
       peakMainHeapBytes: memory.peakHeapUsedBytes(),
       peakWorkerHeapBytes:
         stepRunner.mode === "workers"
-          ? Math.max(0, ...results.map((result) => result.heapUsedPeakBytes))
+          ? Math.max(
+              final.values.reviewReport?.heapUsedPeakBytes ?? 0,
+              ...results.map((result) => result.heapUsedPeakBytes),
+            )
           : 0,
       faults: (final.values.faults as number | undefined) ?? 0,
       retries: (final.values.retries as number | undefined) ?? 0,
