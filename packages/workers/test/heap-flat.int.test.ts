@@ -7,13 +7,15 @@ import { STEPS_MODULE, tempDir } from "./helpers.js";
 const CHILD = fileURLToPath(new URL("./fixtures/heap-flat-child.mjs", import.meta.url));
 const STEPS = 500;
 const ALLOCATED_MB = 200;
-const WARM_UP_STEPS = 50;
+/** JIT tiering and lazily created internals settle over the first steps. */
+const WARM_UP_STEPS = 100;
 
 interface HeapFlatReport {
   finished: number;
-  distinctThreads: number;
+  repeatedThreadIds: number;
   minPeakBytes: number;
   seconds: number;
+  objectBytesGrowth: number;
   samples: { step: number; heapUsedBytes: number }[];
 }
 
@@ -23,7 +25,15 @@ function runChild(outputDir: string): Promise<HeapFlatReport> {
     // main process really keeps, not garbage waiting for the collector.
     const child = spawn(
       process.execPath,
-      ["--expose-gc", CHILD, outputDir, STEPS_MODULE, String(STEPS), String(ALLOCATED_MB)],
+      [
+        "--expose-gc",
+        CHILD,
+        outputDir,
+        STEPS_MODULE,
+        String(STEPS),
+        String(ALLOCATED_MB),
+        String(WARM_UP_STEPS),
+      ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     let stdout = "";
@@ -44,7 +54,7 @@ describe("main-process heap across many heavy steps", () => {
     try {
       const report = await runChild(output.path);
       expect(report.finished).toBe(STEPS);
-      expect(report.distinctThreads).toBe(STEPS);
+      expect(report.repeatedThreadIds).toBe(0);
       // Every step really held its 200 MB: in its own heap, never in ours.
       expect(report.minPeakBytes).toBeGreaterThan(ALLOCATED_MB * 1024 * 1024);
 
@@ -56,10 +66,20 @@ describe("main-process heap across many heavy steps", () => {
         ) as number) / 60_000;
       const heapUsed = afterWarmUp.map((sample) => sample.heapUsedBytes);
       const spread = Math.max(...heapUsed) - Math.min(...heapUsed);
-      // 200 MB per step would show as a slope of ~2e8 bytes/step; keeping even 1 KB per step
-      // (a result object, a closure) would show as ~1e3. The main heap does neither.
-      expect(bytesPerStep).toBeLessThan(512);
-      expect(spread).toBeLessThan(2 * 1024 * 1024);
+      console.info(
+        `[heap-flat] ${report.finished} steps in ${report.seconds.toFixed(0)} s; main heap after GC from step ${WARM_UP_STEPS}: ` +
+          `heapUsed slope ${bytesPerStep.toFixed(0)} B/step, spread ${(spread / 1024).toFixed(0)} KB, ` +
+          `JS objects ${report.objectBytesGrowth >= 0 ? "+" : ""}${(report.objectBytesGrowth / 1024).toFixed(1)} KB`,
+      );
+      // The sharp check: JavaScript objects in the main heap (heap snapshots at step 100 and at
+      // the end) do not grow. Keeping just each step's small result object would add ~150 KB
+      // here (measured: +38 KB per 100 steps); the content would add 200 MB per step.
+      expect(report.objectBytesGrowth).toBeLessThan(64 * 1024);
+      // The coarse check on heapUsed itself: V8 keeps optimizing hot functions, so compiled code
+      // still grows by ~0.5 KB per step in this window (measured; code, not data). Anything
+      // that reached the main heap per step would be orders of magnitude above this bound.
+      expect(bytesPerStep).toBeLessThan(2048);
+      expect(spread).toBeLessThan(4 * 1024 * 1024);
     } finally {
       output.remove();
     }
