@@ -37,8 +37,10 @@ describe.each([100, 1_000])(
       expect(state.values.files).toHaveLength(steps);
       expect(digestFiles(state.values.files)).toBe(expectedDigest(steps, fileBytes));
 
-      // Measured while the saver is open (WAL not folded back), as real file sizes: st_size of the
-      // database, its -wal and -shm, and every file in the blob directory.
+      // Measured while the saver is open, as real file sizes: st_size of the database, its -wal
+      // and -shm, and every file in the blob directory. The saver folds its WAL back once writes
+      // pause for 100 ms (as they do between an agent's LLM calls); give it that pause.
+      await new Promise((resolve) => setTimeout(resolve, 300));
       const onDisk = await diskUsage([dbPath, `${dbPath}-wal`, `${dbPath}-shm`, `${dbPath}.blobs`]);
       const stats = await saver.storageStats();
       console.info(

@@ -20,28 +20,39 @@ export function splitJsonArray(
   bytes: Uint8Array,
   expectedLength: number,
 ): Uint8Array[] | undefined {
-  if (bytes[0] !== openBracket || bytes[bytes.byteLength - 1] !== closeBracket) return undefined;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const last = buffer.byteLength - 1;
+  if (buffer[0] !== openBracket || buffer[last] !== closeBracket) return undefined;
   const parts: Uint8Array[] = [];
   let depth = 0;
-  let inString = false;
   let start = 1;
-  for (let index = 1; index < bytes.byteLength - 1; index += 1) {
-    const byte = bytes[index];
-    if (inString) {
-      if (byte === backslash) index += 1;
-      else if (byte === quote) inString = false;
+  let index = 1;
+  while (index < last) {
+    const byte = buffer[index];
+    if (byte === quote) {
+      // Most bytes are string contents: jump from quote to quote natively instead of byte by
+      // byte; a quote preceded by an odd run of backslashes is escaped and does not close.
+      let close = index;
+      for (;;) {
+        close = buffer.indexOf(quote, close + 1);
+        if (close === -1 || close > last) return undefined;
+        let backslashes = 0;
+        while (buffer[close - 1 - backslashes] === backslash) backslashes += 1;
+        if (backslashes % 2 === 0) break;
+      }
+      index = close + 1;
       continue;
     }
-    if (byte === quote) inString = true;
-    else if (byte === openBracket || byte === openBrace) depth += 1;
+    if (byte === openBracket || byte === openBrace) depth += 1;
     else if (byte === closeBracket || byte === closeBrace) depth -= 1;
     else if (byte === comma && depth === 0) {
-      parts.push(bytes.subarray(start, index));
+      parts.push(buffer.subarray(start, index));
       start = index + 1;
     }
+    index += 1;
   }
-  if (depth !== 0 || inString) return undefined;
-  if (bytes.byteLength > 2) parts.push(bytes.subarray(start, bytes.byteLength - 1));
+  if (depth !== 0) return undefined;
+  if (last > 1) parts.push(buffer.subarray(start, last));
   return parts.length === expectedLength && parts.every((part) => part.byteLength > 0)
     ? parts
     : undefined;

@@ -87,6 +87,8 @@ interface PreviousArrayEncode {
   elements: unknown[];
   entries: Uint8Array[];
   itemIds: (string | undefined)[];
+  /** Tree nodes of that encode: the closed ones come back byte for byte and need no insert. */
+  nodeIds: Set<string>;
 }
 
 const maxRememberedArrays = 256;
@@ -204,6 +206,11 @@ export class ValueCodec {
     });
     const tree = buildTree(entries, this.#options.tree);
     for (const node of tree.nodes) {
+      if (previous?.nodeIds.has(node.id)) {
+        // Unchanged since the last put of this channel: only check it still exists.
+        reusedItemIds.add(node.id);
+        continue;
+      }
       // Inner nodes hold only child ids; leaves may inline small payloads that carry references.
       const serdeRefs = node.kind === "leaf" ? serdeRefsIn(node.bytes) : [];
       items.set(node.id, {
@@ -215,8 +222,10 @@ export class ValueCodec {
       });
     }
     for (const id of items.keys()) reusedItemIds.delete(id);
-    if (reuseKey !== undefined)
-      this.#remember(reuseKey, { elements: array.slice(), entries, itemIds });
+    if (reuseKey !== undefined) {
+      const nodeIds = new Set(tree.nodes.map((node) => node.id));
+      this.#remember(reuseKey, { elements: array.slice(), entries, itemIds, nodeIds });
+    }
     return {
       ref: { a: tree.rootId, n: array.length },
       items: [...items.values()],

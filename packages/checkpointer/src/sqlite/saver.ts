@@ -44,13 +44,14 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
   readonly db: Database.Database;
 
   constructor(db: Database.Database, options: LeanSqliteSaverOptions = {}) {
-    configureConnection(db, options.busyTimeoutMs ?? 30_000);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
+    configureConnection(db, busyTimeoutMs);
     const blobStore =
       options.blobStore ??
       createFsBlobStore({
         dir: db.memory ? join(process.cwd(), ".lg-blobs") : defaultBlobDirFor(db.name),
       });
-    super(new SqliteRowStore(db), {
+    super(new SqliteRowStore(db, busyTimeoutMs), {
       serde: options.serde,
       blobStore,
       codec: options.codec,

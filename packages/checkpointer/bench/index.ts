@@ -1,0 +1,185 @@
+/**
+ * pnpm --filter @leangraph/checkpointer bench
+ *
+ * 1. The issue's workload (a real StateGraph appending one unique 200 KB file per step to an array
+ *    channel), each saver in a fresh process so peak RSS is its own: bytes on disk, invoke time,
+ *    getState time, peak RSS, largest checkpoint row. Stock savers at BENCH_STEPS (default 100;
+ *    they grow quadratically), lean savers also at BENCH_LONG_STEPS (default 1000).
+ * 2. put / getTuple latency on a small chat-like state, all savers interleaved round-robin in one
+ *    process so machine noise hits them alike.
+ * Medians over BENCH_REPEATS runs (default 3) / BENCH_LATENCY_ITERATIONS iterations (default 300);
+ * ratios are lean / stock on the same backend, measured in this same run.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { ChatLatencyRun, median, percentile } from "./latency.js";
+import {
+  type BenchSaver,
+  openBenchSaver,
+  postgresUrl,
+  type SaverKind,
+  saverKinds,
+} from "./saver-kinds.js";
+
+const fileBytes = 200_000;
+const steps = Number(process.env.BENCH_STEPS ?? 100);
+const longSteps = Number(process.env.BENCH_LONG_STEPS ?? 1000);
+const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+const latencyIterations = Number(process.env.BENCH_LATENCY_ITERATIONS ?? 300);
+const workerScript = fileURLToPath(new URL("./workload-run.ts", import.meta.url));
+const workDir = mkdtempSync(join(tmpdir(), "lg-bench-"));
+
+interface WorkloadResult {
+  kind: SaverKind;
+  steps: number;
+  invokeMs: number;
+  getStateMs: number;
+  bytesOnDisk: number;
+  largestCheckpointRowBytes: number;
+  peakRssBytes: number;
+  identical: boolean;
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    return true;
+  } catch (error) {
+    console.warn(
+      `[bench] Postgres at ${postgresUrl} unreachable (${(error as Error).message}); Postgres rows skipped.`,
+    );
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function runWorkload(kind: SaverKind, runSteps: number): Promise<WorkloadResult> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", workerScript, kind, String(runSteps), String(fileBytes), workDir],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let stdout = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`${kind} workload run exited with ${code}`);
+  return JSON.parse(stdout.trim().split("\n").pop()!) as WorkloadResult;
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+const ratio = (value: number, base: number | undefined) =>
+  base ? `${(value / base).toFixed(2)}x` : "";
+
+function printTable(title: string, header: string[], rows: string[][]) {
+  console.log(`\n${title}`);
+  console.log(`| ${header.join(" | ")} |`);
+  console.log(`|${header.map(() => "---").join("|")}|`);
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+}
+
+const hasPostgres = await postgresReachable();
+const kinds = saverKinds.filter((kind) => hasPostgres || !kind.includes("Postgres"));
+console.log(
+  `[bench] workload: ${steps} steps x ${fileBytes} B (${repeats} runs each), lean also at ${longSteps} steps`,
+);
+
+try {
+  const workloadRows: string[][] = [];
+  const medianOf = new Map<string, WorkloadResult>();
+  for (const [runSteps, runKinds, runRepeats] of [
+    [steps, kinds, repeats],
+    [longSteps, kinds.filter((kind) => kind.startsWith("Lean")), 1],
+  ] as const) {
+    for (const kind of runKinds) {
+      const runs: WorkloadResult[] = [];
+      for (let run = 0; run < runRepeats; run += 1) runs.push(await runWorkload(kind, runSteps));
+      const result: WorkloadResult = {
+        ...runs[0]!,
+        invokeMs: median(runs.map((r) => r.invokeMs)),
+        getStateMs: median(runs.map((r) => r.getStateMs)),
+        bytesOnDisk: median(runs.map((r) => r.bytesOnDisk)),
+        peakRssBytes: median(runs.map((r) => r.peakRssBytes)),
+        identical: runs.every((r) => r.identical),
+      };
+      medianOf.set(`${kind}@${runSteps}`, result);
+      const stock = medianOf.get(`${kind.replace("Lean", "")}@${runSteps}`);
+      const unique = runSteps * fileBytes;
+      workloadRows.push([
+        kind,
+        String(runSteps),
+        `${mb(result.bytesOnDisk)} MB (${(result.bytesOnDisk / unique).toFixed(3)}x unique)`,
+        `${(result.invokeMs / 1000).toFixed(2)} s`,
+        `${result.getStateMs.toFixed(0)} ms`,
+        `${mb(result.peakRssBytes)} MB`,
+        String(result.largestCheckpointRowBytes),
+        result.identical ? "yes" : "NO",
+        kind.startsWith("Lean") && stock
+          ? `disk ${ratio(result.bytesOnDisk, stock.bytesOnDisk)}, invoke ${ratio(result.invokeMs, stock.invokeMs)}, getState ${ratio(result.getStateMs, stock.getStateMs)}, RSS ${ratio(result.peakRssBytes, stock.peakRssBytes)}`
+          : "",
+      ]);
+      console.log(`[bench] ${kind} ${runSteps} steps done`);
+    }
+  }
+  printTable(
+    `Append workload (real StateGraph, one unique ${fileBytes / 1000} KB file per step; medians)`,
+    [
+      "saver",
+      "steps",
+      "bytes on disk",
+      "invoke",
+      "getState",
+      "peak RSS",
+      "largest row B",
+      "state identical",
+      "lean / stock",
+    ],
+    workloadRows,
+  );
+
+  const savers = new Map<SaverKind, BenchSaver>();
+  for (const kind of kinds) savers.set(kind, await openBenchSaver(kind, workDir));
+  const runs = new Map(
+    [...savers].map(([kind, bench]) => [kind, new ChatLatencyRun(bench.saver, 20)] as const),
+  );
+  for (let iteration = 0; iteration < latencyIterations; iteration += 1) {
+    for (const run of runs.values()) await run.step();
+  }
+  const warm = Math.min(20, Math.floor(latencyIterations / 5));
+  const latencyRows: string[][] = [];
+  const putMedians = new Map<SaverKind, number>();
+  const getMedians = new Map<SaverKind, number>();
+  for (const [kind, run] of runs) {
+    const puts = run.putUs.slice(warm);
+    const gets = run.getTupleUs.slice(warm);
+    putMedians.set(kind, median(puts));
+    getMedians.set(kind, median(gets));
+    const stockKind = kind.replace("Lean", "") as SaverKind;
+    latencyRows.push([
+      kind,
+      `${median(puts).toFixed(0)} µs`,
+      `${percentile(puts, 0.95).toFixed(0)} µs`,
+      `${median(gets).toFixed(0)} µs`,
+      `${percentile(gets, 0.95).toFixed(0)} µs`,
+      kind.startsWith("Lean")
+        ? `put ${ratio(median(puts), putMedians.get(stockKind))}, getTuple ${ratio(median(gets), getMedians.get(stockKind))}`
+        : "",
+    ]);
+  }
+  for (const bench of savers.values()) await bench.dispose();
+  printTable(
+    `Chat-like state (20 messages growing to ${20 + latencyIterations}; ${latencyIterations - warm} measured iterations, interleaved)`,
+    ["saver", "put median", "put p95", "getTuple median", "getTuple p95", "lean / stock"],
+    latencyRows,
+  );
+} finally {
+  rmSync(workDir, { recursive: true, force: true });
+}
