@@ -55,6 +55,18 @@ async function projectFiles(dir: string): Promise<Map<string, Buffer>> {
   return files;
 }
 
+/** Waits until `count` modules were generated; fails at once if the child exits before that. */
+async function waitForGenerations(runDir: string, count: number, child: ChildProcess) {
+  while ((await generationLog(runDir)).length < count) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `the demo exited (${child.exitCode ?? child.signalCode}) before ${count} generations`,
+      );
+    }
+    await sleep(20);
+  }
+}
+
 /** Module ids whose result is in the thread's latest checkpoint or in its saved pending writes. */
 async function checkpointedModules(runDir: string, threadId: string): Promise<Set<string>> {
   const checkpointer = await openCheckpointer({ env, runDir });
@@ -95,7 +107,7 @@ describe("resume after SIGKILL", () => {
     ];
     const victim = start(crashArgs);
     const victimDone = finish(victim);
-    while ((await generationLog(crashedDir)).length < 8) await sleep(20);
+    await waitForGenerations(crashedDir, 8, victim);
     victim.kill("SIGKILL");
     const killed = await victimDone;
     expect(killed.signal).toBe("SIGKILL");
@@ -135,7 +147,7 @@ describe("resume after SIGKILL", () => {
     const args = [...workload, "--thread", "ctrl-c", "--run-dir", runDir, "--step-delay-ms", "150"];
     const child = start([...args, "--json"]);
     const done = finish(child);
-    while ((await generationLog(runDir)).length < 4) await sleep(20);
+    await waitForGenerations(runDir, 4, child);
     child.kill("SIGINT");
     const stopped = await done;
     expect(stopped.code, stopped.stderr).toBe(130);
