@@ -61,7 +61,7 @@ function warmPiscina() {
     minThreads: THREADS,
     maxThreads: THREADS,
     resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
-    workerData: { preloadModules: [] },
+    workerData: { preloadModules: [], warmUp: false },
   });
   return {
     name: "warm piscina worker (bound)",

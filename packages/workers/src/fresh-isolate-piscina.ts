@@ -26,6 +26,7 @@ export interface FreshIsolateOptions {
   preloadModules: string[];
   execArgv: string[];
   bootTimeoutMs: number;
+  warmUp: boolean;
 }
 
 /** Why a worker thread went away without being retired by us. */
@@ -68,7 +69,10 @@ export class FreshIsolatePiscina {
     private readonly onAvailable: (reason: "booted" | "freed") => void,
     private readonly onUnexpectedExit: (exit: UnexpectedExit) => void,
   ) {
-    const workerData: StepWorkerData = { preloadModules: options.preloadModules };
+    const workerData: StepWorkerData = {
+      preloadModules: options.preloadModules,
+      warmUp: options.warmUp,
+    };
     this.piscina = new Piscina<StepTask, StepOutcome>({
       filename: workerEntryPath(),
       minThreads: options.isolates,

@@ -62,7 +62,14 @@ async function* chunksOf(content: StepContent): AsyncGenerator<Uint8Array> {
  */
 export async function writeOutputAtomically(
   content: StepContent,
-  target: { finalPath: string; tempPath: string; maxBytes: number; onChunk?: () => void },
+  target: {
+    finalPath: string;
+    tempPath: string;
+    maxBytes: number;
+    onChunk?: () => void;
+    /** false only for the boot-time warm-up, whose file nobody reads. @default true */
+    durable?: boolean;
+  },
 ): Promise<WrittenOutput> {
   const directory = dirname(target.finalPath);
   await mkdir(directory, { recursive: true });
@@ -82,7 +89,7 @@ export async function writeOutputAtomically(
       await file.write(chunk);
       target.onChunk?.();
     }
-    await file.sync();
+    if (target.durable !== false) await file.sync();
   } catch (error) {
     await file.close().catch(() => {});
     await unlink(target.tempPath).catch(() => {});
@@ -90,6 +97,7 @@ export async function writeOutputAtomically(
   }
   await file.close();
   await rename(target.tempPath, target.finalPath);
+  if (target.durable === false) return { bytes, sha256: hash.digest("hex") };
   const directoryHandle = await open(directory, "r");
   try {
     await directoryHandle.sync();

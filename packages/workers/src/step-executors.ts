@@ -27,6 +27,7 @@ export interface WorkerExecutorOptions {
   preloadModules: string[];
   execArgv: string[];
   bootTimeoutMs: number;
+  warmUp: boolean;
   /** Called when an isolate may have become available: the queue should try again. */
   onCapacity: () => void;
   /** Faults outside any step (boot, idle); the pool turns them into events. */
@@ -96,6 +97,7 @@ export class WorkerStepExecutor implements StepExecutor {
         preloadModules: this.options.preloadModules,
         execArgv: this.options.execArgv,
         bootTimeoutMs: this.options.bootTimeoutMs,
+        warmUp: this.options.warmUp,
       },
       (reason) => {
         if (reason === "booted") this.#consecutiveBootFailures = 0;

@@ -1,3 +1,6 @@
+import { unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import type { StepContent, StepContext, StepFunction } from "./define-step.js";
@@ -14,6 +17,8 @@ export interface StepTask {
   /** Decided by the main thread so it can remove a half-written file when the worker dies. */
   tempPath: string;
   maxOutputBytes: number;
+  /** false only for the boot-time warm-up. @default true */
+  durable?: boolean;
 }
 
 /** What a step produced. The content itself stays in the file; only this crosses back. */
@@ -158,6 +163,7 @@ export async function runStepToFile(task: StepTask, threadId: number): Promise<S
       tempPath: task.tempPath,
       maxBytes: task.maxOutputBytes,
       onChunk: () => sampler.sample(),
+      durable: task.durable !== false,
     });
     const heapUsedPeakBytes = sampler.stop();
     return {
@@ -175,4 +181,31 @@ export async function runStepToFile(task: StepTask, threadId: number): Promise<S
     // An error thrown by the step's own generator while streaming chunks is the step failing.
     return fail(error instanceof OutputError ? error.code : WorkersErrorCode.failed, error);
   }
+}
+
+const WARM_UP_MODULE = "data:text/javascript,export function warmUp() { return 'warm'; }";
+
+/**
+ * Runs the whole step path once on a built-in step while the isolate boots: V8 compiles
+ * functions lazily on first call and the first dynamic import sets up the module loader, and
+ * both would otherwise land on the first (and only) real step's latency. The file goes to the
+ * OS temp dir, without fsync, and is removed.
+ */
+export async function warmUpStepPath(threadId: number): Promise<void> {
+  const name = `.leangraph-warm-up-${process.pid}-${threadId}`;
+  const outputPath = join(tmpdir(), name);
+  await runStepToFile(
+    {
+      moduleUrl: WARM_UP_MODULE,
+      exportName: "warmUp",
+      input: {},
+      outputName: name,
+      outputPath,
+      tempPath: `${outputPath}.tmp`,
+      maxOutputBytes: 64,
+      durable: false,
+    },
+    threadId,
+  );
+  await unlink(outputPath).catch(() => {});
 }
