@@ -98,6 +98,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly #codec: ValueCodec;
   readonly #reader: ItemReader;
   readonly #orphanGraceMs: number;
+  /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
+  readonly #recentRefs = new Map<string, ChannelRefs>();
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
     super(options.serde);
@@ -273,15 +275,14 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
     const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
     const { channel_values: channelValues, ...skeleton } = checkpoint;
-    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], parentRow] =
+    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], parentRefs] =
       await Promise.all([
         this.serde.dumpsTyped(skeleton),
         this.serde.dumpsTyped(metadata),
         parentId === undefined
-          ? undefined
-          : this.rows.getCheckpoint(threadId, checkpointNs, parentId),
+          ? ({} as ChannelRefs)
+          : this.#parentRefs(threadId, checkpointNs, parentId),
       ]);
-    const parentRefs = parentRow ? this.#channelRefs(parentRow) : {};
 
     const attempt = async (inherit: boolean) => {
       const refs: ChannelRefs = {};
@@ -323,6 +324,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         channelRefs: JSON.stringify(refs),
       };
       await this.#commit(encodes, inheritedRootIds, (tx) => tx.upsertCheckpoint(row));
+      this.#rememberRefs(threadId, checkpointNs, checkpoint.id, refs);
     };
     try {
       await attempt(true);
@@ -338,6 +340,36 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         checkpoint_id: checkpoint.id,
       },
     };
+  }
+
+  /**
+   * The parent's channel refs, usually from memory: LangGraph puts each checkpoint as the child of
+   * the one it put just before, so reading the parent row back is a wasted round trip. A remembered
+   * ref whose items were deleted since is caught by the in-transaction existence check.
+   */
+  async #parentRefs(
+    threadId: string,
+    checkpointNs: string,
+    parentId: string,
+  ): Promise<ChannelRefs> {
+    const key = `${threadId}\0${checkpointNs}\0${parentId}`;
+    const remembered = this.#recentRefs.get(key);
+    if (remembered !== undefined) return remembered;
+    const row = await this.rows.getCheckpoint(threadId, checkpointNs, parentId);
+    return row ? this.#channelRefs(row) : {};
+  }
+
+  #rememberRefs(
+    threadId: string,
+    checkpointNs: string,
+    checkpointId: string,
+    refs: ChannelRefs,
+  ): void {
+    this.#recentRefs.set(`${threadId}\0${checkpointNs}\0${checkpointId}`, refs);
+    if (this.#recentRefs.size > 1024) {
+      const oldest = this.#recentRefs.keys().next().value;
+      if (oldest !== undefined) this.#recentRefs.delete(oldest);
+    }
   }
 
   async putWrites(
@@ -513,6 +545,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     // Remembered encodes may point at items about to be swept; the next put re-checks anyway,
     // but forgetting them here avoids a guaranteed retry.
     this.#codec.forgetReuse();
+    this.#recentRefs.clear();
     return collectGarbage(this.rows, this.blobStore, orphanGraceMs);
   }
 

@@ -204,13 +204,22 @@ export class PostgresRowStore implements RowStore {
     options: { exclusive?: boolean } = {},
   ): Promise<T> {
     await this.setup();
-    return this.#writers.run(() =>
-      inTransaction(this.pool, async (client) => {
-        const lock = options.exclusive ? this.#sql.lockExclusive : this.#sql.lockShared;
-        await client.query(lock, [this.#lockKey]);
-        return work(this.#transaction(client));
-      }),
-    );
+    return this.#writers.run(async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query(options.exclusive ? this.#sql.beginExclusive : this.#sql.beginShared);
+        try {
+          const result = await work(this.#transaction(client));
+          await client.query("COMMIT");
+          return result;
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => {});
+          throw error;
+        }
+      } finally {
+        client.release();
+      }
+    });
   }
 
   #transaction(client: pg.PoolClient): RowWriteTransaction {

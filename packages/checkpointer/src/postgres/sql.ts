@@ -10,9 +10,11 @@ export function postgresSql(schema: string) {
     createMigrationsTable: `CREATE TABLE IF NOT EXISTS ${s}.lg_migrations (v INTEGER PRIMARY KEY)`,
     migrationsApplied: `SELECT v FROM ${s}.lg_migrations ORDER BY v`,
     recordMigration: `INSERT INTO ${s}.lg_migrations (v) VALUES ($1) ON CONFLICT DO NOTHING`,
-    // One lock key per schema: puts share it, lifecycle operations take it exclusively.
-    lockShared: `SELECT pg_advisory_xact_lock_shared(hashtext($1))`,
+    // One lock key per schema: puts share it, lifecycle operations take it exclusively. BEGIN and
+    // the lock travel in one round trip; the key is a literal built from the validated schema name.
     lockExclusive: `SELECT pg_advisory_xact_lock(hashtext($1))`,
+    beginShared: `BEGIN; SELECT pg_advisory_xact_lock_shared(hashtext('leangraph:checkpointer:${schema}'))`,
+    beginExclusive: `BEGIN; SELECT pg_advisory_xact_lock(hashtext('leangraph:checkpointer:${schema}'))`,
 
     checkpointById: `SELECT ${checkpointColumns} FROM ${s}.lg_checkpoints
       WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3`,
