@@ -22,7 +22,7 @@ const fileChars = 100 * 1024 * 1024;
 const maxPayloadBytes = 8 * 1024 * 1024;
 const placeholder = "unable to serialize";
 
-const postgresUrl = process.env.LG_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const postgresUrl = process.env.LG_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const postgresProbe = await probePostgres(postgresUrl);
 if (postgresProbe !== true && process.env.CI === "true") {
   throw new Error(`Postgres at ${postgresUrl} is required in CI but unreachable: ${postgresProbe}`);
