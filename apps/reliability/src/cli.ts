@@ -23,7 +23,7 @@ async function readFigures<T>(name: string): Promise<T | undefined> {
   return JSON.parse(await readFile(path, "utf8")) as T;
 }
 
-async function saveFigures(name: "full" | "soak", figures: unknown): Promise<void> {
+async function saveFigures(name: "full" | "soak" | "soak-custom", figures: unknown): Promise<void> {
   await mkdir(figuresDir, { recursive: true });
   await writeFile(join(figuresDir, `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
   await renderDoc();
@@ -33,6 +33,7 @@ async function renderDoc(): Promise<void> {
   const doc = renderReliabilityDoc(
     await readFigures<FullSuiteFigures>("full"),
     await readFigures<SoakFigures>("soak"),
+    await readFigures<SoakFigures>("soak-custom"),
   );
   await mkdir(dirname(docsPath), { recursive: true });
   await writeFile(docsPath, doc);
@@ -96,11 +97,11 @@ async function main(): Promise<number> {
     moduleBytes: options["module-size"],
     configurations: options.configs,
   });
-  const figures: SoakFigures = {
-    context: context(configurationLabel(options, "soak (defaults: 5,000 steps per configuration)")),
-    soak,
-  };
-  await saveFigures("soak", figures);
+  const label = configurationLabel(options, "soak (defaults: 5,000 steps per configuration)");
+  const figures: SoakFigures = { context: context(label), soak };
+  // A run with other options is kept beside the default one, never in its place.
+  const custom = options.explicit.some((name) => name !== "seed");
+  await saveFigures(custom ? "soak-custom" : "soak", figures);
   process.stdout.write(`\n${soakTable(soak)}\n\nFigures written to ${docsPath}\n`);
   return soak.passed ? 0 : 1;
 }

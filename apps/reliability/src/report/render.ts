@@ -1,5 +1,6 @@
 import type { SoakResult } from "../scenarios/soak.js";
 import { passed, type ScenarioResult } from "../support/scenario-result.js";
+import { knownBugs } from "./known-bugs.js";
 
 /** Where and when figures were produced; printed with them so old figures read as old. */
 export interface RunContext {
@@ -107,6 +108,7 @@ function contextLine(context: RunContext): string {
 export function renderReliabilityDoc(
   full: FullSuiteFigures | undefined,
   soak: SoakFigures | undefined,
+  customSoak?: SoakFigures,
 ): string {
   const parts = [
     "# Reliability figures",
@@ -125,9 +127,14 @@ export function renderReliabilityDoc(
       "",
       scenarioTable(full.results),
       "",
-      scenarioDetails(full.results),
-      "",
     );
+    if (!allPassed) {
+      parts.push("### Known causes of the failures", "");
+      for (const known of knownBugs)
+        parts.push(`- **${known.scenarios}** — ${known.owner}: ${known.bug}`);
+      parts.push("");
+    }
+    parts.push(scenarioDetails(full.results), "");
   } else {
     parts.push("No run recorded yet.", "");
   }
@@ -145,6 +152,16 @@ export function renderReliabilityDoc(
     );
   } else {
     parts.push("No run recorded yet.", "");
+  }
+  if (customSoak) {
+    parts.push(
+      "### Soak with other options",
+      "",
+      `Latest run: ${contextLine(customSoak.context)}. Verdict: **${customSoak.soak.passed ? "pass" : "FAIL"}**.`,
+      "",
+      soakTable(customSoak.soak),
+      "",
+    );
   }
   return parts.join("\n");
 }
