@@ -156,6 +156,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       checkpointNs: config.configurable?.checkpoint_ns,
       checkpointId: config.configurable?.checkpoint_id || undefined,
       beforeCheckpointId: before?.configurable?.checkpoint_id || undefined,
+      limit: filter && Object.keys(filter).length > 0 ? undefined : limit,
     });
     for (const row of rows) {
       if (limit !== undefined && limit <= 0) return;

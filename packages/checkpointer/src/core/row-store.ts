@@ -33,6 +33,8 @@ export interface ListQuery {
   checkpointNs?: string | undefined;
   checkpointId?: string | undefined;
   beforeCheckpointId?: string | undefined;
+  /** Only when no metadata filter applies (the filter runs after decoding, in the saver). */
+  limit?: number | undefined;
 }
 
 export function serdeRefsColumn(item: NewItem): string | null {
@@ -60,6 +62,11 @@ export function listConditions(
     conditions.push({ column: "checkpoint_id", operator: "<", value: query.beforeCheckpointId });
   }
   return conditions;
+}
+
+/** `LIMIT n` for a validated whole number (interpolated, so never anything else). */
+export function limitClause(limit: number | undefined): string {
+  return limit !== undefined && Number.isInteger(limit) ? ` LIMIT ${Math.max(0, limit)}` : "";
 }
 
 export interface ItemMeta {

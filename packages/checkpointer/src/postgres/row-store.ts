@@ -6,6 +6,7 @@ import {
   type CheckpointRow,
   type ItemMeta,
   type ListQuery,
+  limitClause,
   listConditions,
   parseSerdeRefsColumn,
   type RowStore,
@@ -163,7 +164,7 @@ export class PostgresRowStore implements RowStore {
       ({ column, operator }, index) => `${column} ${operator} $${index + 1}`,
     );
     const sql = `${this.#sql.listCheckpointsFrom} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY checkpoint_id DESC`;
+      ORDER BY checkpoint_id DESC${limitClause(query.limit)}`;
     const { rows } = await this.pool.query<CheckpointRecord>(
       sql,
       conditions.map(({ value }) => value),

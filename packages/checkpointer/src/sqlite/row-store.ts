@@ -6,6 +6,7 @@ import {
   type CheckpointRow,
   type ItemMeta,
   type ListQuery,
+  limitClause,
   listConditions,
   parseSerdeRefsColumn,
   type RowStore,
@@ -171,7 +172,7 @@ export class SqliteRowStore implements RowStore {
     const where = conditions.map(({ column, operator }) => `${column} ${operator} ?`);
     const params = conditions.map(({ value }) => value);
     const sql = `SELECT * FROM lg_checkpoints ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY checkpoint_id DESC`;
+      ORDER BY checkpoint_id DESC${limitClause(query.limit)}`;
     return (this.#statement(sql).all(...params) as CheckpointRecord[]).map(toRow);
   }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, createFsBlobStore } from "@leangraph/serde";
+import { type BlobStore, createFsBlobStore, createMemoryBlobStore } from "@leangraph/serde";
 import Database from "better-sqlite3";
 import type { ValueCodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
@@ -13,7 +13,7 @@ export interface LeanSqliteSaverOptions {
   /**
    * Store for large items; keep it separate from any store the serde itself writes to, because
    * `gc()` deletes blobs no row of this saver names.
-   * @default createFsBlobStore({ dir: "<db file>.blobs" }) (":memory:" databases: "./.lg-blobs")
+   * @default createFsBlobStore({ dir: "<db file>.blobs" }) (":memory:" databases: an in-memory store)
    */
   blobStore?: BlobStore;
   /**
@@ -46,11 +46,12 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
   constructor(db: Database.Database, options: LeanSqliteSaverOptions = {}) {
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     configureConnection(db, busyTimeoutMs);
+    // An in-memory database gets an in-memory blob store: nothing it writes should outlive it.
     const blobStore =
       options.blobStore ??
-      createFsBlobStore({
-        dir: db.memory ? join(process.cwd(), ".lg-blobs") : defaultBlobDirFor(db.name),
-      });
+      (db.memory
+        ? createMemoryBlobStore()
+        : createFsBlobStore({ dir: defaultBlobDirFor(db.name) }));
     super(new SqliteRowStore(db, busyTimeoutMs), {
       serde: options.serde,
       blobStore,
