@@ -111,7 +111,7 @@ try {
         identical: runs.every((r) => r.identical),
       };
       medianOf.set(`${kind}@${runSteps}`, result);
-      const stock = medianOf.get(`${kind.replace("Lean", "")}@${runSteps}`);
+      const stock = medianOf.get(`${kind.replace("Lean", "").replace("+fs", "")}@${runSteps}`);
       const unique = runSteps * fileBytes;
       workloadRows.push([
         kind,
@@ -162,7 +162,7 @@ try {
     const gets = run.getTupleUs.slice(warm);
     putMedians.set(kind, median(puts));
     getMedians.set(kind, median(gets));
-    const stockKind = kind.replace("Lean", "") as SaverKind;
+    const stockKind = kind.replace("Lean", "").replace("+fs", "") as SaverKind;
     latencyRows.push([
       kind,
       `${median(puts).toFixed(0)} µs`,

@@ -6,9 +6,11 @@ import { createCheckpointer, diskUsage, type ManagedCheckpointer } from "../src/
 export const saverKinds = [
   "SqliteSaver",
   "PostgresSaver",
+  "MemorySaver",
   "LeanSqliteSaver",
   "LeanPostgresSaver",
-  "MemorySaver",
+  // The same saver with LG_BLOB_STORE=fs: rows in Postgres, blobs as files.
+  "LeanPostgresSaver+fs",
 ] as const;
 export type SaverKind = (typeof saverKinds)[number];
 
@@ -24,6 +26,7 @@ export interface BenchSaver {
 
 export async function openBenchSaver(kind: SaverKind, workDir: string): Promise<BenchSaver> {
   const sqlitePath = join(workDir, `${kind}-${randomBytes(4).toString("hex")}.sqlite`);
+  const blobDir = join(workDir, `blobs-${randomBytes(4).toString("hex")}`);
   const schema = `lg_bench_${process.pid}_${randomBytes(4).toString("hex")}`;
   const env: Record<string, string> = {
     LG_SQLITE_PATH: sqlitePath,
@@ -35,6 +38,7 @@ export async function openBenchSaver(kind: SaverKind, workDir: string): Promise<
         ? "memory"
         : "sqlite",
     LG_REDACTING_SERDE: kind.startsWith("Lean") ? "on" : "off",
+    ...(kind === "LeanPostgresSaver+fs" ? { LG_BLOB_STORE: "fs", LG_BLOB_DIR: blobDir } : {}),
   };
   const saver = await createCheckpointer({ env });
   const pg = kind.includes("Postgres") ? await import("pg") : undefined;
@@ -48,7 +52,9 @@ export async function openBenchSaver(kind: SaverKind, workDir: string): Promise<
            JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
           [schema],
         );
-        return Number(rows[0]?.n ?? 0);
+        const files =
+          kind === "LeanPostgresSaver+fs" ? (await diskUsage([blobDir])).apparentBytes : 0;
+        return Number(rows[0]?.n ?? 0) + files;
       }
       if (kind === "MemorySaver") return (await saver.storageStats()).dbBytes;
       const usage = await diskUsage([
