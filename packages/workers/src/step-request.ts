@@ -2,6 +2,7 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { StepError, type StepErrorCode, WorkersErrorCode } from "./errors.js";
+import { findNonJsonPart } from "./json-input.js";
 
 /** The failures a retry policy retries unless told otherwise: the ones a fresh isolate may cure. */
 export const DEFAULT_RETRYABLE_CODES: readonly StepErrorCode[] = [
@@ -57,7 +58,10 @@ export const stepRequestSchema = z.object({
   exportName: z
     .string()
     .regex(/^[A-Za-z_$][\w$]*$/, { message: "expected a JavaScript export name, e.g. 'generate'" }),
-  input: z.json(),
+  input: z.unknown().superRefine((value, context) => {
+    const problem = findNonJsonPart(value);
+    if (problem) context.addIssue({ code: "custom", message: problem });
+  }),
   outputName,
   timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   retry: retryPolicySchema.optional(),

@@ -56,6 +56,36 @@ describe("step requests", () => {
     expect(rejection({ input }).code).toBe(WorkersErrorCode.inputInvalid);
   });
 
+  it("rejects an input holding a cycle, naming where it loops back", () => {
+    const input: Record<string, unknown> = { spec: { modules: [] as unknown[] } };
+    ((input.spec as Record<string, unknown>).modules as unknown[]).push(input);
+    const error = rejection({ input });
+    expect(error.code).toBe(WorkersErrorCode.inputInvalid);
+    expect(error.message).toContain("input.spec.modules[0]");
+    expect(error.message).toContain("cycle");
+  });
+
+  it("accepts shared (non-cyclic) references and deep nesting", () => {
+    const shared = { name: "shared" };
+    let deep: unknown = "leaf";
+    for (let level = 0; level < 50_000; level++) deep = [deep];
+    const parsed = parseStepRequest({
+      modulePath: STEPS_MODULE,
+      exportName: "echo",
+      input: { first: shared, second: shared, deep },
+      outputName: "out.txt",
+    });
+    expect((parsed.input as { second: unknown }).second).toBe(shared);
+  });
+
+  it.each([
+    ["a Date", { when: new Date(0) }, "input.when is a Date"],
+    ["a Map", { lookup: new Map() }, "input.lookup is a Map"],
+    ["Infinity", { size: Number.POSITIVE_INFINITY }, "input.size is Infinity"],
+  ])("rejects %s nested in the input, naming its path", (_label, input, expected) => {
+    expect(rejection({ input }).message).toContain(expected);
+  });
+
   it("rejects relative module paths and bad export names", () => {
     expect(rejection({ modulePath: "steps.mjs" }).message).toContain("modulePath");
     expect(rejection({ exportName: "not-an-identifier" }).message).toContain("exportName");
