@@ -137,14 +137,29 @@ export interface BuiltNode {
 export function buildTree(
   entries: readonly Uint8Array[],
   shape: TreeShape,
+  previous?: readonly BuiltNode[],
 ): { rootId: string; nodes: BuiltNode[] } {
+  // Nodes of the previous build of this array: a node whose bytes are unchanged keeps its id
+  // without being hashed again (a byte compare is far cheaper than sha256, and on an append every
+  // closed leaf is unchanged). Only byte-identical nodes reuse an id, so ids stay exact.
+  const previousNodes = previous ?? [];
+  let previousCursor = 0;
+  const idFor = (bytes: Uint8Array): string => {
+    // Builds visit nodes in the same order each time, so the matching node is the next one.
+    const candidate = previousNodes[previousCursor];
+    if (candidate !== undefined && Buffer.from(candidate.bytes).equals(bytes)) {
+      previousCursor += 1;
+      return candidate.id;
+    }
+    return sha256Hex(bytes);
+  };
   const nodes: BuiltNode[] = [];
   let level: string[] = [];
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   const closeLeaf = () => {
     const bytes = encodeLeaf(pending);
-    const id = sha256Hex(bytes);
+    const id = idFor(bytes);
     nodes.push({ id, kind: "leaf", bytes });
     level.push(id);
     pending = [];
@@ -161,7 +176,7 @@ export function buildTree(
     const next: string[] = [];
     for (let start = 0; start < level.length; start += shape.maxInnerChildren) {
       const bytes = encodeInner(level.slice(start, start + shape.maxInnerChildren));
-      const id = sha256Hex(bytes);
+      const id = idFor(bytes);
       nodes.push({ id, kind: "inner", bytes });
       next.push(id);
     }

@@ -4,6 +4,7 @@ import { joinJsonArray, splitJsonArray } from "./json-array-split.js";
 import { serdeRefsIn } from "./serde-refs.js";
 import {
   type ArrayEntry,
+  type BuiltNode,
   buildTree,
   decodeNode,
   encodeEntry,
@@ -89,6 +90,7 @@ interface PreviousArrayEncode {
   itemIds: (string | undefined)[];
   /** Tree nodes of that encode: the closed ones come back byte for byte and need no insert. */
   nodeIds: Set<string>;
+  nodes: BuiltNode[];
 }
 
 const maxRememberedArrays = 256;
@@ -204,7 +206,7 @@ export class ValueCodec {
       }
       entries[index] = encodeEntry(entry);
     });
-    const tree = buildTree(entries, this.#options.tree);
+    const tree = buildTree(entries, this.#options.tree, previous?.nodes);
     for (const node of tree.nodes) {
       if (previous?.nodeIds.has(node.id)) {
         // Unchanged since the last put of this channel: only check it still exists.
@@ -224,7 +226,13 @@ export class ValueCodec {
     for (const id of items.keys()) reusedItemIds.delete(id);
     if (reuseKey !== undefined) {
       const nodeIds = new Set(tree.nodes.map((node) => node.id));
-      this.#remember(reuseKey, { elements: array.slice(), entries, itemIds, nodeIds });
+      this.#remember(reuseKey, {
+        elements: array.slice(),
+        entries,
+        itemIds,
+        nodeIds,
+        nodes: tree.nodes,
+      });
     }
     return {
       ref: { a: tree.rootId, n: array.length },

@@ -29,7 +29,7 @@ import {
 } from "../codec/value-codec.js";
 import { configInvalidError, itemMissingError, rowCorruptError } from "../errors.js";
 import { collectGarbage, type GcReport } from "./mark-sweep.js";
-import type { CheckpointRow, RowStore, WriteRow } from "./row-store.js";
+import type { CheckpointRow, RowStore, RowWriteTransaction, WriteRow } from "./row-store.js";
 
 type Version = string | number;
 type ChannelRefs = Record<string, { v: Version; r: ValueRef }>;
@@ -414,7 +414,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   async #commit(
     encodes: EncodedValue[],
     inheritedRootIds: string[],
-    writeRow: (tx: import("./row-store.js").RowWriteTransaction) => Promise<void>,
+    writeRow: (tx: RowWriteTransaction) => Promise<void>,
   ): Promise<void> {
     const items = new Map<string, NewItem>();
     const reused = new Set<string>(inheritedRootIds);
