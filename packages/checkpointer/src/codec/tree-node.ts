@@ -124,6 +124,19 @@ export interface BuiltNode {
   id: string;
   kind: "leaf" | "inner";
   bytes: Uint8Array;
+  /** For leaves: the index of the first entry it holds and how many. */
+  firstEntry?: number;
+  entryCount?: number;
+}
+
+/** The previous build of the same array, so unchanged leaves are neither re-joined nor re-hashed. */
+export interface PreviousBuild {
+  entries: readonly Uint8Array[];
+  nodes: readonly BuiltNode[];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 /**
@@ -137,31 +150,45 @@ export interface BuiltNode {
 export function buildTree(
   entries: readonly Uint8Array[],
   shape: TreeShape,
-  previous?: readonly BuiltNode[],
+  previous?: PreviousBuild,
 ): { rootId: string; nodes: BuiltNode[] } {
-  // Nodes of the previous build of this array: a node whose bytes are unchanged keeps its id
-  // without being hashed again (a byte compare is far cheaper than sha256, and on an append every
-  // closed leaf is unchanged). Only byte-identical nodes reuse an id, so ids stay exact.
-  const previousNodes = previous ?? [];
-  let previousCursor = 0;
-  const idFor = (bytes: Uint8Array): string => {
-    // Builds visit nodes in the same order each time, so the matching node is the next one.
-    const candidate = previousNodes[previousCursor];
-    if (candidate !== undefined && Buffer.from(candidate.bytes).equals(bytes)) {
-      previousCursor += 1;
-      return candidate.id;
+  // A leaf holding the same entries, at the same position, as a leaf of the previous build is
+  // that leaf: reuse its bytes and id (entry compares are far cheaper than joining and sha256,
+  // and on an append every closed leaf is unchanged). Only byte-identical entries qualify.
+  const previousLeaves = new Map<number, BuiltNode>();
+  for (const node of previous?.nodes ?? []) {
+    if (node.kind === "leaf" && node.firstEntry !== undefined)
+      previousLeaves.set(node.firstEntry, node);
+  }
+  const unchangedLeaf = (
+    firstEntry: number,
+    leafEntries: readonly Uint8Array[],
+  ): BuiltNode | undefined => {
+    const candidate = previousLeaves.get(firstEntry);
+    if (
+      candidate === undefined ||
+      candidate.entryCount !== leafEntries.length ||
+      previous === undefined
+    )
+      return undefined;
+    for (let offset = 0; offset < leafEntries.length; offset += 1) {
+      const before = previous.entries[firstEntry + offset];
+      if (before === undefined || !sameBytes(before, leafEntries[offset]!)) return undefined;
     }
-    return sha256Hex(bytes);
+    return candidate;
   };
   const nodes: BuiltNode[] = [];
   let level: string[] = [];
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
+  let pendingFirst = 0;
   const closeLeaf = () => {
-    const bytes = encodeLeaf(pending);
-    const id = idFor(bytes);
-    nodes.push({ id, kind: "leaf", bytes });
+    const reused = unchangedLeaf(pendingFirst, pending);
+    const bytes = reused?.bytes ?? encodeLeaf(pending);
+    const id = reused?.id ?? sha256Hex(bytes);
+    nodes.push({ id, kind: "leaf", bytes, firstEntry: pendingFirst, entryCount: pending.length });
     level.push(id);
+    pendingFirst += pending.length;
     pending = [];
     pendingBytes = 0;
   };
@@ -176,7 +203,7 @@ export function buildTree(
     const next: string[] = [];
     for (let start = 0; start < level.length; start += shape.maxInnerChildren) {
       const bytes = encodeInner(level.slice(start, start + shape.maxInnerChildren));
-      const id = idFor(bytes);
+      const id = sha256Hex(bytes);
       nodes.push({ id, kind: "inner", bytes });
       next.push(id);
     }

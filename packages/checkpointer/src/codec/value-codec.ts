@@ -206,7 +206,7 @@ export class ValueCodec {
       }
       entries[index] = encodeEntry(entry);
     });
-    const tree = buildTree(entries, this.#options.tree, previous?.nodes);
+    const tree = buildTree(entries, this.#options.tree, previous);
     for (const node of tree.nodes) {
       if (previous?.nodeIds.has(node.id)) {
         // Unchanged since the last put of this channel: only check it still exists.
