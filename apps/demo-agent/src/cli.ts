@@ -86,6 +86,7 @@ main().then(
     process.stderr.write(`leangraph-demo: ${code ? `${code}: ` : ""}${error?.message ?? error}\n`);
     if (error?.hint) process.stderr.write(`hint: ${error.hint}\n`);
     if (!code) process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
-    process.exitCode = code === DemoErrorCode.invalidOption ? EXIT_USAGE : EXIT_FAILED;
+    const usageError = code === DemoErrorCode.invalidOption || code === DemoErrorCode.unusablePath;
+    process.exitCode = usageError ? EXIT_USAGE : EXIT_FAILED;
   },
 );

@@ -24,4 +24,9 @@ export const DemoErrorCode = {
   compareRunFailed: "ERR_LG_DEMO_COMPARE_RUN_FAILED",
   /** A resumed thread whose checkpoint holds no plan (not a demo thread). */
   unknownThread: "ERR_LG_DEMO_UNKNOWN_THREAD",
+  /**
+   * A directory the run must write to (LG_SQLITE_PATH's, LG_BLOB_DIR, the run dir) that cannot be
+   * created, found before anything is written.
+   */
+  unusablePath: "ERR_LG_DEMO_UNUSABLE_PATH",
 } as const;

@@ -6,6 +6,7 @@ import { formatBytes } from "../byte-size.js";
 import type { DemoOptions } from "../cli-options.js";
 import { DemoError, DemoErrorCode } from "../errors.js";
 import type { RunReport } from "../run/run-report.js";
+import { assertRunPathsUsable } from "../run/writable-paths.js";
 import { stepThreadsFromEnv } from "../runtime/steps.js";
 import { renderComparison } from "../ui/summary-table.js";
 import { type ComparedRun, renderComparisonHtml } from "./html-report.js";
@@ -54,6 +55,7 @@ const cliPath = () => fileURLToPath(new URL("../cli.js", import.meta.url));
  * `report.html` into the run dir.
  */
 export async function runComparison(options: DemoOptions): Promise<number> {
+  await assertRunPathsUsable({ env: process.env, runDir: options.runDir });
   await mkdir(options.runDir, { recursive: true });
   // Same wave size everywhere, so every configuration writes the same number of checkpoints.
   const threads = stepThreadsFromEnv(process.env);

@@ -8,6 +8,8 @@ import { startMemoryMonitor } from "../runtime/memory.js";
 import { createStepRunner, removeInterruptedWrites } from "../runtime/steps.js";
 import type { ProgressDisplay } from "../ui/progress.js";
 import type { DiskSample, RunReport } from "./run-report.js";
+import { threadPosition } from "./thread-position.js";
+import { assertRunPathsUsable } from "./writable-paths.js";
 
 export interface AgentRunOptions {
   moduleCount: number;
@@ -30,13 +32,16 @@ const EXTRA_SUPERSTEPS = 10;
 
 /**
  * Runs (or resumes) one thread of the codegen agent to completion or until `signal` aborts,
- * and reports what it cost. Starting fresh or resuming is decided by the checkpoint alone: a
- * thread that already has a plan continues from its last checkpoint with its original workload.
+ * and reports what it cost. Starting fresh or resuming is decided by the checkpoint alone (see
+ * `threadPosition`): a thread with unfinished work continues from its last checkpoint and its
+ * saved task writes, with its original workload.
  */
 export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
   const startedAt = performance.now();
   const projectDir = join(options.runDir, PROJECT_SUBDIR);
   const generationLogPath = join(options.runDir, "generation-log.ndjson");
+  // Before anything is created: a bad path flag must leave no run dir and no database behind.
+  await assertRunPathsUsable({ env: options.env, runDir: options.runDir });
   await mkdir(projectDir, { recursive: true });
 
   // Opened in this order and closed in reverse, also when a later one rejects its LG_* flags.
@@ -61,18 +66,21 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
     );
     const config = { configurable: { thread_id: options.threadId } };
     const existing = await graph.getState(config);
-    const existingSpec = existing.values.spec as ProjectSpec | null | undefined;
-    const resumed = Boolean(existingSpec);
-    const spec: ProjectSpec = existingSpec ?? {
-      projectName: "warehouse-management-system",
-      seed: options.seed,
-      moduleCount: options.moduleCount,
-      targetBytes: options.targetBytes,
-      waveSize: stepRunner.threads,
-      stateShape: options.stateShape,
-      simulatedLatencyMs: options.simulatedLatencyMs ?? 0,
-    };
-    if (existingSpec) {
+    const position = await threadPosition(existing, checkpointer.saver, options.threadId);
+    const resumed = position.kind !== "new";
+    const spec: ProjectSpec =
+      position.kind !== "new"
+        ? position.spec
+        : {
+            projectName: "warehouse-management-system",
+            seed: options.seed,
+            moduleCount: options.moduleCount,
+            targetBytes: options.targetBytes,
+            waveSize: stepRunner.threads,
+            stateShape: options.stateShape,
+            simulatedLatencyMs: options.simulatedLatencyMs ?? 0,
+          };
+    if (position.kind === "unfinished") {
       const removed = await removeInterruptedWrites(projectDir);
       if (removed > 0)
         options.progress.log(`removed ${removed} partial file(s) left by the interrupted run`);
@@ -95,7 +103,7 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
     let generationSteps = 0;
     let checkpointsThisRun = 0;
     let status: RunReport["status"] = "completed";
-    const alreadyFinished = resumed && existing.next.length === 0;
+    const alreadyFinished = position.kind === "finished";
 
     if (!alreadyFinished) {
       options.progress.update(progress);
@@ -114,6 +122,8 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
           recursionLimit: wavesTotal + EXTRA_SUPERSTEPS,
         });
         for await (const chunk of stream as AsyncIterable<Record<string, unknown>>) {
+          // Writes saved before the crash are replayed as cached updates; `existing` counted them.
+          if (chunk?.__metadata__ !== undefined) continue;
           for (const [node, update] of Object.entries(chunk ?? {})) {
             if (node !== "generate") continue;
             for (const result of (update as { results?: ModuleResult[] })?.results ?? []) {

@@ -36,6 +36,17 @@ export interface DemoCheckpointer {
   close(): Promise<void>;
 }
 
+/** Where the database and blobs go: LG_SQLITE_PATH / LG_BLOB_DIR, or inside the run dir. */
+export function checkpointerPaths(options: { env: NodeJS.ProcessEnv; runDir: string }): {
+  LG_SQLITE_PATH: string;
+  LG_BLOB_DIR: string;
+} {
+  return {
+    LG_SQLITE_PATH: options.env.LG_SQLITE_PATH || join(options.runDir, "checkpoints.sqlite"),
+    LG_BLOB_DIR: options.env.LG_BLOB_DIR || join(options.runDir, "blobs"),
+  };
+}
+
 /**
  * Builds the saver from LG_* flags through `createCheckpointer()`. The demo keeps each run's
  * database and blobs inside its run dir unless the user points LG_SQLITE_PATH / LG_BLOB_DIR
@@ -45,11 +56,7 @@ export async function openCheckpointer(options: {
   env: NodeJS.ProcessEnv;
   runDir: string;
 }): Promise<DemoCheckpointer> {
-  const env: NodeJS.ProcessEnv = {
-    ...options.env,
-    LG_SQLITE_PATH: options.env.LG_SQLITE_PATH || join(options.runDir, "checkpoints.sqlite"),
-    LG_BLOB_DIR: options.env.LG_BLOB_DIR || join(options.runDir, "blobs"),
-  };
+  const env: NodeJS.ProcessEnv = { ...options.env, ...checkpointerPaths(options) };
   const flags = checkpointerFlagsFromEnv(env);
   const saver = await createCheckpointer({ env });
   const saverName = saver.constructor.name.replace(/^Measured/, "");
