@@ -82,6 +82,20 @@ describe("fs blob store specifics", () => {
     await rm(parent, { recursive: true, force: true });
   });
 
+  it("writes the blob again when a concurrent delete removes it mid-check, never failing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lg-fs-race-"));
+    const store = createFsBlobStore({ dir, fsync: false });
+    const bytes = new Uint8Array(256 * 1024).fill(7);
+    const id = await store.put(bytes);
+    for (let round = 0; round < 200; round++) {
+      const [putId] = await Promise.all([store.put(bytes), store.delete(id)]);
+      expect(putId).toBe(id);
+    }
+    await store.put(bytes);
+    expect((await store.get(id)).byteLength).toBe(bytes.byteLength);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it("lists nothing, rather than failing, when the directory does not exist yet", async () => {
     const store = createFsBlobStore({
       dir: join(tmpdir(), "lg-fs-never-created-", String(Date.now())),

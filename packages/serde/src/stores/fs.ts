@@ -86,12 +86,18 @@ export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
    */
   async function alreadyStored(id: BlobId, expectedBytes: number): Promise<boolean> {
     const path = pathOf(id);
-    const existing = await stat(path).catch(() => undefined);
-    if (!existing || existing.size !== expectedBytes) return false;
-    if ((await hashFile(path)) !== id) return false;
-    const now = new Date();
-    await utimes(path, now, now);
-    return true;
+    try {
+      const existing = await stat(path);
+      if (existing.size !== expectedBytes) return false;
+      if ((await hashFile(path)) !== id) return false;
+      const now = new Date();
+      await utimes(path, now, now);
+      return true;
+    } catch (error) {
+      // Deleted between two of these calls (a concurrent gc): not stored, so the caller writes it.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw error;
+    }
   }
 
   async function writeAtomically(
