@@ -20,11 +20,6 @@ export const knownBugs: ReadonlyArray<{ scenarios: string; owner: string; bug: s
     bug: "Arrays are serialized element by element, so `[300 KB string, 'ok', () => 1]` makes the serde write the string's blob before the function is rejected: put fails with ERR_LG_UNSERIALIZABLE (at key \"\", the position is lost) but an unreferenced blob is left in the blob dir until gc's grace period passes.",
   },
   {
-    scenarios: "bad-input (input holding a cycle)",
-    owner: "packages/workers (stepRequestSchema input: z.json())",
-    bug: "A step input containing a cycle passes validation and the step runs, although the request schema promises JSON input (its hint says no cycles).",
-  },
-  {
     scenarios: "bad-input (LG_BLOB_DIR, LG_SQLITE_PATH via leangraph-demo)",
     owner: "apps/demo-agent",
     bug: "With LG_BLOB_DIR below a regular file the demo fails only after creating checkpoints.sqlite; with LG_SQLITE_PATH below a regular file it fails with `EEXIST: mkdir '/etc/hostname'`, naming a parent path but not the variable.",
