@@ -8,6 +8,8 @@ export const CheckpointerErrorCode = {
   rowCorrupt: "ERR_LG_CHECKPOINT_ROW_CORRUPT",
   /** A row references an item that is no longer stored. */
   itemMissing: "ERR_LG_CHECKPOINT_ITEM_MISSING",
+  /** An item body read from the database does not hash to its id (flipped byte, truncation). */
+  itemCorrupt: "ERR_LG_CHECKPOINT_ITEM_CORRUPT",
   /** An LG_* flag or saver option with an invalid value. */
   invalidOption: "ERR_LG_INVALID_OPTION",
   /** storageStats was asked of a saver that cannot report it (a plain stock saver). */
@@ -37,5 +39,16 @@ export function itemMissingError(itemId: string): LeangraphError {
     CheckpointerErrorCode.itemMissing,
     `Checkpoint item ${itemId} is referenced but not stored.`,
     { hint: "Something deleted rows or blobs behind the saver's back (a manual DELETE, rm -rf)." },
+  );
+}
+
+/** `where` names what was being read (thread, checkpoint, channel or write) when known. */
+export function itemCorruptError(itemId: string, where: string | undefined): LeangraphError {
+  return new LeangraphError(
+    CheckpointerErrorCode.itemCorrupt,
+    `Checkpoint item ${itemId}${where === undefined ? "" : ` (${where})`} does not match its sha256 id: its stored body was altered.`,
+    {
+      hint: "The database was modified outside leangraph or is damaged; restore it from a backup.",
+    },
   );
 }

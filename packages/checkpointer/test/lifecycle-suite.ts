@@ -15,6 +15,10 @@ export interface LifecycleHarness {
   saver: LeanCheckpointSaver;
   /** Item rows currently stored (to prove sweeps are exact). */
   itemCount(): Promise<number>;
+  /** Ids of items whose body is held in the database (not in the blob store). */
+  dbItemIds(): Promise<string[]>;
+  /** XORs one byte (at `offset`) of a database-held item body; doing it twice restores it. */
+  flipItemByte(id: string, offset: number): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -111,6 +115,47 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
       expect(await filesAt(saver, threadId, b.configurable?.checkpoint_id)).toEqual(["a", "b"]);
       expect(await filesAt(saver, threadId, c.configurable?.checkpoint_id)).toEqual(["a", "c"]);
       expect(await filesAt(saver, threadId, a.configurable?.checkpoint_id)).toEqual(["a"]);
+    });
+
+    it("fails with ERR_LG_CHECKPOINT_ITEM_CORRUPT naming item, thread and checkpoint when a stored body no longer matches its id", async () => {
+      const threadId = "corrupt-body";
+      const note = "n".repeat(2000);
+      const list = Array.from({ length: 10 }, (_, index) => `${index}`.repeat(100));
+      const written = "w".repeat(3000);
+      const config = await saver.put(
+        { configurable: { thread_id: threadId, checkpoint_ns: "" } },
+        {
+          ...emptyCheckpoint(),
+          id: uuid6(-1),
+          channel_values: { note, list },
+          channel_versions: { note: 1, list: 1 },
+        },
+        { source: "input", step: -1, parents: {} },
+        { note: 1, list: 1 },
+      );
+      await saver.putWrites(config, [["note", written]], "task-1");
+      const checkpointId = config.configurable?.checkpoint_id as string;
+      const read = () => saver.getTuple({ configurable: { thread_id: threadId } });
+      const intact = await read();
+      expect(intact?.checkpoint.channel_values).toEqual({ note, list });
+      expect(intact?.pendingWrites).toEqual([["task-1", "note", written]]);
+
+      const ids = await harness.dbItemIds();
+      // The note value, the list's leaf node and the written value.
+      expect(ids).toHaveLength(3);
+      for (const id of ids) {
+        await harness.flipItemByte(id, 40);
+        const error = await read().then(
+          () => undefined,
+          (caught: unknown) => caught as { code?: string; message: string },
+        );
+        expect(error?.code).toBe("ERR_LG_CHECKPOINT_ITEM_CORRUPT");
+        expect(error?.message).toContain(id);
+        expect(error?.message).toContain(threadId);
+        expect(error?.message).toContain(checkpointId);
+        await harness.flipItemByte(id, 40);
+        expect(await read()).toEqual(intact);
+      }
     });
 
     it("time-travels and forks a real graph; both branches stay exact", async () => {

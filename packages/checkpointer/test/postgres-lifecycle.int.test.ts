@@ -31,6 +31,18 @@ if (unavailable) {
       async itemCount() {
         return (await pool.query(`SELECT COUNT(*)::int AS n FROM "${schema}".lg_items`)).rows[0].n;
       },
+      async dbItemIds() {
+        const result = await pool.query(
+          `SELECT id FROM "${schema}".lg_items WHERE NOT in_blob_store ORDER BY id`,
+        );
+        return result.rows.map((row: { id: string }) => row.id);
+      },
+      async flipItemByte(id, offset) {
+        await pool.query(
+          `UPDATE "${schema}".lg_items SET body = set_byte(body, $2, get_byte(body, $2) # 1) WHERE id = $1`,
+          [id, offset],
+        );
+      },
       async cleanup() {
         await saver.close();
         await dropSchema(pool, schema);

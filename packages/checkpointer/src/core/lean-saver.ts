@@ -17,6 +17,7 @@ import {
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
 import { type BlobStore, SerdeErrorCode } from "@leangraph/serde";
+import { sha256Hex } from "../codec/tree-node.js";
 import {
   defaultValueCodecOptions,
   type EncodedValue,
@@ -27,7 +28,12 @@ import {
   type ValueCodecOptions,
   type ValueRef,
 } from "../codec/value-codec.js";
-import { configInvalidError, itemMissingError, rowCorruptError } from "../errors.js";
+import {
+  configInvalidError,
+  itemCorruptError,
+  itemMissingError,
+  rowCorruptError,
+} from "../errors.js";
 import { collectGarbage, type GcReport } from "./mark-sweep.js";
 import type { CheckpointRow, RowStore, RowWriteTransaction, WriteRow } from "./row-store.js";
 
@@ -96,7 +102,6 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   protected readonly rows: RowStore;
   readonly blobStore: BlobStore;
   readonly #codec: ValueCodec;
-  readonly #reader: ItemReader;
   readonly #orphanGraceMs: number;
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
   readonly #recentRefs = new Map<string, ChannelRefs>();
@@ -111,11 +116,20 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       tree: { ...defaultValueCodecOptions.tree, ...options.codec?.tree },
     };
     this.#codec = new ValueCodec(this.serde, codecOptions);
-    this.#reader = { readItems: (ids) => this.#readItems(ids) };
     this.#orphanGraceMs = options.orphanGraceMs ?? 60_000;
   }
 
-  async #readItems(ids: readonly string[]): Promise<Map<string, Uint8Array>> {
+  /** A reader whose corruption errors name `where` (thread, checkpoint, channel or write). */
+  #readerFor(where: string): ItemReader {
+    return { readItems: (ids) => this.#readItems(ids, where) };
+  }
+
+  /**
+   * Database bodies are checked against their sha256 id here (they are < blobMinBytes, so this is
+   * cheap); blob store bodies are checked by the store itself. A flipped byte must fail loudly,
+   * never load as a different value.
+   */
+  async #readItems(ids: readonly string[], where: string): Promise<Map<string, Uint8Array>> {
     const bodies = await this.rows.itemBodies(ids);
     const result = new Map<string, Uint8Array>();
     const inBlobStore: string[] = [];
@@ -123,6 +137,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       const body = bodies.get(id);
       if (body === undefined) throw itemMissingError(id);
       if (body === null) inBlobStore.push(id);
+      else if (sha256Hex(body) !== id) throw itemCorruptError(id, where);
       else result.set(id, body);
     }
     // Bounded parallelism: a 1,000-element array of blobs should not open 1,000 files at once.
@@ -226,7 +241,12 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const refs = this.#channelRefs(row);
     const values: Record<string, unknown> = {};
     for (const [channel, { r }] of Object.entries(refs))
-      values[channel] = await this.#codec.decode(r, this.#reader);
+      values[channel] = await this.#codec.decode(
+        r,
+        this.#readerFor(
+          `channel ${JSON.stringify(channel)} of checkpoint ${row.checkpointId}, thread ${row.threadId}`,
+        ),
+      );
     return values;
   }
 
@@ -243,7 +263,9 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
           row.channel,
           await this.#codec.decode(
             parseValueRef(row.valueRef, `write ${row.taskId}/${row.idx}`),
-            this.#reader,
+            this.#readerFor(
+              `write ${row.taskId}/${row.idx} of checkpoint ${checkpointId}, thread ${threadId}`,
+            ),
           ),
         ],
       ),
@@ -475,7 +497,9 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         if (!remaining.has(write.channel)) continue;
         const value = await this.#codec.decode(
           parseValueRef(write.valueRef, "write"),
-          this.#reader,
+          this.#readerFor(
+            `write ${write.taskId}/${write.idx} of checkpoint ${row.checkpointId}, thread ${row.threadId}`,
+          ),
         );
         collected.get(write.channel)!.push([write.taskId, write.channel, value]);
       }
@@ -483,7 +507,15 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       for (const channel of [...remaining]) {
         const ref = refs[channel];
         if (ref === undefined) continue;
-        seeds.set(channel, await this.#codec.decode(ref.r, this.#reader));
+        seeds.set(
+          channel,
+          await this.#codec.decode(
+            ref.r,
+            this.#readerFor(
+              `channel ${JSON.stringify(channel)} of checkpoint ${row.checkpointId}, thread ${row.threadId}`,
+            ),
+          ),
+        );
         remaining.delete(channel);
       }
       cursor = row.parentCheckpointId;
