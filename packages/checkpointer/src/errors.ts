@@ -1,4 +1,4 @@
-import { LeangraphError } from "@leangraph/serde";
+import { LeangraphError, SerdeErrorCode } from "@leangraph/serde";
 
 /** Stable codes raised by @leangraph/checkpointer; callers and tests switch on these, never on text. */
 export const CheckpointerErrorCode = {
@@ -49,6 +49,20 @@ export function itemCorruptError(itemId: string, where: string | undefined): Lea
     `Checkpoint item ${itemId}${where === undefined ? "" : ` (${where})`} does not match its sha256 id: its stored body was altered.`,
     {
       hint: "The database was modified outside leangraph or is damaged; restore it from a backup.",
+    },
+  );
+}
+
+/**
+ * Same code as the serializer's own refusal (callers switch on ERR_LG_UNSERIALIZABLE), but raised
+ * before any serializer call of the put, naming the channel or write and the exact position.
+ */
+export function unstorableError(where: string, path: string, what: string): LeangraphError {
+  return new LeangraphError(
+    SerdeErrorCode.unserializable,
+    `Cannot store ${where}: ${path} is ${what}, which has no lossless JSON form. Nothing was written.`,
+    {
+      hint: "Keep only data in graph state (strings, numbers, plain objects, messages …); break cycles or store an id instead.",
     },
   );
 }

@@ -1,8 +1,10 @@
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
+import { Send } from "@langchain/langgraph";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import { createMemoryBlobStore, RedactingSerializer } from "@leangraph/serde";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { findUnstorable } from "../src/codec/find-unstorable.js";
 import { splitJsonArray } from "../src/codec/json-array-split.js";
 import { defaultValueCodecOptions, type NewItem, ValueCodec } from "../src/codec/value-codec.js";
 
@@ -95,5 +97,58 @@ describe("ValueCodec", () => {
     // One new element item at most, plus the tail leaf and the path of inner nodes above it.
     expect(fresh.length).toBeLessThanOrEqual(2 + Math.ceil(Math.log2(40)));
     expect(fresh.reduce((sum, item) => sum + item.bytes.byteLength, 0)).toBeLessThan(400);
+  });
+});
+
+describe("findUnstorable", () => {
+  const serde = new RedactingSerializer({ blobStore: createMemoryBlobStore() });
+  const shared = { x: 1 };
+  const cyclic: Record<string, unknown> = { a: [1] };
+  (cyclic.a as unknown[]).push(cyclic);
+  let deep: unknown = "bottom";
+  for (let depth = 0; depth < 100_000; depth += 1) deep = [deep];
+
+  const storable: [string, unknown][] = [
+    ["messages", [new HumanMessage("hi"), new AIMessage({ content: "yo", tool_calls: [] })]],
+    [
+      "Set, Map, Send, Date, bytes",
+      [
+        new Set([1]),
+        new Map([["k", { v: 2 }]]),
+        new Send("n", { a: 1 }),
+        new Date(0),
+        new Uint8Array(3),
+      ],
+    ],
+    ["shared (not circular) references", { left: shared, right: shared }],
+    ["an object whose toJSON drops its function", { fn: () => 1, toJSON: () => ({ ok: true }) }],
+    ["100,000 levels of nesting", deep],
+  ];
+  const unstorable: [string, unknown, string][] = [
+    ["a function in an array", ["a", "b", () => 1], "v[2] is a function"],
+    ["a symbol under an odd key", { "odd key": [Symbol("s")] }, 'v["odd key"][0] is a symbol'],
+    ["a bigint in a Map value", new Map([["k", 1n]]), "v[0][1] is a bigint"],
+    ["a cycle", cyclic, "v.a[1] is a circular structure"],
+    ["a function inside a Send", new Send("n", { f: () => 1 }), "v.args.f is a function"],
+  ];
+
+  for (const [name, value] of storable) {
+    it(`accepts ${name}, as the RedactingSerializer does`, async () => {
+      expect(findUnstorable(value, "v")).toBeUndefined();
+      if (value !== deep) await expect(serde.dumpsTyped(value)).resolves.toBeDefined();
+    });
+  }
+  for (const [name, value, expected] of unstorable) {
+    it(`finds ${name}, which the RedactingSerializer refuses`, async () => {
+      const found = findUnstorable(value, "v");
+      expect(`${found?.path} is ${found?.what}`).toBe(expected);
+      await expect(serde.dumpsTyped(value)).rejects.toMatchObject({
+        code: "ERR_LG_UNSERIALIZABLE",
+      });
+    });
+  }
+
+  it("accepts any JSON value", () => {
+    fc.assert(fc.property(fc.jsonValue(), (value) => findUnstorable(value, "v") === undefined));
   });
 });

@@ -267,6 +267,73 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
       await harness.cleanup();
     });
 
+    it("rejects an unstorable element before any blob is written, naming channel and position", async () => {
+      const saver = harness.saver;
+      const threadId = "rejected-put";
+      const first = await saver.put(
+        { configurable: { thread_id: threadId, checkpoint_ns: "" } },
+        {
+          ...emptyCheckpoint(),
+          id: uuid6(-1),
+          channel_values: { files: ["a".repeat(5000)] },
+          channel_versions: { files: 1 },
+        },
+        { source: "input", step: -1, parents: {} },
+        { files: 1 },
+      );
+      const blobsBefore = await blobIds(saver);
+      const itemsBefore = await harness.itemCount();
+      const tupleBefore = await saver.getTuple({ configurable: { thread_id: threadId } });
+      const bigString = "b".repeat(300_000);
+      const rejectedPuts: [string, Record<string, unknown>, string][] = [
+        // Element 0 would be serialized (and its blob written) alone before element 2 fails.
+        ["files", { files: [bigString, "ok", () => 1] }, "files[2] is a function"],
+        // One channel's blob would be written before the next channel fails.
+        [
+          "notes",
+          { files: [bigString], notes: { deep: [1, { fn: Symbol("s") }] } },
+          "notes.deep[1].fn is a symbol",
+        ],
+      ];
+      for (const [channel, channelValues, expected] of rejectedPuts) {
+        const versions = Object.fromEntries(Object.keys(channelValues).map((key) => [key, 2]));
+        const error = await saver
+          .put(
+            first,
+            {
+              ...emptyCheckpoint(),
+              id: uuid6(-1),
+              channel_values: channelValues,
+              channel_versions: versions,
+            },
+            { source: "loop", step: 0, parents: {} },
+            versions,
+          )
+          .then(
+            () => undefined,
+            (caught: unknown) => caught as { code?: string; message: string },
+          );
+        expect(error?.code).toBe("ERR_LG_UNSERIALIZABLE");
+        expect(error?.message).toContain(`channel "${channel}"`);
+        expect(error?.message).toContain(expected);
+        expect(await blobIds(saver)).toEqual(blobsBefore);
+        expect(await harness.itemCount()).toBe(itemsBefore);
+        expect(await saver.getTuple({ configurable: { thread_id: threadId } })).toEqual(
+          tupleBefore,
+        );
+      }
+      const writeError = await saver
+        .putWrites(first, [["files", [bigString, new Map([["k", () => 1]])]]], "task-1")
+        .then(
+          () => undefined,
+          (caught: unknown) => caught as { code?: string; message: string },
+        );
+      expect(writeError?.code).toBe("ERR_LG_UNSERIALIZABLE");
+      expect(writeError?.message).toContain("writes[0][1][0][1] is a function");
+      expect(await blobIds(saver)).toEqual(blobsBefore);
+      expect(await harness.itemCount()).toBe(itemsBefore);
+    });
+
     it("never collects a blob referenced from inside a live payload, and frees it with its thread", async () => {
       const saver = harness.saver;
       await runAppendWorkload(saver, { steps: 3, fileBytes, threadId: "redacted" });

@@ -16,7 +16,8 @@ import {
   WRITES_IDX_MAP,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, SerdeErrorCode } from "@leangraph/serde";
+import { type BlobStore, RedactingSerializer, SerdeErrorCode } from "@leangraph/serde";
+import { findUnstorable } from "../codec/find-unstorable.js";
 import { sha256Hex } from "../codec/tree-node.js";
 import {
   defaultValueCodecOptions,
@@ -33,6 +34,7 @@ import {
   itemCorruptError,
   itemMissingError,
   rowCorruptError,
+  unstorableError,
 } from "../errors.js";
 import { collectGarbage, type GcReport } from "./mark-sweep.js";
 import type { CheckpointRow, RowStore, RowWriteTransaction, WriteRow } from "./row-store.js";
@@ -103,6 +105,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly blobStore: BlobStore;
   readonly #codec: ValueCodec;
   readonly #orphanGraceMs: number;
+  /** Whether the serde writes blobs while serializing (see #assertStorable). */
+  readonly #serdeWritesBlobs: boolean;
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
   readonly #recentRefs = new Map<string, ChannelRefs>();
 
@@ -117,6 +121,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     };
     this.#codec = new ValueCodec(this.serde, codecOptions);
     this.#orphanGraceMs = options.orphanGraceMs ?? 60_000;
+    this.#serdeWritesBlobs = this.serde instanceof RedactingSerializer;
   }
 
   /** A reader whose corruption errors name `where` (thread, checkpoint, channel or write). */
@@ -311,6 +316,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       const refs: ChannelRefs = {};
       const encodes: EncodedValue[] = [];
       const inheritedRootIds: string[] = [];
+      const toEncode: [channel: string, value: unknown, version: Version][] = [];
       for (const [channel, value] of Object.entries(channelValues ?? {})) {
         if (value === undefined) continue;
         const version = checkpoint.channel_versions[channel] as Version;
@@ -327,13 +333,23 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
           // Not in newVersions yet absent from the parent (pruned, or a caller that skips
           // versions): store it rather than lose it. Without a parent, mirror the stock savers:
           // only newVersions are stored.
-          const encoded = await this.#codec.encode(
-            value,
-            inherit ? `${threadId}\0${checkpointNs}\0${channel}` : undefined,
-          );
-          encodes.push(encoded);
-          refs[channel] = { v: version, r: encoded.ref };
+          toEncode.push([channel, value, version]);
         }
+      }
+      for (const [channel, value] of toEncode) {
+        this.#assertStorable(
+          value,
+          channel,
+          `channel ${JSON.stringify(channel)} of checkpoint ${checkpoint.id}, thread ${threadId}`,
+        );
+      }
+      for (const [channel, value, version] of toEncode) {
+        const encoded = await this.#codec.encode(
+          value,
+          inherit ? `${threadId}\0${checkpointNs}\0${channel}` : undefined,
+        );
+        encodes.push(encoded);
+        refs[channel] = { v: version, r: encoded.ref };
       }
       const row: CheckpointRow = {
         threadId,
@@ -363,6 +379,19 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         checkpoint_id: checkpoint.id,
       },
     };
+  }
+
+  /**
+   * A RedactingSerializer checks a value fully before writing its blobs, but the codec calls it
+   * per channel and per array element, so a function in a later element would be found after an
+   * earlier element's blob was written, leaving an orphan behind a failed put. Every value of a
+   * put is therefore checked before the first serializer call. Serializers that write nothing
+   * while serializing (JsonPlusSerializer) keep their own behaviour and skip the walk.
+   */
+  #assertStorable(value: unknown, root: string, where: string): void {
+    if (!this.#serdeWritesBlobs) return;
+    const found = findUnstorable(value, root);
+    if (found !== undefined) throw unstorableError(where, found.path, found.what);
   }
 
   /**
@@ -407,6 +436,13 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     if (!checkpointId) {
       throw configInvalidError(
         "putWrites needs config.configurable.checkpoint_id (the checkpoint the writes belong to).",
+      );
+    }
+    for (const [index, [channel, value]] of writes.entries()) {
+      this.#assertStorable(
+        value,
+        `writes[${index}]`,
+        `write ${index} (channel ${JSON.stringify(channel)}) of task ${taskId}, checkpoint ${checkpointId}, thread ${threadId}`,
       );
     }
     const encodes: EncodedValue[] = [];
