@@ -17,14 +17,9 @@ describe("crash: SIGKILL mid-run, then resume", () => {
     expectScenarioPassed(result, 3);
   });
 
-  /**
-   * Known bug in apps/demo-agent (reported to its owner), pinned here so it cannot be forgotten:
-   * a crash after a superstep's task writes are saved but before its checkpoint leaves a thread
-   * whose `next` is empty while tasks remain; `runAgent` takes `next.length === 0` for "finished"
-   * (and a thread without a spec yet for "new"), so the resume exits 0 with incomplete output.
-   * The full suite runs every cut; this runs the last one (review done, summary not saved).
-   */
-  it.fails("demo resume after a crash between saved writes and the checkpoint finishes the run (demo bug)", async () => {
+  // A crash after a superstep's task writes are saved but before its checkpoint: the resume must
+  // finish from those writes. The full suite runs every cut; this runs the last one.
+  it("demo resume after a crash between saved writes and the checkpoint finishes the run", async () => {
     const result = await runCrashWindowScenario({ cuts: [-1] });
     expectScenarioPassed(result, 1);
   });
