@@ -18,6 +18,7 @@ const blobCorrupt = "ERR_LG_BLOB_CORRUPT";
 const blobMissing = "ERR_LG_BLOB_MISSING";
 const blobIdInvalid = "ERR_LG_BLOB_ID_INVALID";
 const rowCorrupt = "ERR_LG_CHECKPOINT_ROW_CORRUPT";
+const itemCorrupt = "ERR_LG_CHECKPOINT_ITEM_CORRUPT";
 const itemMissing = "ERR_LG_CHECKPOINT_ITEM_MISSING";
 
 /** A reference that, if it ever became a path, would read outside the blob store. */
@@ -170,7 +171,7 @@ export const damages: Damage[] = [
       expectThat(referencing !== undefined, `no checkpoint references item ${row.id}`);
       await expectTypedFailure(
         () => victim.saver.getTuple(configOf(victim, referencing)),
-        [rowCorrupt, blobCorrupt],
+        [itemCorrupt],
         row.id,
       );
     },
