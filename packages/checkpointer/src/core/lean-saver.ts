@@ -107,6 +107,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly #orphanGraceMs: number;
   /** Whether the serde writes blobs while serializing (see #assertStorable). */
   readonly #serdeWritesBlobs: boolean;
+  /** Objects #assertStorable already walked (weak: it never keeps state alive). */
+  readonly #storableObjects = new WeakSet<object>();
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
   readonly #recentRefs = new Map<string, ChannelRefs>();
 
@@ -387,11 +389,26 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
    * earlier element's blob was written, leaving an orphan behind a failed put. Every value of a
    * put is therefore checked before the first serializer call. Serializers that write nothing
    * while serializing (JsonPlusSerializer) keep their own behaviour and skip the walk.
+   *
+   * Objects that passed once are not walked again (#storableObjects): a chat state re-puts every
+   * earlier message each step, and walking them all (toJSON included) doubled the cost of a put.
+   * The serializer still checks everything, so an object mutated in place to hold a function is
+   * still refused; at worst that put leaves an orphan blob for gc().
    */
   #assertStorable(value: unknown, root: string, where: string): void {
     if (!this.#serdeWritesBlobs) return;
-    const found = findUnstorable(value, root);
-    if (found !== undefined) throw unstorableError(where, found.path, found.what);
+    const elements = Array.isArray(value) ? value : [value];
+    for (let index = 0; index < elements.length; index += 1) {
+      const element: unknown = elements[index];
+      const isObject = typeof element === "object" && element !== null;
+      if (isObject && this.#storableObjects.has(element)) continue;
+      if (!isObject && typeof element !== "function" && typeof element !== "symbol") {
+        if (typeof element !== "bigint") continue;
+      }
+      const found = findUnstorable(element, elements === value ? `${root}[${index}]` : root);
+      if (found !== undefined) throw unstorableError(where, found.path, found.what);
+      if (isObject) this.#storableObjects.add(element);
+    }
   }
 
   /**
