@@ -19,6 +19,33 @@ export interface CheckpointRow {
   channelRefs: string;
 }
 
+/** A checkpoint row as both backends' drivers return it (same column names in SQLite and Postgres). */
+export interface CheckpointRecord {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  checkpoint_type: string;
+  checkpoint: Buffer;
+  metadata_type: string;
+  metadata: Buffer;
+  channel_refs: string;
+}
+
+export function checkpointRowFromRecord(record: CheckpointRecord): CheckpointRow {
+  return {
+    threadId: record.thread_id,
+    checkpointNs: record.checkpoint_ns,
+    checkpointId: record.checkpoint_id,
+    parentCheckpointId: record.parent_checkpoint_id ?? undefined,
+    checkpointType: record.checkpoint_type,
+    checkpoint: record.checkpoint,
+    metadataType: record.metadata_type,
+    metadata: record.metadata,
+    channelRefs: record.channel_refs,
+  };
+}
+
 export interface WriteRow {
   taskId: string;
   idx: number;

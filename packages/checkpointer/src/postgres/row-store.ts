@@ -3,7 +3,9 @@ import type pg from "pg";
 import type { NewItem } from "../codec/value-codec.js";
 import { AsyncSemaphore } from "../core/mutex.js";
 import {
+  type CheckpointRecord,
   type CheckpointRow,
+  checkpointRowFromRecord,
   type ItemMeta,
   type ListQuery,
   limitClause,
@@ -18,32 +20,6 @@ import {
 import { CheckpointerErrorCode, configInvalidError } from "../errors.js";
 import { postgresMigrations } from "./migrations.js";
 import { type PostgresSql, postgresSql } from "./sql.js";
-
-interface CheckpointRecord {
-  thread_id: string;
-  checkpoint_ns: string;
-  checkpoint_id: string;
-  parent_checkpoint_id: string | null;
-  checkpoint_type: string;
-  checkpoint: Buffer;
-  metadata_type: string;
-  metadata: Buffer;
-  channel_refs: string;
-}
-
-function toRow(record: CheckpointRecord): CheckpointRow {
-  return {
-    threadId: record.thread_id,
-    checkpointNs: record.checkpoint_ns,
-    checkpointId: record.checkpoint_id,
-    parentCheckpointId: record.parent_checkpoint_id ?? undefined,
-    checkpointType: record.checkpoint_type,
-    checkpoint: record.checkpoint,
-    metadataType: record.metadata_type,
-    metadata: record.metadata,
-    channelRefs: record.channel_refs,
-  };
-}
 
 const savedTables = ["lg_migrations", "lg_checkpoints", "lg_writes", "lg_items"];
 
@@ -154,7 +130,7 @@ export class PostgresRowStore implements RowStore {
             checkpointNs,
             checkpointId,
           ]);
-    return rows[0] && toRow(rows[0]);
+    return rows[0] && checkpointRowFromRecord(rows[0]);
   }
 
   async listCheckpoints(query: ListQuery): Promise<CheckpointRow[]> {
@@ -169,7 +145,7 @@ export class PostgresRowStore implements RowStore {
       sql,
       conditions.map(({ value }) => value),
     );
-    return rows.map(toRow);
+    return rows.map(checkpointRowFromRecord);
   }
 
   async getWrites(

@@ -3,7 +3,9 @@ import type Database from "better-sqlite3";
 import type { NewItem } from "../codec/value-codec.js";
 import { AsyncMutex } from "../core/mutex.js";
 import {
+  type CheckpointRecord,
   type CheckpointRow,
+  checkpointRowFromRecord,
   type ItemMeta,
   type ListQuery,
   limitClause,
@@ -18,32 +20,6 @@ import {
 import { configInvalidError } from "../errors.js";
 import { sqliteMigrations } from "./migrations.js";
 import { SQL } from "./sql.js";
-
-interface CheckpointRecord {
-  thread_id: string;
-  checkpoint_ns: string;
-  checkpoint_id: string;
-  parent_checkpoint_id: string | null;
-  checkpoint_type: string;
-  checkpoint: Buffer;
-  metadata_type: string;
-  metadata: Buffer;
-  channel_refs: string;
-}
-
-function toRow(record: CheckpointRecord): CheckpointRow {
-  return {
-    threadId: record.thread_id,
-    checkpointNs: record.checkpoint_ns,
-    checkpointId: record.checkpoint_id,
-    parentCheckpointId: record.parent_checkpoint_id ?? undefined,
-    checkpointType: record.checkpoint_type,
-    checkpoint: record.checkpoint,
-    metadataType: record.metadata_type,
-    metadata: record.metadata,
-    channelRefs: record.channel_refs,
-  };
-}
 
 function fileBytes(path: string): number {
   try {
@@ -163,7 +139,7 @@ export class SqliteRowStore implements RowStore {
         ? this.#statement(SQL.latestCheckpoint).get(threadId, checkpointNs)
         : this.#statement(SQL.checkpointById).get(threadId, checkpointNs, checkpointId)
     ) as CheckpointRecord | undefined;
-    return record && toRow(record);
+    return record && checkpointRowFromRecord(record);
   }
 
   async listCheckpoints(query: ListQuery): Promise<CheckpointRow[]> {
@@ -173,7 +149,7 @@ export class SqliteRowStore implements RowStore {
     const params = conditions.map(({ value }) => value);
     const sql = `SELECT * FROM lg_checkpoints ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY checkpoint_id DESC${limitClause(query.limit)}`;
-    return (this.#statement(sql).all(...params) as CheckpointRecord[]).map(toRow);
+    return (this.#statement(sql).all(...params) as CheckpointRecord[]).map(checkpointRowFromRecord);
   }
 
   async getWrites(
