@@ -3,7 +3,7 @@
 // It makes sure the pinned pnpm is on PATH (turbo needs it there), installs the workspace
 // (better-sqlite3 compiles from source on first install), then runs the requested job.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -68,11 +68,32 @@ function ensurePnpm() {
   }
 }
 
+const testResultFiles = ["packages", "apps"].flatMap((group) =>
+  readdirSync(join(root, group)).map((name) => join(root, group, name, ".vitest-results.json")),
+);
+
+/** One closing line over every package's vitest JSON report, so CI logs say what ran. */
+function printTestTotals() {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const file of testResultFiles) {
+    if (!existsSync(file)) continue;
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += report.numPendingTests + report.numTodoTests;
+  }
+  console.log(`\nleangraph: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+}
+
 ensurePnpm();
+if (job === "test") for (const file of testResultFiles) rmSync(file, { force: true });
 const installArgs = ["install", process.env.CI ? "--frozen-lockfile" : "--prefer-offline"];
 let status = run("pnpm", installArgs);
 if (status !== 0) process.exit(status);
 for (const [command, ...args] of jobs[job]) {
   status = run(command, args);
+  if (job === "test" && args.includes("test")) printTestTotals();
   if (status !== 0) process.exit(status);
 }

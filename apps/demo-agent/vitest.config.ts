@@ -5,6 +5,8 @@ export default defineConfig({
     // @langchain/langgraph-checkpoint-validation registers its suites through vitest globals.
     globals: true,
     include: ["test/**/*.test.ts"],
+    // The JSON file lets `npm test` (scripts/run.mjs) print one "N passed, N failed" line for all packages.
+    reporters: ["default", ["json", { outputFile: ".vitest-results.json" }]],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
