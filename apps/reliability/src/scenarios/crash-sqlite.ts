@@ -1,11 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LeanSqliteSaver } from "@leangraph/checkpointer";
-import { createFsBlobStore } from "@leangraph/serde";
-import { cleanEnv, startNode, tail } from "../support/child-process.js";
+import { tail } from "../support/child-process.js";
+import { openDemoSaver, startDemoRun } from "../support/demo-run-dir.js";
 import { killAndResume } from "../support/kill-loop.js";
-import { demoCliPath } from "../support/paths.js";
 import { ScenarioRecorder, type ScenarioResult } from "../support/scenario-result.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { auditStorage, blobItemIdsSqlite, sqliteIntegrity } from "../support/storage-audit.js";
@@ -36,26 +34,8 @@ const workload = [
   "--step-delay-ms",
   "40",
 ];
-const demoEnv = cleanEnv({ LG_WORKER_THREADS: "2", LG_MEM_LOG_INTERVAL_S: "0" });
-
-function demoRun(runDir: string, threadId: string) {
-  return startNode(
-    demoCliPath,
-    [...workload, "--thread", threadId, "--run-dir", runDir, "--json"],
-    {
-      env: demoEnv,
-    },
-  );
-}
-
-function openSaver(runDir: string): LeanSqliteSaver {
-  return LeanSqliteSaver.fromConnString(join(runDir, "checkpoints.sqlite"), {
-    blobStore: createFsBlobStore({ dir: join(runDir, "blobs") }),
-  });
-}
-
 async function outputOf(runDir: string, threadId: string): Promise<DemoOutput> {
-  const saver = openSaver(runDir);
+  const saver = openDemoSaver(runDir);
   try {
     return await readDemoOutput(runDir, saver, threadId);
   } finally {
@@ -82,7 +62,7 @@ export async function runCrashSqliteScenario(
   try {
     const referenceDir = join(root, "reference");
     const startedAt = performance.now();
-    const reference = await demoRun(referenceDir, "reference").done;
+    const reference = await startDemoRun(workload, referenceDir, "reference").done;
     const referenceMs = performance.now() - startedAt;
     if (reference.code !== 0) {
       recorder.failure(`uninterrupted reference run failed: ${tail(reference.stderr)}`);
@@ -102,7 +82,7 @@ export async function runCrashSqliteScenario(
       const runDir = join(root, threadId);
       runs += 1;
       const loop = await killAndResume({
-        start: () => demoRun(runDir, threadId),
+        start: () => startDemoRun(workload, runDir, threadId),
         kills,
         random,
         minDelayMs: 150,
@@ -133,7 +113,7 @@ export async function runCrashSqliteScenario(
       const actual = await outputOf(runDir, threadId);
       const difference = compareDemoOutput(expected, actual);
       if (difference) recorder.failure(`${threadId} after ${loop.kills} kill(s): ${difference}`);
-      const saver = openSaver(runDir);
+      const saver = openDemoSaver(runDir);
       try {
         const integrity = sqliteIntegrity(saver.db);
         if (integrity === "ok") integrityOk += 1;

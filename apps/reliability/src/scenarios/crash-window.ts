@@ -1,11 +1,9 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LeanSqliteSaver } from "@leangraph/checkpointer";
-import { createFsBlobStore } from "@leangraph/serde";
 import Database from "better-sqlite3";
-import { cleanEnv, startNode, tail } from "../support/child-process.js";
-import { demoCliPath } from "../support/paths.js";
+import { tail } from "../support/child-process.js";
+import { openDemoSaver, startDemoRun } from "../support/demo-run-dir.js";
 import { ScenarioRecorder, type ScenarioResult } from "../support/scenario-result.js";
 import { auditStorage, blobItemIdsSqlite, sqliteIntegrity } from "../support/storage-audit.js";
 import { compareDemoOutput, readDemoOutput } from "./demo-output.js";
@@ -20,24 +18,6 @@ const workload = [
   "--seed",
   "window-workload",
 ];
-const demoEnv = cleanEnv({ LG_WORKER_THREADS: "2", LG_MEM_LOG_INTERVAL_S: "0" });
-
-function demoRun(runDir: string, threadId: string) {
-  return startNode(
-    demoCliPath,
-    [...workload, "--thread", threadId, "--run-dir", runDir, "--json"],
-    {
-      env: demoEnv,
-    },
-  );
-}
-
-function openSaver(runDir: string): LeanSqliteSaver {
-  return LeanSqliteSaver.fromConnString(join(runDir, "checkpoints.sqlite"), {
-    blobStore: createFsBlobStore({ dir: join(runDir, "blobs") }),
-  });
-}
-
 /**
  * Recreates, on a copy of a finished thread, the state a SIGKILL leaves when it lands in the
  * narrowest window of a superstep: every task's writes saved, the next checkpoint not yet. Random
@@ -58,12 +38,12 @@ export async function runCrashWindowScenario(
   const root = await mkdtemp(join(tmpdir(), "lg-rel-crash-window-"));
   try {
     const referenceDir = join(root, "reference");
-    const reference = await demoRun(referenceDir, "window").done;
+    const reference = await startDemoRun(workload, referenceDir, "window").done;
     if (reference.code !== 0) {
       recorder.failure(`reference run failed: ${tail(reference.stderr)}`);
       return recorder.finish();
     }
-    const referenceSaver = openSaver(referenceDir);
+    const referenceSaver = openDemoSaver(referenceDir);
     const expected = await readDemoOutput(referenceDir, referenceSaver, "window");
     await referenceSaver.close();
     const db = new Database(join(referenceDir, "checkpoints.sqlite"), { readonly: true });
@@ -92,9 +72,9 @@ export async function runCrashWindowScenario(
         cutDb.prepare("DELETE FROM lg_checkpoints WHERE checkpoint_id > ?").run(cutId);
         cutDb.prepare("DELETE FROM lg_writes WHERE checkpoint_id > ?").run(cutId);
         cutDb.close();
-        const resumed = await demoRun(runDir, "window").done;
+        const resumed = await startDemoRun(workload, runDir, "window").done;
         if (resumed.code !== 0) throw new Error(`resume failed: ${tail(resumed.stderr)}`);
-        const saver = openSaver(runDir);
+        const saver = openDemoSaver(runDir);
         try {
           const difference = compareDemoOutput(
             expected,
