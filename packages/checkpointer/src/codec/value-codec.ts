@@ -11,6 +11,7 @@ import {
   sha256Hex,
   type TreeShape,
 } from "./tree-node.js";
+import { matchesSnapshot, type ObjectSnapshot, snapshotObject } from "./unchanged-object.js";
 
 /**
  * How a checkpoint row or a write row points at one value. Small JSON, never the payload itself
@@ -88,6 +89,8 @@ interface PreviousArrayEncode {
   elements: unknown[];
   entries: Uint8Array[];
   itemIds: (string | undefined)[];
+  /** Objects whose entry may be reused while they still match (see unchanged-object.ts). */
+  snapshots: (ObjectSnapshot | undefined)[];
   /** Tree nodes of that encode: the closed ones come back byte for byte and need no insert. */
   nodeIds: Set<string>;
   nodes: BuiltNode[];
@@ -116,6 +119,17 @@ function isReusablePrimitive(value: unknown): boolean {
   return type === "string" || type === "boolean" || (type === "number" && !Number.isNaN(value));
 }
 
+function snapshotIfObject(value: unknown): ObjectSnapshot | undefined {
+  return typeof value === "object" && value !== null ? snapshotObject(value) : undefined;
+}
+
+interface SerializedElement {
+  type: string;
+  bytes: Uint8Array;
+  /** Taken just before the serializer read the element; undefined when it is not reusable. */
+  snapshot: ObjectSnapshot | undefined;
+}
+
 /**
  * Turns channel values and pending-write values into small refs plus content-addressed items, and
  * back. Values go through the saver's `serde` unchanged (element by element for arrays), so what
@@ -127,8 +141,9 @@ export class ValueCodec {
   /**
    * Last array encoded per channel. Appending one element to a 1,000-element array of 200 KB
    * strings must not re-serialize and re-hash 200 MB each step, so elements that are the very
-   * same primitive at the same index reuse their entry. Objects are always re-serialized: they
-   * may have been mutated in place, and a stale copy would be silent data loss.
+   * same primitive at the same index reuse their entry. An object at the same index reuses its
+   * entry only while it still matches the snapshot taken when it was serialized: it may have
+   * been mutated in place, and a stale copy would be silent data loss.
    */
   readonly #previousArrays = new Map<string, PreviousArrayEncode>();
 
@@ -172,6 +187,7 @@ export class ValueCodec {
     const reusedItemIds = new Set<string>();
     const entries: Uint8Array[] = new Array(array.length);
     const itemIds: (string | undefined)[] = new Array(array.length);
+    const snapshots: (ObjectSnapshot | undefined)[] = new Array(array.length);
     const toSerialize: number[] = [];
     for (let index = 0; index < array.length; index += 1) {
       // Holes and undefined become null, exactly as JSON.stringify of the whole array would.
@@ -179,29 +195,41 @@ export class ValueCodec {
       if (
         previous !== undefined &&
         index < previous.elements.length &&
-        isReusablePrimitive(element) &&
         previous.elements[index] === element
       ) {
-        entries[index] = previous.entries[index]!;
-        itemIds[index] = previous.itemIds[index];
-        const reusedId = previous.itemIds[index];
-        if (reusedId !== undefined) reusedItemIds.add(reusedId);
-        continue;
+        const snapshot = previous.snapshots[index];
+        const unchanged =
+          isReusablePrimitive(element) ||
+          (snapshot !== undefined && matchesSnapshot(element, snapshot));
+        if (unchanged) {
+          entries[index] = previous.entries[index]!;
+          itemIds[index] = previous.itemIds[index];
+          snapshots[index] = snapshot;
+          const reusedId = previous.itemIds[index];
+          if (reusedId !== undefined) reusedItemIds.add(reusedId);
+          continue;
+        }
       }
       toSerialize.push(index);
     }
     const serialized = await this.#serializeElements(
       toSerialize.map((index) => array[index] ?? null),
+      reuseKey !== undefined,
     );
     toSerialize.forEach((index, position) => {
-      const [type, bytes] = serialized[position]!;
+      const { type, bytes, snapshot } = serialized[position]!;
       let entry: ArrayEntry;
       if (bytes.byteLength <= this.#options.inlineElementMaxBytes) {
         entry = { kind: "inline", type, bytes };
+        // An inline entry's blob references are not existence-checked when the entry is copied
+        // into a new leaf, so only reference-free entries are reused.
+        if (snapshot !== undefined && serdeRefsIn(bytes).length === 0) snapshots[index] = snapshot;
       } else {
         const item = this.#valueItem(bytes);
         items.set(item.id, item);
         itemIds[index] = item.id;
+        // Reused item ids are existence-checked in the write transaction.
+        snapshots[index] = snapshot;
         entry = { kind: "item", type, itemId: item.id };
       }
       entries[index] = encodeEntry(entry);
@@ -230,6 +258,7 @@ export class ValueCodec {
         elements: array.slice(),
         entries,
         itemIds,
+        snapshots,
         nodeIds,
         nodes: tree.nodes,
       });
@@ -246,20 +275,29 @@ export class ValueCodec {
    * elements; one call per element otherwise (a serializer that externalizes the array itself,
    * or a non-JSON type).
    */
-  async #serializeElements(elements: unknown[]): Promise<[string, Uint8Array][]> {
-    const serialized: [string, Uint8Array][] = [];
+  async #serializeElements(
+    elements: unknown[],
+    takeSnapshots: boolean,
+  ): Promise<SerializedElement[]> {
+    const serialized: SerializedElement[] = [];
+    // Snapshots are taken right before the serializer call that reads the element, so they
+    // record exactly the state that was serialized.
+    const snapshot = (element: unknown) => (takeSnapshots ? snapshotIfObject(element) : undefined);
     let batch: unknown[] = [];
     const flush = async () => {
       if (batch.length >= batchSerializeMinElements) {
+        const snapshots = batch.map(snapshot);
         const [type, payload] = await this.#serde.dumpsTyped(batch);
         const parts = type === "json" ? splitJsonArray(toBytes(payload), batch.length) : undefined;
         if (parts !== undefined) {
-          for (const bytes of parts) serialized.push(["json", bytes]);
+          parts.forEach((bytes, index) => {
+            serialized.push({ type: "json", bytes, snapshot: snapshots[index] });
+          });
           batch = [];
           return;
         }
       }
-      for (const element of batch) serialized.push(await this.#serializeOne(element));
+      for (const element of batch) serialized.push(await this.#serializeOne(element, snapshot));
       batch = [];
     };
     for (const element of elements) {
@@ -267,7 +305,7 @@ export class ValueCodec {
       // nothing from batching.
       if (typeof element === "string" && element.length > batchStringMaxChars) {
         await flush();
-        serialized.push(await this.#serializeOne(element));
+        serialized.push(await this.#serializeOne(element, snapshot));
         continue;
       }
       batch.push(element);
@@ -277,9 +315,13 @@ export class ValueCodec {
     return serialized;
   }
 
-  async #serializeOne(element: unknown): Promise<[string, Uint8Array]> {
+  async #serializeOne(
+    element: unknown,
+    snapshot: (element: unknown) => ObjectSnapshot | undefined,
+  ): Promise<SerializedElement> {
+    const taken = snapshot(element);
     const [type, payload] = await this.#serde.dumpsTyped(element);
-    return [type, toBytes(payload)];
+    return { type, bytes: toBytes(payload), snapshot: taken };
   }
 
   #remember(key: string, encode: PreviousArrayEncode): void {
