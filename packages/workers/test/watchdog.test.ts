@@ -89,6 +89,33 @@ describe("startMemoryWatchdog", () => {
     }
   });
 
+  it("reports no growth rate before it has watched for one whole window", async () => {
+    const lines: string[] = [];
+    const watchdog = startMemoryWatchdog({
+      ...quiet,
+      log: (line) => lines.push(line),
+      growthWindowMs: 60_000,
+      logIntervalS: 1,
+    });
+    const hoard: number[][] = [];
+    try {
+      for (let round = 0; round < 5; round++) {
+        hoard.push(new Array(256 * 1024).fill(round));
+        watchdog.sampleNow();
+        await sleep(20);
+      }
+      await sleep(1100); // one log line
+      expect(watchdog.history().length).toBeGreaterThan(2);
+      expect(watchdog.growthMbPerMin()).toBeNull();
+      const memoryLines = lines.filter((line) => line.startsWith("[mem] rss="));
+      expect(memoryLines.length).toBeGreaterThan(0);
+      expect(memoryLines.some((line) => line.includes("growth="))).toBe(false);
+    } finally {
+      watchdog.stop();
+      hoard.length = 0;
+    }
+  });
+
   it("stop() releases the signal handler and its history", () => {
     const before = process.listenerCount("SIGUSR2");
     const watchdog = startMemoryWatchdog({ ...quiet, snapshotSignal: "SIGUSR2" });

@@ -168,7 +168,11 @@ export interface MemoryWatchdog extends PressureSource {
   peaks(): MemoryPeaks;
   /** Samples in the ring, oldest first. */
   history(): MemorySample[];
-  /** Heap growth over the window in MB/min (least squares), null until two samples exist. */
+  /**
+   * Heap growth over the window in MB/min (least squares). Null until the watchdog has watched
+   * for one whole window: a rate fitted over the first seconds measures start-up (modules, JIT,
+   * caches filling), not a trend, and printed `growth=+296MB/min` right after start.
+   */
   growthMbPerMin(): number | null;
   /** Samples and evaluates immediately (levels, threshold snapshot, leak check). */
   sampleNow(): MemorySample;
@@ -201,6 +205,7 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
   #growthAboveLeakSinceMs: number | undefined;
   #leakWarnedAtMs = Number.NEGATIVE_INFINITY;
   #stopped = false;
+  readonly #startedAtMs = Date.now();
 
   constructor(options: z.output<typeof optionsSchema>) {
     super();
@@ -244,6 +249,7 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
 
   growthMbPerMin(): number | null {
     const since = Date.now() - this.#options.growthWindowMs;
+    if (since < this.#startedAtMs) return null;
     const points = this.#ring
       .toArray()
       .filter((sample) => sample.atMs >= since)
