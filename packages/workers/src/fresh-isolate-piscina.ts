@@ -9,8 +9,10 @@ import type { StepWorkerData } from "./step-worker.js";
 /**
  * The compiled worker entry. Workers load JavaScript, so when this module runs from its
  * TypeScript source (vitest, tsx) the entry comes from the package's build output instead.
+ * Resolved once per pool: if the file disappears later (a rebuild mid-run), replacement isolates
+ * fail to boot and are reported as boot failures instead of a throw from deep inside the pool.
  */
-function workerEntryPath(): string {
+export function workerEntryPath(): string {
   const sibling = fileURLToPath(new URL("./step-worker.js", import.meta.url));
   if (existsSync(sibling)) return sibling;
   const built = fileURLToPath(new URL("../dist/step-worker.js", import.meta.url));
@@ -21,6 +23,8 @@ function workerEntryPath(): string {
 }
 
 export interface FreshIsolateOptions {
+  /** From `workerEntryPath()`. */
+  workerEntry: string;
   isolates: number;
   heapMb: number;
   preloadModules: string[];
@@ -74,7 +78,7 @@ export class FreshIsolatePiscina {
       warmUp: options.warmUp,
     };
     this.piscina = new Piscina<StepTask, StepOutcome>({
-      filename: workerEntryPath(),
+      filename: options.workerEntry,
       minThreads: options.isolates,
       maxThreads: options.isolates,
       idleTimeout: Number.POSITIVE_INFINITY,

@@ -1,6 +1,10 @@
 import { unlink } from "node:fs/promises";
 import { StepError, WorkersError, WorkersErrorCode } from "./errors.js";
-import { FreshIsolatePiscina, type UnexpectedExit } from "./fresh-isolate-piscina.js";
+import {
+  FreshIsolatePiscina,
+  type UnexpectedExit,
+  workerEntryPath,
+} from "./fresh-isolate-piscina.js";
 import { stepErrorFromOutcome, stepErrorFromRejection } from "./step-faults.js";
 import { runStepToFile, type StepResult, type StepTask } from "./step-runner.js";
 
@@ -40,6 +44,7 @@ export interface WorkerExecutorOptions {
 export class WorkerStepExecutor implements StepExecutor {
   readonly mode = "workers";
   #isolates: FreshIsolatePiscina;
+  readonly #workerEntry = workerEntryPath();
   readonly #retiring = new Set<Promise<void>>();
   #consecutiveBootFailures = 0;
   #bootBlocked = false;
@@ -92,6 +97,7 @@ export class WorkerStepExecutor implements StepExecutor {
   #newIsolates(): FreshIsolatePiscina {
     return new FreshIsolatePiscina(
       {
+        workerEntry: this.#workerEntry,
         isolates: this.options.threads + this.options.spareWorkers,
         heapMb: this.options.heapMb,
         preloadModules: this.options.preloadModules,
@@ -143,7 +149,27 @@ export class WorkerStepExecutor implements StepExecutor {
 
   #replaceIsolates(): void {
     const retired = this.#isolates;
-    this.#isolates = this.#newIsolates();
+    try {
+      this.#isolates = this.#newIsolates();
+    } catch (error) {
+      // This runs from exit handlers and microtasks: a throw here would end the host process.
+      // Keep the degraded instance and fail the waiting steps with a typed error instead.
+      this.#bootBlocked = true;
+      const fault = new WorkersError(
+        WorkersErrorCode.workerBootFailed,
+        `Could not start a new set of worker isolates: ${(error as Error).message}`,
+        { cause: error },
+      );
+      this.options.onFault(fault);
+      this.options.rejectWaiting(
+        new StepError(WorkersErrorCode.workerBootFailed, fault.message, {
+          cause: fault,
+          stepLabel: "pool",
+          hint: "Check that the package's dist/ is intact (not rebuilt mid-run) and free memory.",
+        }),
+      );
+      return;
+    }
     const closing = retired.close().finally(() => this.#retiring.delete(closing));
     this.#retiring.add(closing);
   }
