@@ -1,6 +1,7 @@
 import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { BlobStore } from "./blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
+import { loadJsonPlusPayload } from "./fast-load/json-plus-payload.js";
 import { parseLimits, type RedactingSerializerLimits } from "./options.js";
 import { BlobSlot } from "./redacting/blob-slot.js";
 import {
@@ -111,7 +112,8 @@ export class RedactingSerializer implements SerializerProtocol {
   }
 
   async loadsTyped(type: string, data: Uint8Array | string): Promise<any> {
-    if (type !== "json" || !mayHoldReferences(data)) return this.inner.loadsTyped(type, data);
+    if (type !== "json") return this.inner.loadsTyped(type, data);
+    if (!mayHoldReferences(data)) return loadJsonPlusPayload(this.inner, data);
     const text =
       typeof data === "string"
         ? data

@@ -12,6 +12,7 @@ import { parserStream } from "stream-json";
 import { streamArray } from "stream-json/streamers/stream-array.js";
 import type { BlobStore } from "../blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
+import { reviveMessageRecord } from "../fast-load/message-record.js";
 import {
   type BlobKind,
   isReservedString,
@@ -72,7 +73,7 @@ function reviveObject(keys: string[], values: unknown[]): Revived {
     return reviveConstructorRecord(object) ?? object;
   }
   if (object.lc === 1 && object.type === "constructor" && Array.isArray(object.id)) {
-    return load(JSON.stringify(object));
+    return reviveMessageRecord(object) ?? load(JSON.stringify(object));
   }
   return object;
 }
