@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { testBlobStore } from "@leangraph/serde/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,9 +18,8 @@ if (unavailable) {
   const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
   afterAll(() => pool.end());
 
-  // Small chunks so the suite's 6 MB blob spans many chunk rows, the same code path a blob above
-  // bytea's 1 GB limit takes.
-  for (const chunkBytes of [4 * 1024 * 1024, 64 * 1024]) {
+  // The default page-sized parts, and parts small enough that every blob is only tail pieces.
+  for (const chunkBytes of [undefined, 1000]) {
     testBlobStore(
       `postgres (chunkBytes ${chunkBytes})`,
       async () => {
@@ -32,15 +31,16 @@ if (unavailable) {
           tamper: {
             async flipByte(id) {
               await pool.query(
-                `UPDATE ${s}.lg_blob_chunks SET bytes = set_byte(bytes, 0, (get_byte(bytes, 0) + 1) % 256)
-                 WHERE blob_id = $1 AND seq = 0`,
+                `UPDATE ${s}.lg_blob_parts SET bytes = set_byte(bytes, 0, (get_byte(bytes, 0) + 1) % 256)
+                 WHERE blob_key = (SELECT parts_key FROM ${s}.lg_blobs WHERE id = $1) AND seq = 0`,
                 [id],
               );
             },
             async truncate(id) {
               await pool.query(
-                `UPDATE ${s}.lg_blob_chunks SET bytes = substring(bytes from 1 for greatest(octet_length(bytes) - 1, 0))
-                 WHERE blob_id = $1 AND seq = (SELECT max(seq) FROM ${s}.lg_blob_chunks WHERE blob_id = $1)`,
+                `UPDATE ${s}.lg_blob_parts SET bytes = substring(bytes from 1 for greatest(octet_length(bytes) - 1, 0))
+                 WHERE (blob_key, seq) = (SELECT blob_key, max(seq) FROM ${s}.lg_blob_parts
+                   WHERE blob_key = (SELECT parts_key FROM ${s}.lg_blobs WHERE id = $1) GROUP BY blob_key)`,
                 [id],
               );
             },
@@ -53,17 +53,22 @@ if (unavailable) {
   }
 
   describe("postgres blob store chunking", () => {
+    async function partLengthsOf(schema: string, id: string): Promise<number[]> {
+      const { rows } = await pool.query(
+        `SELECT octet_length(bytes) AS n FROM "${schema}".lg_blob_parts
+         WHERE blob_key = (SELECT parts_key FROM "${schema}".lg_blobs WHERE id = $1) ORDER BY seq`,
+        [id],
+      );
+      return rows.map((row) => row.n);
+    }
+
     it("splits a blob into ceil(size / chunkBytes) rows and reassembles it, streaming in and out", async () => {
       const schema = uniqueSchema("chunks");
       const store = createPostgresBlobStore({ pool, schema, chunkBytes: 1000 });
       try {
         const bytes = randomBytes(10_500);
         const id = await store.put(bytes);
-        const { rows } = await pool.query(
-          `SELECT count(*)::int AS n FROM "${schema}".lg_blob_chunks WHERE blob_id = $1`,
-          [id],
-        );
-        expect(rows[0].n).toBe(11);
+        expect(await partLengthsOf(schema, id)).toEqual([...Array(10).fill(1000), 500]);
         expect(Buffer.from(await store.get(id)).equals(bytes)).toBe(true);
         async function* pieces() {
           for (let offset = 0; offset < bytes.length; offset += 333)
@@ -79,6 +84,114 @@ if (unavailable) {
         const collected: Uint8Array[] = [];
         for await (const chunk of store.getStream(streamed.id)) collected.push(chunk);
         expect(Buffer.concat(collected).equals(other)).toBe(true);
+      } finally {
+        await dropSchema(pool, schema);
+      }
+    });
+
+    it("stores full 8120 B parts one per heap page, then the rest as quarter-page pieces, all un-TOASTed", async () => {
+      const schema = uniqueSchema("pages");
+      const store = createPostgresBlobStore({ pool, schema });
+      try {
+        const bytes = randomBytes(200_000);
+        const id = await store.put(bytes);
+        const expectedLengths = [...Array(24).fill(8120), 1992, 1992, 1136];
+        expect(await partLengthsOf(schema, id)).toEqual(expectedLengths);
+        const { rows } = await pool.query(
+          `SELECT c.reltoastrelid::int AS toast, pg_relation_size(c.oid) AS heap_bytes
+           FROM pg_class AS c WHERE c.oid = '"${schema}".lg_blob_parts'::regclass`,
+        );
+        expect(rows[0].toast).toBe(0);
+        // 24 full pages + 1 page for the three tail pieces: the payload fills 97.7 % of the heap.
+        expect(Number(rows[0].heap_bytes)).toBe(25 * 8192);
+        expect(Buffer.from(await store.get(id)).equals(bytes)).toBe(true);
+
+        // A stream cut into odd pieces gets the same layout as the buffer.
+        await store.delete(id);
+        async function* pieces() {
+          for (let offset = 0; offset < bytes.length; offset += 7_000)
+            yield bytes.subarray(offset, offset + 7_000);
+        }
+        expect((await store.putStream(pieces())).id).toBe(id);
+        expect(await partLengthsOf(schema, id)).toEqual(expectedLengths);
+      } finally {
+        await dropSchema(pool, schema);
+      }
+    });
+
+    it("rejects a chunkBytes that cannot fit one heap page, naming the option and the range", () => {
+      for (const chunkBytes of [0, -1, 1.5, 8121, 4 * 1024 * 1024, Number.NaN]) {
+        let error: unknown;
+        try {
+          createPostgresBlobStore({ pool, schema: "unused", chunkBytes });
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toMatchObject({ code: "ERR_LG_INVALID_OPTION" });
+        expect((error as Error).message).toContain("chunkBytes must be an integer from 1 to 8120");
+      }
+    });
+  });
+
+  describe("postgres blob store, blobs written before page-sized parts (4 MiB chunks)", () => {
+    // What the store wrote up to migration 2: a header without parts_key, chunks in lg_blob_chunks.
+    async function legacyBlob(schema: string, bytes: Buffer): Promise<string> {
+      const id = createHash("sha256").update(bytes).digest("hex");
+      const chunkBytes = 4 * 1024 * 1024;
+      const chunkCount = Math.ceil(bytes.length / chunkBytes);
+      await pool.query(
+        `INSERT INTO "${schema}".lg_blobs (id, byte_length, chunk_count, written_at_ms) VALUES ($1, $2, $3, $4)`,
+        [id, bytes.length, chunkCount, Date.now()],
+      );
+      for (let seq = 0; seq < chunkCount; seq += 1)
+        await pool.query(
+          `INSERT INTO "${schema}".lg_blob_chunks (blob_id, seq, bytes) VALUES ($1, $2, $3)`,
+          [id, seq, bytes.subarray(seq * chunkBytes, (seq + 1) * chunkBytes)],
+        );
+      return id;
+    }
+
+    it("reads, lists, heals and deletes them", async () => {
+      const schema = uniqueSchema("legacy");
+      const store = createPostgresBlobStore({ pool, schema });
+      try {
+        await store.setup();
+        const bytes = randomBytes(5_000_000);
+        const id = await legacyBlob(schema, bytes);
+        expect(Buffer.from(await store.get(id)).equals(bytes)).toBe(true);
+        const streamed: Uint8Array[] = [];
+        for await (const chunk of store.getStream(id)) streamed.push(chunk);
+        expect(Buffer.concat(streamed).equals(bytes)).toBe(true);
+        expect(await store.stat(id)).toMatchObject({ bytes: bytes.length });
+        const listed: string[] = [];
+        for await (const listedId of store.list()) listed.push(listedId);
+        expect(listed).toEqual([id]);
+
+        await pool.query(
+          `UPDATE "${schema}".lg_blob_chunks SET bytes = set_byte(bytes, 7, (get_byte(bytes, 7) + 1) % 256)
+           WHERE blob_id = $1 AND seq = 1`,
+          [id],
+        );
+        await expect(store.get(id)).rejects.toMatchObject({ code: "ERR_LG_BLOB_CORRUPT" });
+        // Putting the content again rewrites it as parts and drops the damaged chunks.
+        expect(await store.put(bytes)).toBe(id);
+        expect(Buffer.from(await store.get(id)).equals(bytes)).toBe(true);
+        const { rows } = await pool.query(
+          `SELECT (SELECT count(*)::int FROM "${schema}".lg_blob_chunks) AS chunks,
+             (SELECT parts_key IS NOT NULL FROM "${schema}".lg_blobs WHERE id = $1) AS moved`,
+          [id],
+        );
+        expect(rows[0]).toEqual({ chunks: 0, moved: true });
+
+        const other = randomBytes(10_000);
+        const otherId = await legacyBlob(schema, other);
+        expect(await store.delete(otherId)).toBe(true);
+        expect(await store.has(otherId)).toBe(false);
+        const left = await pool.query(
+          `SELECT count(*)::int AS n FROM "${schema}".lg_blob_chunks WHERE blob_id = $1`,
+          [otherId],
+        );
+        expect(left.rows[0].n).toBe(0);
       } finally {
         await dropSchema(pool, schema);
       }

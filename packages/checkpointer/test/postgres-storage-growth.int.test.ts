@@ -14,12 +14,11 @@ import {
 
 const unavailable = await postgresUnavailableReason();
 const fileBytes = 200_000;
-const steps = 100;
 
 // The issue's workload on Postgres, both blob stores. Bytes on disk = pg_total_relation_size of
 // every table in the run's schema (heap, TOAST, indexes, free-space maps) + blob files.
 describe.skipIf(unavailable !== undefined)(
-  `LeanPostgresSaver on the append workload, ${steps} steps${unavailable ? ` (${unavailable})` : ""}`,
+  `LeanPostgresSaver on the append workload${unavailable ? ` (${unavailable})` : ""}`,
   () => {
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     const temp = makeTempDir("pg-growth");
@@ -40,13 +39,19 @@ describe.skipIf(unavailable !== undefined)(
     }
 
     it.each([
-      // Postgres stores each blob as TOAST chunks of ~2 KB, 4 per 8 KB page, plus their index: a
-      // fixed ~4 % on top of the payload, so this variant's bound is looser than the files one.
-      ["blobs in Postgres", "postgres", 1.1],
-      ["blobs as files (LG_BLOB_STORE=fs)", "fs", 1.05],
+      // Blobs in Postgres cost ~2 % more than the payload: one 8120 B part per 8 KB heap page
+      // (0.9 %), the parts' index, tail pieces and the blob header table. At 100 steps the
+      // relations every schema has (free-space maps, index root pages, migrations tables) add ~1 %
+      // and the saver's own tables 3-4 % (the files variant), so the issue's 1.05 is out of reach
+      // there (measured 1.058-1.071); and concurrent inserts can make Postgres extend a table by 20
+      // pages per waiting backend at once (+0.5 MB here). The bound at 100 steps is only a coarse
+      // guard; the 1,000-step run is where the 1.05 target is asserted (measured 1.041-1.043).
+      ["blobs in Postgres", 100, "postgres", 1.085],
+      ["blobs as files (LG_BLOB_STORE=fs)", 100, "fs", 1.05],
+      ["blobs in Postgres", 1000, "postgres", 1.05],
     ] as const)(
-      "%s: grows with unique bytes, rows <= 4 KB, identical state",
-      async (_label, store, bound) => {
+      "%s, %i steps: grows with unique bytes, rows <= 4 KB, identical state",
+      async (_label, steps, store, bound) => {
         const schema = uniqueSchema(`growth_${store}`);
         schemas.push(schema);
         const blobDir = join(temp.dir, schema);
@@ -73,6 +78,8 @@ describe.skipIf(unavailable !== undefined)(
         expect(stats.blobCount).toBe(steps);
         await saver.close();
       },
+      // 1,000 steps write 200 MB through a real graph: ~30-60 s on the shared 2-core machine.
+      180_000,
     );
   },
 );
