@@ -21,6 +21,12 @@ export interface ModuleSpec {
 
 const kebabCase = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
 
+/**
+ * Seeds whose shuffle is kept. Every thread has its own seed, so an unbounded map grew ~9 KB per
+ * thread for the life of the process (the soak saw it); a few cover the threads that run at once,
+ * and a shuffle evicted early is only recomputed.
+ */
+const MAX_CACHED_SEEDS = 16;
 const combinationsBySeed = new Map<string, Array<{ entity: DomainEntity; kind: ModuleKind }>>();
 
 /** Every entity x kind pair, shuffled once per seed, so a plan reads like a varied project. */
@@ -31,6 +37,10 @@ function shuffledCombinations(seed: string) {
       moduleKindNames.map((kind) => ({ entity, kind })),
     );
     combinations = createSeededRandom(`${seed}:plan`).sample(all, all.length);
+    if (combinationsBySeed.size >= MAX_CACHED_SEEDS) {
+      // A Map iterates in insertion order: the first key is the oldest seed.
+      combinationsBySeed.delete(combinationsBySeed.keys().next().value!);
+    }
     combinationsBySeed.set(seed, combinations);
   }
   return combinations;
