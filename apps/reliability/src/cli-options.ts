@@ -15,11 +15,13 @@ full options:
   --puts N             puts per SQLite process (default 200)
 
 soak options:
-  --steps N            steps per configuration, at least (default 5000)
+  --steps N            steps per configuration, at least (default 20000)
   --hours H            run each configuration this long instead (e.g. 8)
-  --segment-modules N  modules per thread (default 500)
+  --segment-modules N  modules per thread; memory is sampled between threads (default 100)
   --module-size BYTES  bytes per generated module (default 4096)
-  --configs LIST       leangraph,flags-off (default both)
+  --configs LIST       leangraph,flags-off (default both, each in a process of its own)
+  --malloc-arena-max N MALLOC_ARENA_MAX of those processes, or "default" for glibc's own
+                       (default: MALLOC_ARENA_MAX from the environment if set, else 2)
 
 Both commands print a table, save their figures under apps/reliability/figures/ and rewrite
 docs/reliability.md. Exit code 0 when everything passed, 1 otherwise, 2 for bad options.`;
@@ -30,6 +32,14 @@ const whole = (name: string, min: number) =>
     .int(`${name} must be a whole number`)
     .min(min, `${name} must be at least ${min}`);
 
+/** A whole number of arenas, or "default" to leave MALLOC_ARENA_MAX unset. */
+export const mallocArenaMax = z
+  .string()
+  .trim()
+  .regex(/^(default|[1-9][0-9]*)$/, {
+    message: 'MALLOC_ARENA_MAX (--malloc-arena-max) must be a whole number >= 1 or "default"',
+  });
+
 const schema = z.object({
   command: z.enum(["full", "soak", "render"], {
     message: "the command must be full, soak or render",
@@ -38,12 +48,12 @@ const schema = z.object({
   kills: whole("--kills", 1).default(20),
   "fault-steps": whole("--fault-steps", 1).default(200),
   puts: whole("--puts", 1).default(200),
-  steps: whole("--steps", 1).default(5000),
+  steps: whole("--steps", 1).default(20_000),
   hours: z.coerce
     .number({ message: "--hours must be a number" })
     .positive("--hours must be positive")
     .optional(),
-  "segment-modules": whole("--segment-modules", 2).default(500),
+  "segment-modules": whole("--segment-modules", 2).default(100),
   "module-size": whole("--module-size", 256).default(4096),
   configs: z
     .string()
@@ -58,6 +68,7 @@ const schema = z.object({
         )
         .min(1),
     ),
+  "malloc-arena-max": mallocArenaMax.optional(),
 });
 
 export type CliOptions = z.output<typeof schema> & { explicit: string[] };
@@ -81,6 +92,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
         "segment-modules": { type: "string" },
         "module-size": { type: "string" },
         configs: { type: "string" },
+        "malloc-arena-max": { type: "string" },
       },
     });
   } catch (error) {

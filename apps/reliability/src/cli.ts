@@ -3,7 +3,13 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { type CliOptions, CliUsageError, parseCliOptions, usage } from "./cli-options.js";
+import {
+  type CliOptions,
+  CliUsageError,
+  mallocArenaMax,
+  parseCliOptions,
+  usage,
+} from "./cli-options.js";
 import {
   type FullSuiteFigures,
   type RunContext,
@@ -12,7 +18,7 @@ import {
   scenarioTable,
   soakTable,
 } from "./report/render.js";
-import { runSoak } from "./scenarios/soak.js";
+import { DEFAULT_MALLOC_ARENA_MAX, runSoak } from "./scenarios/soak.js";
 import { runFullSuite } from "./suite.js";
 import { docsPath, figuresDir, repoRoot } from "./support/paths.js";
 import { passed } from "./support/scenario-result.js";
@@ -56,10 +62,37 @@ function context(configuration: string): RunContext {
   };
 }
 
-function configurationLabel(options: CliOptions, defaults: string): string {
+function configurationLabel(options: CliOptions, defaults: string, fromEnv: string[] = []): string {
   const flags = options.explicit.filter((name) => name !== "seed");
-  if (flags.length === 0) return defaults;
-  return `REDUCED/CUSTOM (${flags.map((name) => `--${name} ${String(options[name as keyof CliOptions])}`).join(" ")})`;
+  const changes = [
+    ...flags.map((name) => `--${name} ${String(options[name as keyof CliOptions])}`),
+    ...fromEnv,
+  ];
+  if (changes.length === 0) return defaults;
+  return `REDUCED/CUSTOM (${changes.join(" ")})`;
+}
+
+/**
+ * --malloc-arena-max, else a MALLOC_ARENA_MAX already set in the environment (someone
+ * reproducing the allocator effect), else the soak's default. A value other than the default
+ * that came from the environment is named in the label like a flag would be.
+ */
+function soakMallocArenaMax(options: CliOptions): { value: string; fromEnv: string[] } {
+  if (options["malloc-arena-max"] !== undefined) {
+    return { value: options["malloc-arena-max"], fromEnv: [] };
+  }
+  const inherited = process.env.MALLOC_ARENA_MAX;
+  if (inherited === undefined || inherited === "") {
+    return { value: DEFAULT_MALLOC_ARENA_MAX, fromEnv: [] };
+  }
+  const parsed = mallocArenaMax.safeParse(inherited);
+  if (!parsed.success) {
+    throw new CliUsageError(
+      `MALLOC_ARENA_MAX=${inherited} in the environment: ${parsed.error.issues[0]?.message}`,
+    );
+  }
+  const changed = parsed.data !== DEFAULT_MALLOC_ARENA_MAX;
+  return { value: parsed.data, fromEnv: changed ? [`MALLOC_ARENA_MAX=${parsed.data}`] : [] };
 }
 
 async function main(): Promise<number> {
@@ -90,17 +123,23 @@ async function main(): Promise<number> {
     process.stdout.write(`\nFigures written to ${docsPath}\n`);
     return results.every(passed) ? 0 : 1;
   }
+  const arenas = soakMallocArenaMax(options);
   const soak = await runSoak({
     steps: options.steps,
     hours: options.hours,
     segmentModules: options["segment-modules"],
     moduleBytes: options["module-size"],
     configurations: options.configs,
+    mallocArenaMax: arenas.value,
   });
-  const label = configurationLabel(options, "soak (defaults: 5,000 steps per configuration)");
+  const label = configurationLabel(
+    options,
+    "soak (defaults: 20,000 steps per configuration)",
+    arenas.fromEnv,
+  );
   const figures: SoakFigures = { context: context(label), soak };
   // A run with other options is kept beside the default one, never in its place.
-  const custom = options.explicit.some((name) => name !== "seed");
+  const custom = options.explicit.some((name) => name !== "seed") || arenas.fromEnv.length > 0;
   await saveFigures(custom ? "soak-custom" : "soak", figures);
   process.stdout.write(`\n${soakTable(soak)}\n\nFigures written to ${docsPath}\n`);
   return soak.passed ? 0 : 1;

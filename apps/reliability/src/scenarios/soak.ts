@@ -1,28 +1,25 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-import { loadRunAgent } from "../support/demo-agent-runner.js";
-import { leastSquaresSlope } from "../support/least-squares.js";
+import { cleanEnv, startNode, tail } from "../support/child-process.js";
+import { leastSquaresFit } from "../support/least-squares.js";
+import { childProgram } from "../support/paths.js";
+import type { SoakMeasurement, SoakMeasurementRequest, SoakSample } from "./soak-measurement.js";
 
 export interface SoakOptions {
-  /** Generation steps (modules) per configuration, at least. @default 5000 */
+  /** Generation steps (modules) per configuration, at least. @default 20000 */
   steps?: number;
   /** When set, each configuration runs this long instead (and at least `steps`). */
   hours?: number;
-  /** Modules per thread; the soak runs thread after thread in one process, like a server. @default 500 */
+  /** Modules per thread; memory is sampled between threads, so this sets the sample spacing. @default 100 */
   segmentModules?: number;
   /** Bytes per generated module. @default 4096 */
   moduleBytes?: number;
-  /** Steps between two samples (each taken after a full GC). @default 25 */
-  sampleEverySteps?: number;
   /** Leading share of the steps left out of the slope (module loading, JIT, caches filling). @default 0.2 */
   warmupFraction?: number;
   /** @default ["leangraph", "flags-off"] */
   configurations?: SoakConfigurationName[];
   /** Pass threshold on the heap and RSS slopes. @default 1 */
   maxSlopeMbPer1000Steps?: number;
+  /** MALLOC_ARENA_MAX of the configuration processes; "default" leaves glibc's own. @default "2" */
+  mallocArenaMax?: string;
 }
 
 export type SoakConfigurationName = "leangraph" | "flags-off";
@@ -39,26 +36,35 @@ export const soakConfigurations: Record<SoakConfigurationName, Record<string, st
   },
 };
 
-export interface SoakSample {
-  step: number;
-  heapUsedMb: number;
-  rssMb: number;
-}
+/**
+ * Every step runs in a fresh worker thread (a fresh isolate in this process), and glibc hands
+ * new threads malloc arenas of their own, up to 8 per core, which it never unmaps and trims only
+ * from the top: thread after thread, RSS fills with fragmented arenas although nothing is
+ * retained. Two arenas keep RSS near what the process uses; "default" reproduces the effect.
+ */
+export const DEFAULT_MALLOC_ARENA_MAX = "2";
 
 export interface SoakConfigurationResult {
   configuration: SoakConfigurationName;
   flags: Record<string, string>;
+  /** e.g. `MALLOC_ARENA_MAX=2, glibc 2.36`, as the configuration's process saw it. */
+  environment: string;
   steps: number;
   threads: number;
   wallMs: number;
   warmupSteps: number;
   heapSlopeMbPer1000Steps: number;
+  heapSlopeStandardError: number;
   rssSlopeMbPer1000Steps: number;
+  rssSlopeStandardError: number;
   heapAfterWarmupMb: number;
   heapAtEndMb: number;
   rssAfterWarmupMb: number;
   rssAtEndMb: number;
+  peakRssMb: number;
   samples: number;
+  /** Every sample, warm-up included, rounded to 0.1 MB: kept so the fit can be checked or redone. */
+  memoryTrace: SoakSample[];
   passed: boolean;
 }
 
@@ -68,124 +74,125 @@ export interface SoakResult {
   passed: boolean;
 }
 
-const mb = (bytes: number) => bytes / 1024 / 1024;
-
-/** A full GC before each sample, so the slope follows what is retained, not what awaits collection. */
-function collectGarbage(): () => void {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  return gc;
+/** The child's environment: no inherited LG_* flags, the configuration's own, the arena cap. */
+function configurationEnv(name: SoakConfigurationName, mallocArenaMax: string): NodeJS.ProcessEnv {
+  const env = cleanEnv(soakConfigurations[name]);
+  delete env.MALLOC_ARENA_MAX;
+  if (mallocArenaMax !== "default") env.MALLOC_ARENA_MAX = mallocArenaMax;
+  return env;
 }
 
-async function soakOne(
+/** Runs one configuration in a process of its own and waits for its measurement. */
+async function measureInChild(
   name: SoakConfigurationName,
   options: SoakResult["options"],
-): Promise<SoakConfigurationResult> {
-  const runAgent = await loadRunAgent();
-  const gc = collectGarbage();
-  const env = { ...withoutLgFlags(process.env), ...soakConfigurations[name] };
-  const root = await mkdtemp(join(tmpdir(), `lg-soak-${name}-`));
-  const samples: SoakSample[] = [];
-  const startedAt = performance.now();
-  const deadline = options.hours === undefined ? undefined : startedAt + options.hours * 3_600_000;
-  let stepsBefore = 0;
-  let nextSample = 0;
-  let threads = 0;
-  const sample = (step: number) => {
-    gc();
-    const usage = process.memoryUsage();
-    samples.push({ step, heapUsedMb: mb(usage.heapUsed), rssMb: mb(usage.rss) });
+): Promise<SoakMeasurement> {
+  const request: SoakMeasurementRequest = {
+    configuration: name,
+    steps: options.steps,
+    hours: options.hours,
+    segmentModules: options.segmentModules,
+    moduleBytes: options.moduleBytes,
   };
-  try {
-    for (;;) {
-      const done = stepsBefore >= options.steps;
-      const timeLeft = deadline !== undefined && performance.now() < deadline;
-      if (done && !timeLeft) break;
-      const runDir = join(root, `thread-${threads}`);
-      const report = await runAgent({
-        moduleCount: options.segmentModules,
-        targetBytes: options.moduleBytes,
-        seed: `soak-${threads}`,
-        threadId: `soak-${threads}`,
-        runDir,
-        stateShape: "lean",
-        env,
-        progress: {
-          update(state) {
-            const step = stepsBefore + state.modulesDone;
-            if (step >= nextSample) {
-              sample(step);
-              nextSample = step + options.sampleEverySteps;
-            }
-          },
-          log() {},
-          done() {},
-        },
-      });
-      if (report.status !== "completed" || report.files !== options.segmentModules) {
-        throw new Error(`soak thread ${threads} ended ${report.status} with ${report.files} files`);
-      }
-      stepsBefore += options.segmentModules;
-      threads += 1;
-      // Old threads are deleted like a server deletes finished work; their files are not memory.
-      await rm(runDir, { recursive: true, force: true });
-      process.stderr.write(
-        `[soak] ${name}: ${stepsBefore} steps, heap ${samples.at(-1)?.heapUsedMb.toFixed(1)} MB, rss ${samples.at(-1)?.rssMb.toFixed(1)} MB, ${Math.round((performance.now() - startedAt) / 1000)} s\n`,
-      );
-    }
-    sample(stepsBefore);
-  } finally {
-    await rm(root, { recursive: true, force: true });
+  const running = startNode(childProgram("soak-configuration"), [JSON.stringify(request)], {
+    env: configurationEnv(name, options.mallocArenaMax),
+    typescript: true,
+    ipc: true,
+    nodeFlags: ["--expose-gc"],
+  });
+  let measurement: SoakMeasurement | undefined;
+  running.child.on("message", (message) => {
+    measurement = message as SoakMeasurement;
+  });
+  running.child.stderr!.on("data", (chunk) => process.stderr.write(chunk));
+  const outcome = await running.done;
+  if (measurement === undefined || outcome.code !== 0) {
+    throw new Error(
+      `soak ${name} child ended with ${outcome.signal ?? `code ${outcome.code}`} and no measurement: ${tail(outcome.stderr)}`,
+    );
   }
-  const warmupSteps = Math.round(stepsBefore * options.warmupFraction);
-  const measured = samples.filter((point) => point.step >= warmupSteps);
-  const slope = (pick: (point: SoakSample) => number) =>
-    leastSquaresSlope(measured.map((point) => ({ x: point.step, y: pick(point) }))) * 1000;
-  const heapSlope = slope((point) => point.heapUsedMb);
-  const rssSlope = slope((point) => point.rssMb);
+  return measurement;
+}
+
+function environmentLabel(measurement: SoakMeasurement): string {
+  const arenas =
+    measurement.mallocArenaMax === undefined
+      ? "MALLOC_ARENA_MAX unset (glibc default: 8 arenas per core)"
+      : `MALLOC_ARENA_MAX=${measurement.mallocArenaMax}`;
+  const libc =
+    measurement.glibcVersion === undefined
+      ? "not glibc (the variable has no effect)"
+      : `glibc ${measurement.glibcVersion}`;
+  return `${arenas}, ${libc}`;
+}
+
+function judge(
+  name: SoakConfigurationName,
+  measurement: SoakMeasurement,
+  options: SoakResult["options"],
+): SoakConfigurationResult {
+  const warmupSteps = Math.round(measurement.steps * options.warmupFraction);
+  const measured = measurement.samples.filter((point) => point.step >= warmupSteps);
+  const fit = (pick: (point: SoakSample) => number) => {
+    const line = leastSquaresFit(measured.map((point) => ({ x: point.step, y: pick(point) })));
+    return { slope: line.slope * 1000, standardError: line.slopeStandardError * 1000 };
+  };
+  const heap = fit((point) => point.heapUsedMb);
+  const rss = fit((point) => point.rssMb);
+  const last = measurement.samples.at(-1);
   return {
     configuration: name,
     flags: soakConfigurations[name],
-    steps: stepsBefore,
-    threads,
-    wallMs: Math.round(performance.now() - startedAt),
+    environment: environmentLabel(measurement),
+    steps: measurement.steps,
+    threads: measurement.threads,
+    wallMs: measurement.wallMs,
     warmupSteps,
-    heapSlopeMbPer1000Steps: heapSlope,
-    rssSlopeMbPer1000Steps: rssSlope,
+    heapSlopeMbPer1000Steps: heap.slope,
+    heapSlopeStandardError: heap.standardError,
+    rssSlopeMbPer1000Steps: rss.slope,
+    rssSlopeStandardError: rss.standardError,
     heapAfterWarmupMb: measured[0]?.heapUsedMb ?? 0,
-    heapAtEndMb: samples.at(-1)?.heapUsedMb ?? 0,
+    heapAtEndMb: last?.heapUsedMb ?? 0,
     rssAfterWarmupMb: measured[0]?.rssMb ?? 0,
-    rssAtEndMb: samples.at(-1)?.rssMb ?? 0,
+    rssAtEndMb: last?.rssMb ?? 0,
+    peakRssMb: measurement.peakRssMb,
     samples: measured.length,
+    memoryTrace: measurement.samples.map((point) => ({
+      step: point.step,
+      heapUsedMb: Math.round(point.heapUsedMb * 10) / 10,
+      rssMb: Math.round(point.rssMb * 10) / 10,
+    })),
     passed:
-      heapSlope <= options.maxSlopeMbPer1000Steps && rssSlope <= options.maxSlopeMbPer1000Steps,
+      heap.slope <= options.maxSlopeMbPer1000Steps && rss.slope <= options.maxSlopeMbPer1000Steps,
   };
-}
-
-function withoutLgFlags(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const copy: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(env)) if (!name.startsWith("LG_")) copy[name] = value;
-  return copy;
 }
 
 /**
- * Runs the demo agent in this process for thousands of steps per configuration, sampling this
- * process's heap and RSS after a full GC, and fits a least-squares line after warm-up. A leak of
- * a few hundred bytes per step shows up as a positive slope long before it hurts anyone.
+ * Runs the demo agent for thousands of steps per configuration, each configuration in a fresh
+ * child process (one after another, so they never share a baseline or compete for the CPUs),
+ * samples that process's heap and RSS between threads after a full GC, and fits a least-squares
+ * line after warm-up. A leak of a few hundred bytes per step shows up as a positive slope long
+ * before it hurts anyone.
  */
 export async function runSoak(input: SoakOptions = {}): Promise<SoakResult> {
   const options: SoakResult["options"] = {
-    steps: input.steps ?? 5000,
+    // Between threads, RSS sits on one of several allocator levels up to ~20 MB apart (free
+    // memory glibc has not trimmed yet). Over 20,000 steps that scatter leaves the RSS slope a
+    // standard error of ~0.3 MB / 1,000 steps, so 1 MB is a verdict; over 10,000 it was ~0.9.
+    steps: input.steps ?? 20_000,
     hours: input.hours,
-    segmentModules: input.segmentModules ?? 500,
+    segmentModules: input.segmentModules ?? 100,
     moduleBytes: input.moduleBytes ?? 4096,
-    sampleEverySteps: input.sampleEverySteps ?? 25,
     warmupFraction: input.warmupFraction ?? 0.2,
     configurations: input.configurations ?? ["leangraph", "flags-off"],
     maxSlopeMbPer1000Steps: input.maxSlopeMbPer1000Steps ?? 1,
+    mallocArenaMax: input.mallocArenaMax ?? DEFAULT_MALLOC_ARENA_MAX,
   };
   const configurations: SoakConfigurationResult[] = [];
-  for (const name of options.configurations) configurations.push(await soakOne(name, options));
+  for (const name of options.configurations) {
+    configurations.push(judge(name, await measureInChild(name, options), options));
+  }
   // The flags-off run is a reference, printed beside; the verdict is leangraph's own.
   const verdict = configurations.filter((result) => result.configuration === "leangraph");
   return {

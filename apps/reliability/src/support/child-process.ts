@@ -14,15 +14,20 @@ export interface RunningChild {
 }
 
 /**
- * Spawns `node [--import tsx] <program> ...args` with its own env. Children run from the package
- * directory so `--import tsx` resolves the workspace's tsx.
+ * Spawns `node [--import tsx] [...nodeFlags] <program> ...args` with its own env. Children run
+ * from the package directory so `--import tsx` resolves the workspace's tsx.
  */
 export function startNode(
   program: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; typescript?: boolean; ipc?: boolean },
+  options: { env: NodeJS.ProcessEnv; typescript?: boolean; ipc?: boolean; nodeFlags?: string[] },
 ): RunningChild {
-  const nodeArgs = options.typescript ? ["--import", "tsx", program, ...args] : [program, ...args];
+  const nodeArgs = [
+    ...(options.typescript ? ["--import", "tsx"] : []),
+    ...(options.nodeFlags ?? []),
+    program,
+    ...args,
+  ];
   const child = spawn(process.execPath, nodeArgs, {
     cwd: packageDir,
     env: options.env,
