@@ -9,6 +9,8 @@ import {
   type SoakMeasurementRequest,
 } from "../scenarios/soak-measurement.js";
 
+// An 8-hour soak whose parent died (killed, not Ctrl-C'd as a group) must not run on unseen.
+process.on("disconnect", () => process.exit(1));
 const request = JSON.parse(process.argv[2]!) as SoakMeasurementRequest;
 const measurement = await measureSoakConfiguration(request);
 process.send!(measurement, () => process.exit(0));
