@@ -23,16 +23,16 @@ function chatMessages(turns: number) {
   return messages;
 }
 
-function counted<T>(
-  run: () => Promise<T>,
-): Promise<{ value: T; payloads: number; messages: number }> {
-  const payloads = fastLoadCounters.payloads;
-  const messages = fastLoadCounters.messages;
-  return run().then((value) => ({
+/** What the fast paths did while `run` ran (fastLoadCounters differences). */
+async function counted<T>(run: () => Promise<T>) {
+  const before = { ...fastLoadCounters };
+  const value = await run();
+  return {
     value,
-    payloads: fastLoadCounters.payloads - payloads,
-    messages: fastLoadCounters.messages - messages,
-  }));
+    payloads: fastLoadCounters.payloads - before.payloads,
+    messages: fastLoadCounters.messages - before.messages,
+    stockSubtrees: fastLoadCounters.stockSubtrees - before.stockSubtrees,
+  };
 }
 
 describe("message fast path", () => {
@@ -66,21 +66,44 @@ describe("message fast path", () => {
     expect(loaded.value).toStrictEqual(await stock.loadsTyped(...(await stock.dumpsTyped(state))));
   });
 
-  it("hands the whole payload to the stock reviver when anything is outside the subset", async () => {
+  it("hands only the parts outside the subset to the stock reviver", async () => {
     const serializer = new RedactingSerializer({ blobStore: createMemoryBlobStore() });
     const states = [
-      { messages: chatMessages(1), seen: new Set(["a"]) },
+      { messages: chatMessages(1), seen: new Set(["a"]), files: new Map([["a.ts", { bytes: 1 }]]) },
       { messages: chatMessages(1), missing: undefined },
-      [new HumanMessage({ content: "x", additional_kwargs: { meta: { lc: 1 } } })],
+      [
+        new HumanMessage({ content: "x", additional_kwargs: { meta: { lc: 1 } } }),
+        ...chatMessages(1),
+      ],
     ];
     for (const state of states) {
       const expected = await stock.loadsTyped(...(await stock.dumpsTyped(state)));
       const loaded = await counted(async () =>
         serializer.loadsTyped(...(await serializer.dumpsTyped(state))),
       );
-      expect(loaded.payloads).toBe(0);
+      expect(loaded.payloads).toBe(1);
+      expect(loaded.stockSubtrees).toBeGreaterThan(0);
+      expect(loaded.messages).toBe(3);
       expect(loaded.value).toStrictEqual(expected);
     }
+  });
+
+  it("hands the whole payload to stock when a part for stock holds -0 or is the root", async () => {
+    const serializer = new RedactingSerializer({ blobStore: createMemoryBlobStore() });
+    const message =
+      '{"lc":1,"type":"constructor","id":["langchain_core","messages","HumanMessage"],"kwargs":{"content":"x"}}';
+    const texts = [
+      // Stock keeps -0 as a Map value; the Map's own JSON text would carry 0.
+      `{"m":[${message}],"s":{"lc":2,"type":"constructor","id":["Map"],"method":null,"args":[[["k",-0]]],"kwargs":{}}}`,
+      '{"lc":2,"type":"constructor","id":["Set"],"method":null,"args":[[1]],"kwargs":{}}',
+    ];
+    for (const text of texts) {
+      const loaded = await counted(() => serializer.loadsTyped("json", text));
+      expect(loaded.payloads).toBe(0);
+      expect(isDeepStrictEqual(loaded.value, await stock.loadsTyped("json", text))).toBe(true);
+    }
+    const withMap = (await serializer.loadsTyped("json", texts[0]!)) as { s: Map<string, number> };
+    expect(Object.is(withMap.s.get("k"), -0)).toBe(true);
   });
 
   it("leaves a subclassed or patched JsonPlusSerializer in charge of loading", async () => {

@@ -7,7 +7,7 @@
  *
  * Covered: ids `["langchain_core", "messages", <Name>]` where <Name> is an exported message class
  * of @langchain/core/messages, whose kwargs are plain JSON data: no object with an `lc` or
- * `__lc_escaped__` key (nested LangChain objects, secrets, escaped user data), nothing below
+ * `__lc_escaped__` key (nested LangChain objects, secrets, escaped user data), nothing deeper than
  * core's default depth limit. Anything else returns undefined and the caller takes the stock path.
  */
 import * as coreMessages from "@langchain/core/messages";
@@ -30,17 +30,19 @@ export interface MessageClass {
  * meant to be indistinguishable) and benchmarks can show coverage. Never reset by the library.
  */
 export const fastLoadCounters = {
-  /** Whole payloads loaded without the stock reviver. */
+  /** Payloads loaded by the fast path (some of their parts may have gone to stock, see below). */
   payloads: 0,
   /** Messages constructed here instead of through `load()`. */
   messages: 0,
+  /** Parts of those payloads that the stock reviver loaded on its own (Set, Map, other records). */
+  stockSubtrees: 0,
 };
 
 const messageClasses = collectMessageClasses();
 
 /**
- * Revives `record` when it is covered, else returns undefined. May rewrite `-0` to `0` inside the
- * record's kwargs (what the stock path's JSON.stringify does), so pass a tree you own.
+ * Revives `record` when it is covered, else returns undefined. A covered record's kwargs may have
+ * `-0` rewritten to `0` in place (what the stock path's JSON.stringify does): pass a tree you own.
  */
 export function reviveMessageRecord(record: Record<string, unknown>): object | undefined {
   const messageClass = coveredMessageClass(record);
@@ -48,8 +50,8 @@ export function reviveMessageRecord(record: Record<string, unknown>): object | u
 }
 
 /**
- * The class to build `record` with if it is covered (see the module comment), else undefined.
- * Checks the whole kwargs subtree and rewrites `-0` to `0` in it.
+ * The class to build `record` with if it is covered (see the module comment), else undefined,
+ * leaving the record untouched. When covered, `-0` in its kwargs has been rewritten to `0`.
  */
 export function coveredMessageClass(record: Record<string, unknown>): MessageClass | undefined {
   let keyCount = 0;
@@ -62,7 +64,10 @@ export function coveredMessageClass(record: Record<string, unknown>): MessageCla
   const messageClass = messageClasses.get(id[2]);
   if (messageClass === undefined || !isPlainObject(kwargs)) return undefined;
   // In load(), the record is depth 0 and kwargs depth 1.
-  return isPlainJsonData(kwargs, 1) ? messageClass : undefined;
+  const kwargsData = plainJsonData(kwargs, 1);
+  if (kwargsData === PlainJson.no) return undefined;
+  if (kwargsData === PlainJson.withNegativeZero) replaceNegativeZero(kwargs);
+  return messageClass;
 }
 
 /** `new Class(mapKeys(kwargs, keyFromJson, aliases))`, as load() does. */
@@ -85,42 +90,51 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   );
 }
 
+enum PlainJson {
+  no,
+  yes,
+  /** Plain, but holds `-0`, which the stock path's JSON.stringify turns into `0`. */
+  withNegativeZero,
+}
+
 /**
- * True when `value` comes out of the stock path's JSON.stringify + load() unchanged: JSON data
- * whose objects hold no key that load() (or the prototype setter) treats specially. `-0` is
- * accepted and rewritten to `0` in place, since JSON.stringify writes it as `0`.
+ * Whether `value` comes out of the stock path's JSON.stringify + load() unchanged (but for `-0`):
+ * JSON data whose objects hold no key that load() (or the prototype setter) treats specially.
  */
-function isPlainJsonData(value: unknown, depth: number): boolean {
-  if (depth > coreMaxDepth) return false;
-  if (typeof value !== "object") return isPlainJsonScalar(value);
-  if (value === null) return true;
+function plainJsonData(value: unknown, depth: number): PlainJson {
+  if (depth > coreMaxDepth) return PlainJson.no;
+  if (typeof value !== "object" || value === null) {
+    if (!isPlainJsonScalar(value)) return PlainJson.no;
+    return Object.is(value, -0) ? PlainJson.withNegativeZero : PlainJson.yes;
+  }
+  let found = PlainJson.yes;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      const element = value[index];
-      if (typeof element === "object" && element !== null) {
-        if (!isPlainJsonData(element, depth + 1)) return false;
-      } else if (depth + 1 > coreMaxDepth || !isPlainJsonScalar(element)) {
-        return false;
-      } else if (element === 0) {
-        value[index] = 0;
-      }
+      const element = plainJsonData(value[index], depth + 1);
+      if (element === PlainJson.no) return PlainJson.no;
+      if (element === PlainJson.withNegativeZero) found = element;
     }
-    return true;
+    return found;
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return PlainJson.no;
   const record = value as Record<string, unknown>;
   for (const key in record) {
-    if (key === "lc" || key === "__lc_escaped__" || key === "__proto__") return false;
-    const child = record[key];
-    if (typeof child === "object" && child !== null) {
-      if (!isPlainJsonData(child, depth + 1)) return false;
-    } else if (depth + 1 > coreMaxDepth || !isPlainJsonScalar(child)) {
-      return false;
-    } else if (child === 0) {
-      record[key] = 0;
-    }
+    if (key === "lc" || key === "__lc_escaped__" || key === "__proto__") return PlainJson.no;
+    const child = plainJsonData(record[key], depth + 1);
+    if (child === PlainJson.no) return PlainJson.no;
+    if (child === PlainJson.withNegativeZero) found = child;
   }
-  return true;
+  return found;
+}
+
+function replaceNegativeZero(value: unknown): void {
+  if (typeof value !== "object" || value === null) return;
+  const container = value as Record<string, unknown>;
+  for (const key in container) {
+    const child = container[key];
+    if (Object.is(child, -0)) container[key] = 0;
+    else replaceNegativeZero(child);
+  }
 }
 
 /** undefined, NaN and Infinity change under JSON.stringify; JSON.parse never yields them anyway. */
