@@ -50,6 +50,21 @@ function chatState(turns: number) {
   };
 }
 
+/**
+ * Only messages, as the leangraph savers load a message channel (a JSON array of messages): what
+ * the synchronous message fast path covers. The issue's 320-message chat.
+ */
+function chatMessages(count: number) {
+  return Array.from({ length: count }, (_, index) =>
+    index % 2
+      ? new AIMessage({
+          content: `answer ${index}: ${"store only ids and deltas; ".repeat(12)}`,
+          id: `a${index}`,
+        })
+      : new HumanMessage({ content: `question ${index}`, id: `h${index}` }),
+  );
+}
+
 function largeStringState(count: number, bytes: number) {
   const body = "const generated = true;\n".repeat(Math.ceil(bytes / 24)).slice(0, bytes - 8);
   return {
@@ -193,6 +208,16 @@ async function main() {
   try {
     rows.push(...(await measureScenario("chat, 30 turns", chatState(30), 200, 15, contestants)));
     rows.push(...(await measureScenario("chat, 5 turns", chatState(5), 1000, 15, contestants)));
+    rows.push(
+      ...(await measureScenario("320 messages", chatMessages(320), 50, 15, contestants)),
+      ...(await measureScenario(
+        "30 turns, messages only",
+        chatState(30).messages,
+        100,
+        15,
+        contestants,
+      )),
+    );
     const withCold = [...contestants, cold];
     const tenMb = largeStringState(4, 10 * mb);
     rows.push(...(await measureScenario("4 x 10 MB strings", tenMb, 2, 7, withCold)));
