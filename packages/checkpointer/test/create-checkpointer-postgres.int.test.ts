@@ -45,7 +45,7 @@ describe.skipIf(unavailable !== undefined)(
         );
         expect(tables.rows.map((row) => row.tablename)).toEqual(
           expect.arrayContaining([
-            "lg_blob_chunks",
+            "lg_blob_parts",
             "lg_blobs",
             "lg_checkpoints",
             "lg_items",

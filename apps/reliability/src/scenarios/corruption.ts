@@ -230,10 +230,11 @@ async function postgresBlobDamage(recorder: ScenarioRecorder): Promise<void> {
     const [blob] = await queryOnce<{ id: string }>(
       `SELECT id FROM "${schema}".lg_items WHERE in_blob_store`,
     );
-    await recorder.check("Postgres blob store: flip a byte in a chunk row", async () => {
+    await recorder.check("Postgres blob store: flip a byte in a part row", async () => {
       expectThat(blob !== undefined, "no blob item in Postgres");
       await queryOnce(
-        `UPDATE "${schema}".lg_blob_chunks SET bytes = overlay(bytes placing '\\x00'::bytea from 100 for 1) WHERE blob_id = $1`,
+        `UPDATE "${schema}".lg_blob_parts SET bytes = set_byte(bytes, 99, (get_byte(bytes, 99) + 1) % 256)
+         WHERE blob_key = (SELECT parts_key FROM "${schema}".lg_blobs WHERE id = $1) AND seq = 0`,
         [blob.id],
       );
       await expectTypedFailure(
@@ -246,7 +247,11 @@ async function postgresBlobDamage(recorder: ScenarioRecorder): Promise<void> {
       );
     });
     await recorder.check("Postgres blob store: delete a blob's rows", async () => {
-      await queryOnce(`DELETE FROM "${schema}".lg_blob_chunks WHERE blob_id = $1`, [blob!.id]);
+      await queryOnce(
+        `DELETE FROM "${schema}".lg_blob_parts
+         WHERE blob_key = (SELECT parts_key FROM "${schema}".lg_blobs WHERE id = $1)`,
+        [blob!.id],
+      );
       await queryOnce(`DELETE FROM "${schema}".lg_blobs WHERE id = $1`, [blob!.id]);
       await expectTypedFailure(
         () =>

@@ -13,7 +13,12 @@ import {
 import pg from "pg";
 import { quotedSchema } from "../postgres/identifiers.js";
 import { inTransaction } from "../postgres/row-store.js";
-import { partLengths, tailLengths, validatedChunkBytes } from "./postgres-blob-layout.js";
+import {
+  maxPartBytes,
+  partLengths,
+  tailLengths,
+  validatedChunkBytes,
+} from "./postgres-blob-layout.js";
 import { createPartWriter, type PartWriter } from "./postgres-part-writer.js";
 
 export interface PostgresBlobStoreOptions {
@@ -32,8 +37,8 @@ export interface PostgresBlobStoreOptions {
   chunkBytes?: number;
 }
 
-/** Append-only, index = version, recorded in lg_blob_store_migrations. */
-function blobStoreMigrations(s: string): readonly string[] {
+/** Append-only, index = version, recorded in lg_blob_store_migrations. Exported for tests. */
+export function blobStoreMigrations(s: string): readonly string[] {
   return [
     `CREATE TABLE ${s}.lg_blobs (
       id TEXT PRIMARY KEY,
@@ -69,6 +74,22 @@ function blobStoreMigrations(s: string): readonly string[] {
     // postgres-blob-layout.ts); added in the same ALTER so no TOAST table is ever created.
     `ALTER TABLE ${s}.lg_blob_parts
       ADD COLUMN bytes BYTEA NOT NULL, ALTER COLUMN bytes SET STORAGE PLAIN`,
+    // Blobs written before migration 3 move into parts (each old chunk cut into page-sized
+    // pieces, in order), then lg_blob_chunks goes: one layout to read, and no empty table, TOAST
+    // table and index (~16 KB) kept forever. Chunk rows without a header cannot be read anyway.
+    `UPDATE ${s}.lg_blobs SET parts_key = nextval('${s}.lg_blob_parts_keys') WHERE parts_key IS NULL;
+    INSERT INTO ${s}.lg_blob_parts (blob_key, seq, bytes)
+      SELECT b.parts_key,
+        (row_number() OVER (PARTITION BY b.id ORDER BY c.seq, piece.n) - 1)::integer,
+        substring(c.bytes FROM piece.n * ${maxPartBytes} + 1 FOR ${maxPartBytes})
+      FROM ${s}.lg_blob_chunks AS c
+      JOIN ${s}.lg_blobs AS b ON b.id = c.blob_id
+      CROSS JOIN LATERAL generate_series(0, (length(c.bytes) - 1) / ${maxPartBytes}) AS piece(n)
+      WHERE length(c.bytes) > 0;
+    UPDATE ${s}.lg_blobs AS b
+      SET chunk_count = (SELECT count(*) FROM ${s}.lg_blob_parts AS p WHERE p.blob_key = b.parts_key)
+      WHERE b.id IN (SELECT blob_id FROM ${s}.lg_blob_chunks);
+    DROP TABLE ${s}.lg_blob_chunks`,
   ];
 }
 
@@ -90,12 +111,9 @@ function blobStoreSql(s: string) {
     resetBlob: `UPDATE ${s}.lg_blobs
       SET byte_length = $2, chunk_count = $3, written_at_ms = $4, parts_key = $5 WHERE id = $1`,
     deleteParts: `DELETE FROM ${s}.lg_blob_parts WHERE blob_key = $1`,
-    deleteLegacyChunks: `DELETE FROM ${s}.lg_blob_chunks WHERE blob_id = $1`,
     blobRow: `SELECT byte_length, chunk_count, written_at_ms, parts_key::text FROM ${s}.lg_blobs WHERE id = $1`,
     partRange: `SELECT seq, bytes FROM ${s}.lg_blob_parts
       WHERE blob_key = $1 AND seq >= $2 AND seq < $3 ORDER BY seq`,
-    legacyChunkRange: `SELECT seq, bytes FROM ${s}.lg_blob_chunks
-      WHERE blob_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq`,
     deleteBlob: `DELETE FROM ${s}.lg_blobs WHERE id = $1 RETURNING parts_key::text`,
     listPage: `SELECT id FROM ${s}.lg_blobs WHERE id > $1 ORDER BY id LIMIT 1000`,
   } as const;
@@ -119,13 +137,13 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 interface BlobHeader {
   byte_length: string;
+  /** How many part rows. */
   chunk_count: number;
   written_at_ms: string;
-  /** NULL for a blob written before v3, whose chunks are rows of lg_blob_chunks. */
-  parts_key: string | null;
+  parts_key: string;
 }
 
-/** ~4 MB of parts per read query; a legacy chunk is up to 4 MiB alone. */
+/** ~4 MB of parts per read query. */
 const partsPerRead = 512;
 
 /**
@@ -183,27 +201,21 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
     return writer.finish();
   }
 
-  async function deleteStored(client: pg.PoolClient, id: BlobId, partsKey: string | null) {
-    if (partsKey !== null) await client.query(sql.deleteParts, [partsKey]);
-    await client.query(sql.deleteLegacyChunks, [id]);
-  }
-
   async function header(id: BlobId): Promise<BlobHeader | undefined> {
     return (await pool.query<BlobHeader>(sql.blobRow, [id])).rows[0];
   }
 
   /**
-   * The stored parts (or legacy chunks) in order, a batch per query, never the whole blob at once.
-   * Stops early at a missing row: the caller's hash check then reports the damage.
+   * The stored parts in order, a batch per query, never the whole blob at once. Stops early at a
+   * missing row: the caller's hash check then reports the damage.
    */
-  async function* storedBatches(id: BlobId, row: BlobHeader): AsyncGenerator<Buffer[]> {
-    const legacy = row.parts_key === null;
-    const rowsPerRead = legacy ? 1 : partsPerRead;
+  async function* storedBatches(row: BlobHeader): AsyncGenerator<Buffer[]> {
     for (let seq = 0; seq < row.chunk_count; ) {
-      const { rows } = await pool.query<{ seq: number; bytes: Buffer }>(
-        legacy ? sql.legacyChunkRange : sql.partRange,
-        [legacy ? id : row.parts_key, seq, Math.min(seq + rowsPerRead, row.chunk_count)],
-      );
+      const { rows } = await pool.query<{ seq: number; bytes: Buffer }>(sql.partRange, [
+        row.parts_key,
+        seq,
+        Math.min(seq + partsPerRead, row.chunk_count),
+      ]);
       if (rows.length === 0) return;
       yield rows.map((part) => part.bytes);
       seq = rows[rows.length - 1]!.seq + 1;
@@ -211,9 +223,9 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
   }
 
   /** Hashes the stored parts a batch at a time (never the whole blob in memory). */
-  async function storedDigest(id: BlobId, row: BlobHeader): Promise<string> {
+  async function storedDigest(row: BlobHeader): Promise<string> {
     const hash = createHash("sha256");
-    for await (const batch of storedBatches(id, row)) for (const part of batch) hash.update(part);
+    for await (const batch of storedBatches(row)) for (const part of batch) hash.update(part);
     return hash.digest("hex");
   }
 
@@ -222,15 +234,15 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
     const healthy =
       row !== undefined &&
       Number(row.byte_length) === bytes.byteLength &&
-      (await storedDigest(id, row)) === id;
+      (await storedDigest(row)) === id;
     await inTransaction(pool, async (client) => {
       if (healthy) {
         await client.query(sql.touchBlob, [id, Date.now()]);
         return;
       }
       // The row lock makes concurrent heals of one blob take turns instead of interleaving parts.
-      const locked = (await client.query<{ parts_key: string | null }>(sql.lockBlob, [id])).rows[0];
-      if (locked) await deleteStored(client, id, locked.parts_key);
+      const locked = (await client.query<{ parts_key: string }>(sql.lockBlob, [id])).rows[0];
+      if (locked) await client.query(sql.deleteParts, [locked.parts_key]);
       const { partsKey, partCount } = await insertParts(newPartWriter(client), bytes);
       const stamp = [id, bytes.byteLength, partCount, Date.now(), partsKey];
       if (locked) {
@@ -330,7 +342,7 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
       const row = await header(id);
       if (row === undefined) throw blobMissingError(id);
       const parts: Buffer[] = [];
-      for await (const batch of storedBatches(id, row)) parts.push(...batch);
+      for await (const batch of storedBatches(row)) parts.push(...batch);
       const bytes = Buffer.concat(parts);
       const actual = sha256Hex(bytes);
       if (actual !== id) throw blobCorruptError(id, actual, bytes.byteLength);
@@ -344,7 +356,7 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
       if (row === undefined) throw blobMissingError(id);
       const hash = createHash("sha256");
       let bytes = 0;
-      for await (const batch of storedBatches(id, row)) {
+      for await (const batch of storedBatches(row)) {
         const joined = Buffer.concat(batch);
         hash.update(joined);
         bytes += joined.byteLength;
@@ -371,10 +383,10 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
       assertBlobId(id);
       await setup();
       return inTransaction(pool, async (client) => {
-        const deleted = (await client.query<{ parts_key: string | null }>(sql.deleteBlob, [id]))
-          .rows[0];
-        await deleteStored(client, id, deleted?.parts_key ?? null);
-        return deleted !== undefined;
+        const deleted = (await client.query<{ parts_key: string }>(sql.deleteBlob, [id])).rows[0];
+        if (deleted === undefined) return false;
+        await client.query(sql.deleteParts, [deleted.parts_key]);
+        return true;
       });
     },
 
