@@ -147,7 +147,10 @@ describe("LeanSqliteSaver with a chat state mutated between puts", () => {
         const saver = LeanSqliteSaver.fromConnString(":memory:", {
           serde: new RedactingSerializer({ blobStore: createMemoryBlobStore() }),
           // Tiny leaves so edits land in closed leaves, open leaves and inner nodes alike.
-          codec: { inlineElementMaxBytes: 64, tree: { maxLeafEntries: 3, maxLeafBytes: 256 } },
+          codec: {
+            inlineElementMaxBytes: 64,
+            tree: { maxLeafEntries: 3, maxLeafBytes: 256, maxInnerChildren: 2 },
+          },
         });
         const messages: BaseMessage[] = [];
         const counter = { next: 0 };

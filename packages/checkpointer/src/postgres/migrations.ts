@@ -41,5 +41,8 @@ export function postgresMigrations(schema: string): readonly string[] {
     )`,
     // Blob ids a RedactingSerializer put inside an item's bytes (JSON array of "<kind>:<id>").
     `ALTER TABLE ${s}.lg_items ADD COLUMN serde_refs TEXT`,
+    // Item bodies are mostly 0.3-4 KiB tree nodes. By default every row above ~2 KiB goes out of
+    // line into TOAST (2 KB chunks plus their own index); rows up to a whole page stay inline.
+    `ALTER TABLE ${s}.lg_items SET (toast_tuple_target = 8160)`,
   ];
 }
