@@ -37,6 +37,7 @@ import {
   unstorableError,
 } from "../errors.js";
 import { collectGarbage, type GcReport } from "./mark-sweep.js";
+import { KeyedMutex } from "./mutex.js";
 import type { CheckpointRow, RowStore, RowWriteTransaction, WriteRow } from "./row-store.js";
 
 type Version = string | number;
@@ -109,6 +110,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly #serdeWritesBlobs: boolean;
   /** Objects #assertStorable already walked (weak: it never keeps state alive). */
   readonly #storableObjects = new WeakSet<object>();
+  /** Write commits of one thread run one at a time (see #commit). */
+  readonly #threadCommits = new KeyedMutex();
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
   readonly #recentRefs = new Map<string, ChannelRefs>();
 
@@ -364,7 +367,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         metadata: toBytes(metadataBytes),
         channelRefs: JSON.stringify(refs),
       };
-      await this.#commit(encodes, inheritedRootIds, (tx) => tx.upsertCheckpoint(row));
+      await this.#commit(threadId, encodes, inheritedRootIds, (tx) => tx.upsertCheckpoint(row));
       this.#rememberRefs(threadId, checkpointNs, checkpoint.id, refs);
     };
     try {
@@ -475,7 +478,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         valueRef: JSON.stringify(encoded.ref),
       });
     }
-    await this.#commit(encodes, [], (tx) =>
+    await this.#commit(threadId, encodes, [], (tx) =>
       tx.insertWrites(threadId, checkpointNs, checkpointId, rows),
     );
   }
@@ -485,8 +488,25 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
    * blob item this transaction newly inserts is checked to still exist: lifecycle operations only
    * delete blobs inside an exclusive transaction and only when no item row names them, so a blob
    * seen here cannot vanish before this commit, and one deleted just before is written again.
+   *
+   * Commits of one thread take turns in this process. LangGraph puts a task's writes and the
+   * next checkpoint concurrently, and both hold the step's new values: in turns, the second finds
+   * the first's items stored and skips their blobs, instead of both writing (and then verifying)
+   * the same 200 KB blob at once, and both extending the same tables (Postgres then grows a
+   * table by 20 pages per waiting backend).
    */
-  async #commit(
+  #commit(
+    threadId: string,
+    encodes: EncodedValue[],
+    inheritedRootIds: string[],
+    writeRow: (tx: RowWriteTransaction) => Promise<void>,
+  ): Promise<void> {
+    return this.#threadCommits.run(threadId, () =>
+      this.#commitInTurn(encodes, inheritedRootIds, writeRow),
+    );
+  }
+
+  async #commitInTurn(
     encodes: EncodedValue[],
     inheritedRootIds: string[],
     writeRow: (tx: RowWriteTransaction) => Promise<void>,

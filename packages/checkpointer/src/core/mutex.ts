@@ -13,6 +13,21 @@ export class AsyncMutex {
   }
 }
 
+/** An AsyncMutex per key, made on first use and forgotten once nothing waits on it. */
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const result = (this.#tails.get(key) ?? Promise.resolve()).then(work);
+    const tail = result.catch(() => undefined);
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
+}
+
 /** At most `permits` async sections at once; the rest wait in arrival order. */
 export class AsyncSemaphore {
   #available: number;
