@@ -1,7 +1,12 @@
 import {
   AIMessage,
+  AIMessageChunk,
   type BaseMessage,
+  ChatMessage,
+  FunctionMessage,
   HumanMessage,
+  HumanMessageChunk,
+  RemoveMessage,
   SystemMessage,
   ToolMessage,
 } from "@langchain/core/messages";
@@ -81,6 +86,11 @@ describe("snapshotObject / matchesSnapshot", () => {
       Object.create(null) as object,
       new SystemMessage("s"),
       new ToolMessage({ content: "r", tool_call_id: "c1" }),
+      new AIMessageChunk({ content: "partial" }),
+      new HumanMessageChunk({ content: "partial" }),
+      new ChatMessage({ content: "c", role: "critic" }),
+      new FunctionMessage({ content: "f", name: "lookup" }),
+      new RemoveMessage({ id: "m1" }),
     ])
       expect(snapshotObject(element)).toBeDefined();
   });

@@ -18,21 +18,7 @@
  *   that return constants (`lc_aliases`, `lc_id`, `lc_secrets`, `lc_attributes`); a user subclass
  *   could override those getters, so subclasses are not accepted.
  */
-import {
-  AIMessage,
-  AIMessageChunk,
-  ChatMessage,
-  ChatMessageChunk,
-  FunctionMessage,
-  FunctionMessageChunk,
-  HumanMessage,
-  HumanMessageChunk,
-  RemoveMessage,
-  SystemMessage,
-  SystemMessageChunk,
-  ToolMessage,
-  ToolMessageChunk,
-} from "@langchain/core/messages";
+import * as coreMessages from "@langchain/core/messages";
 
 /** A deep copy of an object's serialized-relevant state; opaque outside this module. */
 export type ObjectSnapshot = SnapshotNode & { readonly kind: "object" | "array" };
@@ -42,22 +28,27 @@ type SnapshotNode =
   | { kind: "array"; items: SnapshotValue[] };
 type SnapshotValue = string | number | boolean | null | undefined | SnapshotNode;
 
+/** The message classes whose getters were checked (see above); exact classes only. */
+const messageClassNames: ReadonlySet<string> = new Set([
+  "AIMessage",
+  "AIMessageChunk",
+  "ChatMessage",
+  "ChatMessageChunk",
+  "FunctionMessage",
+  "FunctionMessageChunk",
+  "HumanMessage",
+  "HumanMessageChunk",
+  "RemoveMessage",
+  "SystemMessage",
+  "SystemMessageChunk",
+  "ToolMessage",
+  "ToolMessageChunk",
+]);
+
 const messagePrototypes: ReadonlySet<object> = new Set(
-  [
-    AIMessage,
-    AIMessageChunk,
-    ChatMessage,
-    ChatMessageChunk,
-    FunctionMessage,
-    FunctionMessageChunk,
-    HumanMessage,
-    HumanMessageChunk,
-    RemoveMessage,
-    SystemMessage,
-    SystemMessageChunk,
-    ToolMessage,
-    ToolMessageChunk,
-  ].map((messageClass) => messageClass.prototype as object),
+  Object.entries(coreMessages)
+    .filter(([name]) => messageClassNames.has(name))
+    .map(([, messageClass]) => (messageClass as { prototype: object }).prototype),
 );
 
 /** Bounds the cost of a snapshot; a bigger element is simply serialized every time. */
