@@ -121,11 +121,12 @@ function soakMethod(soak: SoakResult): string[] {
     "scatter into a slope worth a verdict.",
     "",
     `The children run with \`MALLOC_ARENA_MAX=${soak.options.mallocArenaMax === "default" ? "(unset)" : soak.options.mallocArenaMax}\` (see "environment"). With`,
-    "LG_USE_WORKERS every step runs in a fresh worker thread, and glibc hands new threads their own",
-    "malloc arenas (up to 8 per core) that it never returns whole: thread after thread, RSS fills",
-    "with fragmented arenas although the program retains nothing. That is allocator behaviour,",
-    "not a leak, and two arenas remove it; we recommend the same for any long-lived process that",
-    "uses LG_USE_WORKERS. `pnpm soak -- --malloc-arena-max default` reproduces the effect.",
+    "LG_USE_WORKERS every step runs in a fresh worker thread, and glibc hands new threads malloc",
+    "arenas of their own (up to 8 per core), never unmapped and trimmed only from the top: thread",
+    "after thread, RSS fills with fragmented arenas that hold no live data. Two arenas remove that",
+    "allocator effect, which is why we recommend the same for any long-lived process using",
+    "LG_USE_WORKERS; `pnpm soak -- --malloc-arena-max default` reproduces it. Growth that remains",
+    "with two arenas is not explained by it.",
   ];
 }
 
