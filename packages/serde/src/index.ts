@@ -12,11 +12,14 @@ export { RedactingSerializer, type RedactingSerializerOptions } from "./redactin
 export {
   type BlobKind,
   formatReference,
+  isContainerKind,
   isReservedString,
+  maxReferenceBytes,
   parseReservedString,
   referencedBlobs,
+  referencesInBytes,
   reservedPrefix,
 } from "./reference-format.js";
-export { collectReferencedBlobIds } from "./referenced-blobs.js";
+export { collectReferencedBlobIds, scanBlob } from "./referenced-blobs.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";

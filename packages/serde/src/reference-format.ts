@@ -82,6 +82,46 @@ export function parseReservedString(value: string): ReservedString {
   );
 }
 
+/** Kinds whose blob is JSON that may hold further references. */
+export function isContainerKind(kind: BlobKind): boolean {
+  return kind === "j" || kind === "a" || kind === "o";
+}
+
+const referencePrefixBytes = Buffer.from(referencePrefix, "utf8");
+const blobKindBytes = new Set([...blobKinds].map((kind) => kind.charCodeAt(0)));
+const colonByte = ":".charCodeAt(0);
+const blobIdChars = 64;
+
+/**
+ * UTF-8 length of a whole reference. A scanner reading a stream in chunks keeps the last
+ * `maxReferenceBytes - 1` bytes of a chunk in front of the next one, so a reference cut by a
+ * chunk boundary is still seen whole.
+ */
+export const maxReferenceBytes = referencePrefixBytes.byteLength + 2 + blobIdChars;
+
+/**
+ * References in UTF-8 bytes, found without decoding them (payload rows, blob chunks). Structural
+ * bytes are ASCII and never occur inside a multi-byte sequence, so a byte search is exact. May
+ * over-report (a user string that merely contains reference text), never under-report.
+ */
+export function referencesInBytes(bytes: Uint8Array): { kind: BlobKind; id: string }[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const found: { kind: BlobKind; id: string }[] = [];
+  for (let at = buffer.indexOf(referencePrefixBytes); at !== -1; ) {
+    const kindAt = at + referencePrefixBytes.byteLength;
+    if (
+      kindAt + 2 + blobIdChars <= buffer.byteLength &&
+      blobKindBytes.has(buffer[kindAt]!) &&
+      buffer[kindAt + 1] === colonByte
+    ) {
+      const id = buffer.toString("latin1", kindAt + 2, kindAt + 2 + blobIdChars);
+      if (isBlobId(id)) found.push({ kind: String.fromCharCode(buffer[kindAt]!) as BlobKind, id });
+    }
+    at = buffer.indexOf(referencePrefixBytes, at + 1);
+  }
+  return found;
+}
+
 /** References found in a piece of payload or blob text (no I/O; see referenced-blobs.ts). */
 export function* referencedBlobs(text: string): Generator<{ kind: BlobKind; id: string }> {
   for (const match of text.matchAll(/\uE000lg:ref:([swbjao]):([0-9a-f]{64})/g)) {

@@ -1,10 +1,6 @@
-import { StringDecoder } from "node:string_decoder";
 import type { BlobStore } from "./blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
-import { referencedBlobs } from "./reference-format.js";
-
-/** Longest reference text, so a reference split across two chunks is still seen whole. */
-const carryChars = 128;
+import { isContainerKind, maxReferenceBytes, referencesInBytes } from "./reference-format.js";
 
 /**
  * Every blob a payload depends on, following references inside externalized JSON blobs (kinds
@@ -19,29 +15,41 @@ export async function collectReferencedBlobIds(
 ): Promise<Set<string>> {
   const found = new Set<string>();
   const toFollow: string[] = [];
-  const visit = (text: string) => {
-    for (const { kind, id } of referencedBlobs(text)) {
+  const visit = (bytes: Uint8Array) => {
+    for (const { kind, id } of referencesInBytes(bytes)) {
       if (found.has(id)) continue;
       found.add(id);
-      if (kind === "j" || kind === "a" || kind === "o") toFollow.push(id);
+      if (isContainerKind(kind)) toFollow.push(id);
     }
   };
-  visit(typeof payload === "string" ? payload : Buffer.from(payload).toString("utf8"));
+  visit(typeof payload === "string" ? Buffer.from(payload, "utf8") : payload);
   while (toFollow.length > 0) {
     const id = toFollow.pop()!;
-    const decoder = new StringDecoder("utf8");
-    let carry = "";
     try {
-      for await (const chunk of store.getStream(id)) {
-        const text = carry + decoder.write(chunk as Buffer);
-        visit(text);
-        carry = text.slice(-carryChars);
-      }
+      await scanBlob(store, id, visit);
     } catch (error) {
       if (error instanceof LeangraphError && error.code === SerdeErrorCode.blobMissing) continue;
       throw error;
     }
-    visit(carry + decoder.end());
   }
   return found;
+}
+
+/**
+ * Streams a blob through `visit` in chunks, each preceded by the previous chunk's last
+ * `maxReferenceBytes - 1` bytes, so a reference cut by a chunk boundary is seen whole (a
+ * reference wholly inside that overlap may be visited twice; callers keep sets).
+ */
+export async function scanBlob(
+  store: BlobStore,
+  id: string,
+  visit: (bytes: Uint8Array) => void,
+): Promise<void> {
+  const overlap = maxReferenceBytes - 1;
+  let carry = Buffer.alloc(0);
+  for await (const chunk of store.getStream(id)) {
+    const window = Buffer.concat([carry, chunk]);
+    visit(window);
+    carry = window.subarray(Math.max(0, window.byteLength - overlap));
+  }
 }
