@@ -16,7 +16,6 @@ export {
   isReservedString,
   maxReferenceBytes,
   parseReservedString,
-  referencedBlobs,
   referencesInBytes,
   reservedPrefix,
 } from "./reference-format.js";

@@ -121,10 +121,3 @@ export function referencesInBytes(bytes: Uint8Array): { kind: BlobKind; id: stri
   }
   return found;
 }
-
-/** References found in a piece of payload or blob text (no I/O; see referenced-blobs.ts). */
-export function* referencedBlobs(text: string): Generator<{ kind: BlobKind; id: string }> {
-  for (const match of text.matchAll(/\uE000lg:ref:([swbjao]):([0-9a-f]{64})/g)) {
-    yield { kind: match[1] as BlobKind, id: match[2]! };
-  }
-}
