@@ -67,6 +67,8 @@ export class FreshIsolatePiscina {
   #retired = false;
   #inFlight = 0;
   #drained: (() => void) | undefined;
+  /** Woken whenever a thread finishes booting or exits (see #bootsSettled). */
+  #bootWaiters: (() => void)[] = [];
 
   constructor(
     private readonly options: FreshIsolateOptions,
@@ -123,6 +125,7 @@ export class FreshIsolatePiscina {
       const record = this.#threads.get(threadId);
       if (record === undefined) return;
       record.booted = true;
+      this.#wakeBootWaiters();
       if (record.created) this.onAvailable("booted");
     });
     this.piscina.on("workerDestroy", () => queueMicrotask(() => this.#watchNewThreads()));
@@ -167,9 +170,10 @@ export class FreshIsolatePiscina {
   }
 
   /**
-   * Stops reporting exits, lets running steps finish, then ends every thread. Not
-   * `piscina.close()`: in 5.3.2 it counts a worker as done once per task-done event, so with two
-   * steps running it can resolve after the first and terminate the second.
+   * Stops reporting exits, lets running steps finish and booting isolates finish booting, then
+   * ends every thread. Not `piscina.close()`: in 5.3.2 it counts a worker as done once per
+   * task-done event, so with two steps running it can resolve after the first and terminate the
+   * second.
    */
   async close(): Promise<void> {
     this.#retired = true;
@@ -178,7 +182,27 @@ export class FreshIsolatePiscina {
         this.#drained = resolve;
       });
     }
+    await this.#bootsSettled();
     await this.piscina.destroy();
+  }
+
+  /**
+   * Resolves once no thread is still booting. Terminating an isolate while its entry module is
+   * still evaluating (preloads and warm-up run as top-level await) can abort the whole process
+   * inside V8 (`Check failed: (location_) != nullptr` in SourceTextModule::ExecuteAsyncModule,
+   * seen once in ~90 pool closes on Node 20.20; nodejs/node#53238). Booting takes tens of ms; an
+   * isolate stuck in boot is ended by its boot timer, so this wait is bounded by bootTimeoutMs.
+   */
+  async #bootsSettled(): Promise<void> {
+    for (;;) {
+      this.#watchNewThreads();
+      if ([...this.#threads.values()].every((record) => record.booted)) return;
+      await new Promise<void>((resolve) => this.#bootWaiters.push(resolve));
+    }
+  }
+
+  #wakeBootWaiters(): void {
+    for (const wake of this.#bootWaiters.splice(0)) wake();
   }
 
   // piscina exposes its Worker objects only as a list, so new ones are picked up whenever the
@@ -202,13 +226,15 @@ export class FreshIsolatePiscina {
       // An isolate stuck while booting (a preload that never settles) would never be offered a
       // step and, once every spare is stuck, would stall the pool: end it as a boot failure.
       const bootTimer = setTimeout(() => {
-        if (record.booted || this.#retired) return;
+        // Also while closing: close() waits for boots to settle, and this bounds that wait.
+        if (record.booted) return;
         record.error = new Error(`did not boot within ${this.options.bootTimeoutMs} ms`);
         void worker.terminate();
       }, this.options.bootTimeoutMs).unref();
       worker.once("exit", (exitCode: number) => {
         clearTimeout(bootTimer);
         this.#threads.delete(record.threadId);
+        this.#wakeBootWaiters();
         if (this.#retired || record.retiredByUs || record.used) {
           // A used thread that dies mid-step is reported through that step's promise.
           this.onAvailable("freed");

@@ -316,6 +316,32 @@ describe("faults outside any step", () => {
     }
   });
 
+  it("lets isolates that are still booting finish before close() ends them", async () => {
+    // Ending an isolate mid-boot (its entry module still in top-level await) can abort the whole
+    // process inside V8, so close() must wait for isolates that are still booting.
+    const output = tempDir("boot-close");
+    const counter = tempDir("boot-close-counter");
+    const pool = createStepPool({
+      outputDir: output.path,
+      threads: 1,
+      spareWorkers: 1,
+      heapMb: 64,
+      preloadModules: [fixtureUrl("slow-boot.mjs", { counter: counter.path, ms: 400 })],
+    });
+    const named = (prefix: string) =>
+      readdirSync(counter.path).filter((name) => name.startsWith(prefix)).length;
+    try {
+      // Both isolates are inside their 400 ms preload once each has claimed a boot number.
+      while (named("boot-") < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(named("booted-")).toBe(0);
+    } finally {
+      await pool.close();
+    }
+    expect(named("booted-")).toBe(named("boot-"));
+    output.remove();
+    counter.remove();
+  });
+
   it("reports an error on an idle worker instead of crashing, and the next 10 steps succeed", async () => {
     const output = tempDir("idle");
     const counter = tempDir("idle-counter");
