@@ -1,6 +1,7 @@
+import { existsSync } from "node:fs";
 import { cleanEnv, startNode, tail } from "../support/child-process.js";
 import { leastSquaresFit } from "../support/least-squares.js";
-import { childProgram } from "../support/paths.js";
+import { builtChildProgram } from "../support/paths.js";
 import type { SoakMeasurement, SoakMeasurementRequest, SoakSample } from "./soak-measurement.js";
 
 export interface SoakOptions {
@@ -94,9 +95,14 @@ async function measureInChild(
     segmentModules: options.segmentModules,
     moduleBytes: options.moduleBytes,
   };
-  const running = startNode(childProgram("soak-configuration"), [JSON.stringify(request)], {
+  const program = builtChildProgram("soak-configuration");
+  if (!existsSync(program)) {
+    throw new Error(
+      `soak: ${program} is missing; run \`pnpm build\` first (the soak measures built JS).`,
+    );
+  }
+  const running = startNode(program, [JSON.stringify(request)], {
     env: configurationEnv(name, options.mallocArenaMax),
-    typescript: true,
     ipc: true,
     nodeFlags: ["--expose-gc"],
   });

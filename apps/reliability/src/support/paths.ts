@@ -21,3 +21,12 @@ export const demoCliPath = join(demoAgentDir, "dist", "cli.js");
 export function childProgram(name: string): string {
   return join(packageDir, "src", "children", `${name}.ts`);
 }
+
+/**
+ * A child program as built JavaScript, for measurements that must see the process as users
+ * run it: under tsx every worker thread also loads tsx's loader, which adds ~60-70 MB of RSS and
+ * growth of its own to what the soak measures.
+ */
+export function builtChildProgram(name: string): string {
+  return join(packageDir, "dist", "children", `${name}.js`);
+}
