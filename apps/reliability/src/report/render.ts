@@ -110,7 +110,8 @@ export function soakTable(soak: SoakResult): string {
 function soakMethod(soak: SoakResult): string[] {
   return [
     "Each configuration runs in a child process of its own, started fresh (so neither inherits",
-    "the other's memory), where the demo agent runs thread after thread of",
+    "the other's memory) from built JavaScript, as users run it (under tsx every worker thread",
+    "also loaded tsx's loader: +60-70 MB of RSS, and growth of its own), where the demo agent runs thread after thread of",
     `${soak.options.segmentModules} modules. Heap and RSS of that process are sampled after a full GC`,
     "between two threads, when the thread's step pool has closed and every worker thread has",
     "ended; mid-thread RSS moves by tens of MB with how many worker isolates happen to be alive,",
