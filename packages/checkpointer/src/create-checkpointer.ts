@@ -6,10 +6,12 @@ import {
   createFsBlobStore,
   createMemoryBlobStore,
   createSerializerFromEnv,
+  LeangraphError,
 } from "@leangraph/serde";
 import Database from "better-sqlite3";
 import pg from "pg";
 import type { StorageStats } from "./core/lean-saver.js";
+import { CheckpointerErrorCode } from "./errors.js";
 import { type CheckpointerFlags, checkpointerFlagsFromEnv } from "./flags.js";
 import { LeanPostgresSaver } from "./postgres/saver.js";
 import { defaultBlobDirFor, LeanSqliteSaver } from "./sqlite/saver.js";
@@ -40,7 +42,16 @@ export async function createCheckpointer(
 ): Promise<ManagedCheckpointer> {
   const env = options.env ?? process.env;
   const flags = checkpointerFlagsFromEnv(env);
-  if (!flags.redacting) return createStockCheckpointer(flags);
+  if (!flags.redacting) {
+    if (flags.retention !== undefined) {
+      throw new LeangraphError(
+        CheckpointerErrorCode.invalidOption,
+        "LG_RETENTION_KEEP_LAST / LG_RETENTION_MAX_AGE need the lean savers, but LG_REDACTING_SERDE=off selects the stock ones, which cannot prune.",
+        { hint: "Unset the LG_RETENTION_* flags or LG_REDACTING_SERDE=off." },
+      );
+    }
+    return createStockCheckpointer(flags);
+  }
 
   switch (flags.backend) {
     case "sqlite": {
@@ -49,7 +60,11 @@ export async function createCheckpointer(
       });
       const serde = createSerializerFromEnv({ env, blobStore });
       mkdirSync(dirname(flags.sqlitePath), { recursive: true });
-      return new LeanSqliteSaver(new Database(flags.sqlitePath), { serde, blobStore });
+      return new LeanSqliteSaver(new Database(flags.sqlitePath), {
+        serde,
+        blobStore,
+        retention: flags.retention,
+      });
     }
     case "postgres": {
       const pool = new pg.Pool({ connectionString: flags.postgresUrl });
@@ -60,7 +75,7 @@ export async function createCheckpointer(
       const serde = createSerializerFromEnv({ env, blobStore });
       const saver = new LeanPostgresSaver(
         pool,
-        { serde, blobStore, schema: flags.postgresSchema },
+        { serde, blobStore, schema: flags.postgresSchema, retention: flags.retention },
         { ownsPool: true },
       );
       await setupOrClose(saver, () => saver.close());

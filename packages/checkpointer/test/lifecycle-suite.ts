@@ -2,7 +2,7 @@ import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { RedactingSerializer } from "@leangraph/serde";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { LeanCheckpointSaver } from "../src/index.js";
+import type { LeanCheckpointSaver, RetentionOptions } from "../src/index.js";
 import {
   digestFiles,
   expectedDigest,
@@ -19,6 +19,8 @@ export interface LifecycleHarness {
   dbItemIds(): Promise<string[]>;
   /** XORs one byte (at `offset`) of a database-held item body; doing it twice restores it. */
   flipItemByte(id: string, offset: number): Promise<void>;
+  /** A second saver on the same storage with these options; closed by cleanup(). */
+  reopen(options: { retention?: RetentionOptions }): Promise<LeanCheckpointSaver>;
   cleanup(): Promise<void>;
 }
 
@@ -207,8 +209,8 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
       await graph.invoke({ step: 0 }, config);
       expect(await blobIds(saver)).toHaveLength(5);
       const before = (await graph.getState(config)).values;
-      const deleted = await saver.prune(["draft"], { keepLast: 1 });
-      expect(deleted).toBeGreaterThan(0);
+      const report = await saver.prune(["draft"], { keepLast: 1 });
+      expect(report.deletedCheckpoints).toBeGreaterThan(0);
       const remaining = [];
       for await (const tuple of saver.list(config)) remaining.push(tuple);
       expect(remaining).toHaveLength(1);

@@ -1,8 +1,24 @@
+import type Database from "better-sqlite3";
+import { type MigrationContext, storedCheckpointCreatedAtMs } from "../core/migration-context.js";
+
+/**
+ * A schema change (SQL, run in one transaction), a change computed from stored data (run in one
+ * transaction, given the saver's serializer and blob store), or a statement SQLite refuses to run
+ * inside a transaction (VACUUM), which must therefore be safe to repeat.
+ */
+export type SqliteMigration =
+  | string
+  | { compute: (db: Database.Database, context: MigrationContext) => Promise<void> }
+  | { outsideTransaction: (db: Database.Database) => void };
+
+/** Rows read per round of a data migration: bounded memory on a database of any size. */
+const migrationPageRows = 500;
+
 /**
  * Append-only: the index is the schema version. Never edit or reorder an entry that has shipped;
- * add a new one. `setup()` runs the ones a database has not seen yet, in one transaction each.
+ * add a new one. `migrate()` runs the ones a database has not seen yet, in order.
  */
-export const sqliteMigrations: readonly string[] = [
+export const sqliteMigrations: readonly SqliteMigration[] = [
   `CREATE TABLE IF NOT EXISTS lg_migrations (v INTEGER PRIMARY KEY)`,
   `CREATE TABLE lg_checkpoints (
     thread_id TEXT NOT NULL,
@@ -37,4 +53,54 @@ export const sqliteMigrations: readonly string[] = [
   )`,
   // Blob ids a RedactingSerializer put inside an item's bytes (JSON array of "<kind>:<id>").
   `ALTER TABLE lg_items ADD COLUMN serde_refs TEXT`,
+  // What a prune removed of a delta channel's history, kept for the oldest checkpoint that
+  // remains (core/delta-history.ts). seq -1 is the seed value; writes follow, oldest first.
+  `CREATE TABLE lg_retained_history (
+    thread_id TEXT NOT NULL,
+    checkpoint_ns TEXT NOT NULL DEFAULT '',
+    checkpoint_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    task_id TEXT NOT NULL,
+    value_ref TEXT NOT NULL,
+    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, channel, seq)
+  )`,
+  // The checkpoint's own ts, so age-based retention selects rows without decoding any.
+  {
+    async compute(db, context) {
+      db.exec("ALTER TABLE lg_checkpoints ADD COLUMN created_at_ms INTEGER");
+      const page = db.prepare(
+        `SELECT rowid, checkpoint_type, checkpoint FROM lg_checkpoints WHERE rowid > ?
+          ORDER BY rowid LIMIT ${migrationPageRows}`,
+      );
+      const update = db.prepare("UPDATE lg_checkpoints SET created_at_ms = ? WHERE rowid = ?");
+      for (let after = 0; ; ) {
+        const rows = page.all(after) as {
+          rowid: number;
+          checkpoint_type: string;
+          checkpoint: Buffer;
+        }[];
+        if (rows.length === 0) return;
+        for (const row of rows) {
+          const createdAtMs = await storedCheckpointCreatedAtMs(
+            context,
+            row.checkpoint_type,
+            row.checkpoint,
+          );
+          update.run(createdAtMs, row.rowid);
+        }
+        after = rows[rows.length - 1]!.rowid;
+      }
+    },
+  },
+  // Deleted rows give their pages back to the file system (PRAGMA incremental_vacuum after each
+  // lifecycle delete). New databases are created this way (configureConnection); older ones are
+  // rebuilt once, because SQLite can only switch an existing file by a full VACUUM.
+  {
+    outsideTransaction(db) {
+      if (db.memory || db.pragma("auto_vacuum", { simple: true }) === 2) return;
+      db.pragma("auto_vacuum = INCREMENTAL");
+      db.exec("VACUUM");
+    },
+  },
 ];

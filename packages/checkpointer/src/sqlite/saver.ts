@@ -5,6 +5,7 @@ import { type BlobStore, createFsBlobStore, createMemoryBlobStore } from "@leang
 import Database from "better-sqlite3";
 import type { ValueCodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
+import type { RetentionOptions } from "../core/retention-sweeper.js";
 import { configureConnection, SqliteRowStore } from "./row-store.js";
 
 export interface LeanSqliteSaverOptions {
@@ -25,6 +26,8 @@ export interface LeanSqliteSaverOptions {
   codec?: Partial<ValueCodecOptions>;
   /** See LeanSaverOptions.orphanGraceMs. @default 60000 */
   orphanGraceMs?: number;
+  /** A retention policy applied in the background; see RetentionOptions. @default none */
+  retention?: RetentionOptions;
 }
 
 /** Default blob directory: beside the database, so copying or deleting the pair stays obvious. */
@@ -57,6 +60,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       blobStore,
       codec: options.codec,
       orphanGraceMs: options.orphanGraceMs,
+      retention: options.retention,
     });
     this.db = db;
   }
@@ -65,10 +69,5 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
   static fromConnString(path: string, options: LeanSqliteSaverOptions = {}): LeanSqliteSaver {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     return new LeanSqliteSaver(new Database(path), options);
-  }
-
-  /** Runs pending migrations; idempotent. Every other method calls it on first use. */
-  setup(): void {
-    (this.rows as SqliteRowStore).setup();
   }
 }
