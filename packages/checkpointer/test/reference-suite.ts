@@ -11,7 +11,7 @@ import type { LifecycleFactory, LifecycleHarness } from "./lifecycle-suite.js";
  * and the random ids LangGraph gives delta-channel messages (each message keeps its type, content
  * and position).
  */
-async function observed(graph: ReturnType<typeof buildDeltaChatGraph>, config: object) {
+export async function observed(graph: ReturnType<typeof buildDeltaChatGraph>, config: object) {
   const snapshot = await graph.getState(config);
   const { messages, ...values } = snapshot.values as { messages?: BaseMessage[] };
   return {
@@ -22,10 +22,17 @@ async function observed(graph: ReturnType<typeof buildDeltaChatGraph>, config: o
   };
 }
 
-/** Every checkpoint of the thread, newest first, as observed through the graph. */
-async function observedHistory(graph: ReturnType<typeof buildDeltaChatGraph>, threadId: string) {
+/** Checkpoints of the thread, newest first (at most `limit`), as observed through the graph. */
+export async function observedHistory(
+  graph: ReturnType<typeof buildDeltaChatGraph>,
+  threadId: string,
+  limit?: number,
+) {
   const states = [];
-  for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: threadId } }))
+  for await (const snapshot of graph.getStateHistory(
+    { configurable: { thread_id: threadId } },
+    { limit },
+  ))
     states.push(await observed(graph, snapshot.config));
   return states;
 }
