@@ -16,6 +16,8 @@ export const CheckpointerErrorCode = {
   storageUnmeasurable: "ERR_LG_STORAGE_UNMEASURABLE",
   /** The Postgres schema is newer than this code knows (a newer leangraph ran migrations). */
   schemaTooNew: "ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW",
+  /** A migration could not complete (a blob it must read is unreadable); nothing was changed. */
+  migrationFailed: "ERR_LG_CHECKPOINT_MIGRATION_FAILED",
 } as const;
 
 export type CheckpointerErrorCode =
@@ -57,11 +59,12 @@ export function itemCorruptError(itemId: string, where: string | undefined): Lea
  * Same code as the serializer's own refusal (callers switch on ERR_LG_UNSERIALIZABLE), but raised
  * before any serializer call of the put, naming the channel or write and the exact position.
  */
-export function unstorableError(where: string, path: string, what: string): LeangraphError {
+export function unstorableError(where: string, found: string, cause: unknown): LeangraphError {
   return new LeangraphError(
     SerdeErrorCode.unserializable,
-    `Cannot store ${where}: ${path} is ${what}, which has no lossless JSON form. Nothing was written.`,
+    `Cannot store ${where}: ${found}, which has no lossless JSON form. Nothing was written.`,
     {
+      cause,
       hint: "Keep only data in graph state (strings, numbers, plain objects, messages …); break cycles or store an id instead.",
     },
   );

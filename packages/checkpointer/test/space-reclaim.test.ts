@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { LeanSqliteSaver } from "../src/index.js";
+import { sqliteMigrations } from "../src/sqlite/migrations.js";
 import { buildChatGraph, chat } from "./fixtures/chat-graph.js";
 import { makeTempDir } from "./helpers.js";
 
@@ -53,9 +54,9 @@ it("migrates a file without auto_vacuum to incremental vacuum, keeping its data"
   // migration that switches it marked as not applied.
   saver.db.pragma("auto_vacuum = NONE");
   saver.db.exec("VACUUM");
-  const vacuumMigration = (
-    saver.db.prepare("SELECT MAX(v) AS v FROM lg_migrations").get() as { v: number }
-  ).v;
+  const vacuumMigration = sqliteMigrations.findIndex(
+    (migration) => typeof migration === "object" && "outsideTransaction" in migration,
+  );
   saver.db.prepare("DELETE FROM lg_migrations WHERE v = ?").run(vacuumMigration);
   expect(saver.db.pragma("auto_vacuum", { simple: true })).toBe(0);
   await saver.close();

@@ -22,8 +22,10 @@ export const SerdeErrorCode = {
   blobMissing: "ERR_LG_BLOB_MISSING",
   /** A blob's bytes do not hash to its id (flipped byte, truncation). */
   blobCorrupt: "ERR_LG_BLOB_CORRUPT",
-  /** Writing a blob failed (read-only dir, disk full); nothing references it. */
+  /** Writing or deleting a blob failed (read-only dir, disk full); nothing references it. */
   blobWriteFailed: "ERR_LG_BLOB_WRITE_FAILED",
+  /** Reading, listing or checking a blob failed for a reason other than its absence (EIO). */
+  blobReadFailed: "ERR_LG_BLOB_READ_FAILED",
   /** A value that cannot be stored losslessly (function, symbol, cycle, …). */
   unserializable: "ERR_LG_UNSERIALIZABLE",
   /** The payload still exceeds maxPayloadBytes after externalizing everything that can be. */

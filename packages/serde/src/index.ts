@@ -8,17 +8,9 @@ export {
   serdeEnvSchema,
   serdeOptionsFromEnv,
 } from "./options.js";
+export type { PreparedPayload } from "./redacting/prepared-payload.js";
+export { type PathStep, UnserializableError } from "./redacting/unserializable.js";
 export { RedactingSerializer, type RedactingSerializerOptions } from "./redacting-serializer.js";
-export {
-  type BlobKind,
-  formatReference,
-  isContainerKind,
-  isReservedString,
-  maxReferenceBytes,
-  parseReservedString,
-  referencesInBytes,
-  reservedPrefix,
-} from "./reference-format.js";
-export { collectReferencedBlobIds, scanBlob } from "./referenced-blobs.js";
+export { isStagedSerializer, type StagedSerializer } from "./staged-serializer.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";

@@ -14,8 +14,20 @@ import {
   TASKS,
   WRITES_IDX_MAP,
 } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, RedactingSerializer, SerdeErrorCode } from "@leangraph/serde";
-import { findUnstorable } from "../codec/find-unstorable.js";
+import {
+  type BlobStore,
+  isStagedSerializer,
+  type PreparedPayload,
+  SerdeErrorCode,
+  type StagedSerializer,
+  UnserializableError,
+} from "@leangraph/serde";
+import {
+  type PayloadPreparer,
+  type PreparedValue,
+  type PreparedValues,
+  payloadPreparerFor,
+} from "../codec/payload-preparer.js";
 import { sha256Hex } from "../codec/tree-node.js";
 import {
   defaultValueCodecOptions,
@@ -23,9 +35,9 @@ import {
   type ItemReader,
   type NewItem,
   parseValueRef,
+  rootItemIds,
   ValueCodec,
   type ValueCodecOptions,
-  type ValueRef,
 } from "../codec/value-codec.js";
 import {
   configInvalidError,
@@ -122,10 +134,10 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly blobStore: BlobStore;
   readonly #codec: ValueCodec;
   readonly #orphanGraceMs: number;
-  /** Whether the serde writes blobs while serializing (see #assertStorable). */
-  readonly #serdeWritesBlobs: boolean;
-  /** Objects #assertStorable already walked (weak: it never keeps state alive). */
-  readonly #storableObjects = new WeakSet<object>();
+  /** Serializes the checkpoint skeleton and metadata (stored in the row itself). */
+  readonly #rowPayloads: PayloadPreparer;
+  /** The serde when it stages its blob writes (RedactingSerializer); then every blob is known. */
+  readonly #stagedSerde: StagedSerializer | undefined;
   /** Write commits of one thread run one at a time (see #commit). */
   readonly #threadCommits = new KeyedMutex();
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
@@ -144,7 +156,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     };
     this.#codec = new ValueCodec(this.serde, codecOptions);
     this.#orphanGraceMs = options.orphanGraceMs ?? 60_000;
-    this.#serdeWritesBlobs = this.serde instanceof RedactingSerializer;
+    this.#rowPayloads = payloadPreparerFor(this.serde);
+    this.#stagedSerde = isStagedSerializer(this.serde) ? this.serde : undefined;
     const retention = options.retention;
     if (retention !== undefined) {
       const rule = retentionRuleOf(retention, "retention");
@@ -354,14 +367,22 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
     const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
     const { channel_values: channelValues, ...skeleton } = checkpoint;
-    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], parentRefs] =
-      await Promise.all([
-        this.serde.dumpsTyped(skeleton),
-        this.serde.dumpsTyped(metadata),
-        parentId === undefined
-          ? ({} as ChannelRefs)
-          : this.#parentRefs(threadId, checkpointNs, parentId),
-      ]);
+    const where = (channel: string) =>
+      `channel ${JSON.stringify(channel)} of checkpoint ${checkpoint.id}, thread ${threadId}`;
+    const [rowPayloads, parentRefs] = await Promise.all([
+      this.#prepareOrExplain(
+        [skeleton, metadata],
+        ["checkpoint", "metadata"],
+        `checkpoint ${checkpoint.id}, thread ${threadId}`,
+      ),
+      parentId === undefined
+        ? ({} as ChannelRefs)
+        : this.#parentRefs(threadId, checkpointNs, parentId),
+    ]);
+    const [checkpointPayload, metadataPayload] = rowPayloads.values as [
+      PreparedValue,
+      PreparedValue,
+    ];
     const heldVersions =
       parentId === undefined &&
       Object.keys(channelValues ?? {}).some((channel) => !(channel in newVersions))
@@ -372,7 +393,6 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       const refs: ChannelRefs = {};
       const encodes: EncodedValue[] = [];
       const inheritedRootIds: string[] = [];
-      const toEncode: [channel: string, value: unknown, version: ChannelVersion][] = [];
       for (const [channel, value] of Object.entries(channelValues ?? {})) {
         if (value === undefined) continue;
         const version = checkpoint.channel_versions[channel] as ChannelVersion;
@@ -384,7 +404,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
           parentRef.v === version
         ) {
           refs[channel] = parentRef;
-          inheritedRootIds.push(...rootIds(parentRef.r));
+          inheritedRootIds.push(...rootItemIds(parentRef.r));
         } else if (
           channel in newVersions ||
           parentId !== undefined ||
@@ -398,37 +418,32 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
           // channel at that version before, and not otherwise (the conformance suite checks
           // both), so the lean savers store it in exactly that case, from this checkpoint's own
           // value rather than by version, so another branch's value can never come back.
-          toEncode.push([channel, value, version]);
+          const encoded = await this.#encodeOrExplain(
+            value,
+            inherit ? `${threadId}\0${checkpointNs}\0${channel}` : undefined,
+            channel,
+            where(channel),
+          );
+          encodes.push(encoded);
+          refs[channel] = { v: version, r: encoded.ref };
         }
-      }
-      for (const [channel, value] of toEncode) {
-        this.#assertStorable(
-          value,
-          channel,
-          `channel ${JSON.stringify(channel)} of checkpoint ${checkpoint.id}, thread ${threadId}`,
-        );
-      }
-      for (const [channel, value, version] of toEncode) {
-        const encoded = await this.#codec.encode(
-          value,
-          inherit ? `${threadId}\0${checkpointNs}\0${channel}` : undefined,
-        );
-        encodes.push(encoded);
-        refs[channel] = { v: version, r: encoded.ref };
       }
       const row: CheckpointRow = {
         threadId,
         checkpointNs,
         checkpointId: checkpoint.id,
         parentCheckpointId: parentId,
-        checkpointType,
-        checkpoint: toBytes(checkpointBytes),
-        metadataType,
-        metadata: toBytes(metadataBytes),
+        checkpointType: checkpointPayload.type,
+        checkpoint: checkpointPayload.bytes,
+        metadataType: metadataPayload.type,
+        metadata: metadataPayload.bytes,
         channelRefs: JSON.stringify(refs),
         createdAtMs: createdAtMsOf(checkpoint.ts) ?? undefined,
+        blobRefs: [...new Set([...checkpointPayload.blobIds, ...metadataPayload.blobIds])],
       };
-      await this.#commit(threadId, encodes, inheritedRootIds, (tx) => tx.upsertCheckpoint(row));
+      await this.#commit(threadId, encodes, rowPayloads.toWrite, inheritedRootIds, (tx) =>
+        tx.upsertCheckpoint(row),
+      );
       this.#rememberRefs(threadId, checkpointNs, checkpoint.id, refs);
     };
     try {
@@ -448,30 +463,39 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * A RedactingSerializer checks a value fully before writing its blobs, but the codec calls it
-   * per channel and per array element, so a function in a later element would be found after an
-   * earlier element's blob was written, leaving an orphan behind a failed put. Every value of a
-   * put is therefore checked before the first serializer call. Serializers that write nothing
-   * while serializing (JsonPlusSerializer) keep their own behaviour and skip the walk.
-   *
-   * Objects that passed once are not walked again (#storableObjects): a chat state re-puts every
-   * earlier message each step, and walking them all (toJSON included) doubled the cost of a put.
-   * The serializer still checks everything, so an object mutated in place to hold a function is
-   * still refused; at worst that put leaves an orphan blob for gc().
+   * Plans how a value is stored (no I/O: every value of a put is planned before anything is
+   * written, see #commit); one the serializer cannot store is refused naming `where` and the
+   * path from `root`, as in `files[2] is a function`.
    */
-  #assertStorable(value: unknown, root: string, where: string): void {
-    if (!this.#serdeWritesBlobs) return;
-    const elements = Array.isArray(value) ? value : [value];
-    for (let index = 0; index < elements.length; index += 1) {
-      const element: unknown = elements[index];
-      const isObject = typeof element === "object" && element !== null;
-      if (isObject && this.#storableObjects.has(element)) continue;
-      if (!isObject && typeof element !== "function" && typeof element !== "symbol") {
-        if (typeof element !== "bigint") continue;
-      }
-      const found = findUnstorable(element, elements === value ? `${root}[${index}]` : root);
-      if (found !== undefined) throw unstorableError(where, found.path, found.what);
-      if (isObject) this.#storableObjects.add(element);
+  async #encodeOrExplain(
+    value: unknown,
+    reuseKey: string | undefined,
+    root: string,
+    where: string,
+  ): Promise<EncodedValue> {
+    try {
+      return await this.#codec.encode(value, reuseKey);
+    } catch (error) {
+      if (error instanceof UnserializableError)
+        throw unstorableError(where, error.describeAt(root), error);
+      throw error;
+    }
+  }
+
+  /** #encodeOrExplain for the values a row holds itself; `roots` names each in errors. */
+  async #prepareOrExplain(
+    values: unknown[],
+    roots: string[],
+    where: string,
+  ): Promise<PreparedValues> {
+    try {
+      return await this.#rowPayloads.prepare(values, false);
+    } catch (error) {
+      if (!(error instanceof UnserializableError)) throw error;
+      const position = error.path[0];
+      error.dropLeadingSteps(1);
+      const root = typeof position === "number" ? roots[position] : undefined;
+      throw unstorableError(where, error.describeAt(root ?? "value"), error);
     }
   }
 
@@ -530,17 +554,15 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         "putWrites needs config.configurable.checkpoint_id (the checkpoint the writes belong to).",
       );
     }
-    for (const [index, [channel, value]] of writes.entries()) {
-      this.#assertStorable(
-        value,
-        `writes[${index}]`,
-        `write ${index} (channel ${JSON.stringify(channel)}) of task ${taskId}, checkpoint ${checkpointId}, thread ${threadId}`,
-      );
-    }
     const encodes: EncodedValue[] = [];
     const rows: WriteRow[] = [];
     for (const [index, [channel, value]] of writes.entries()) {
-      const encoded = await this.#codec.encode(value);
+      const encoded = await this.#encodeOrExplain(
+        value,
+        undefined,
+        `writes[${index}]`,
+        `write ${index} (channel ${JSON.stringify(channel)}) of task ${taskId}, checkpoint ${checkpointId}, thread ${threadId}`,
+      );
       encodes.push(encoded);
       rows.push({
         taskId,
@@ -550,16 +572,21 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         valueRef: JSON.stringify(encoded.ref),
       });
     }
-    await this.#commit(threadId, encodes, [], (tx) =>
+    await this.#commit(threadId, encodes, [], [], (tx) =>
       tx.insertWrites(threadId, checkpointNs, checkpointId, rows),
     );
   }
 
   /**
-   * Blobs first (durable), then one transaction for items + the row. Inside the transaction, a
-   * blob item this transaction newly inserts is checked to still exist: lifecycle operations only
-   * delete blobs inside an exclusive transaction and only when no item row names them, so a blob
-   * seen here cannot vanish before this commit, and one deleted just before is written again.
+   * Everything is planned first, with no side effect; then the serializer's blobs and the saver's
+   * large items are written durably; then one transaction inserts items and the row. A refused
+   * put writes nothing, and a crash at any point leaves the old state or the new one, plus at
+   * worst unreferenced blobs that `gc()` reclaims.
+   *
+   * Inside the transaction, every blob this put wrote is checked to still exist: lifecycle
+   * operations delete blobs only inside an exclusive transaction and only when no row names them,
+   * so a blob seen here cannot vanish before this commit, and one a concurrent gc deleted just
+   * before is written again (its content is still in hand).
    *
    * Commits of one thread take turns in this process. LangGraph puts a task's writes and the
    * next checkpoint concurrently, and both hold the step's new values: in turns, the second finds
@@ -570,26 +597,33 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   #commit(
     threadId: string,
     encodes: EncodedValue[],
+    rowPayloads: PreparedPayload[],
     inheritedRootIds: string[],
     writeRow: (tx: RowWriteTransaction) => Promise<void>,
   ): Promise<void> {
     return this.#threadCommits.run(threadId, () =>
-      this.#commitInTurn(encodes, inheritedRootIds, writeRow),
+      this.#commitInTurn(encodes, rowPayloads, inheritedRootIds, writeRow),
     );
   }
 
   async #commitInTurn(
     encodes: EncodedValue[],
+    rowPayloads: PreparedPayload[],
     inheritedRootIds: string[],
     writeRow: (tx: RowWriteTransaction) => Promise<void>,
   ): Promise<void> {
     const items = new Map<string, NewItem>();
     const reused = new Set<string>(inheritedRootIds);
+    const serdePayloads = [...rowPayloads];
     for (const encoded of encodes) {
       for (const item of encoded.items) items.set(item.id, item);
       for (const id of encoded.reusedItemIds) reused.add(id);
+      serdePayloads.push(...encoded.toWrite);
     }
     for (const id of items.keys()) reused.delete(id);
+    const serdeBlobIds = new Set(serdePayloads.flatMap((payload) => payload.blobIds));
+    const writeSerdeBlobs = () => this.#stagedSerde!.writeBlobs(serdePayloads);
+    if (serdeBlobIds.size > 0) await writeSerdeBlobs();
     const blobItems = [...items.values()].filter((item) => item.inBlobStore);
     if (blobItems.length > 0) {
       const known = await this.rows.existingItemIds(blobItems.map((item) => item.id));
@@ -601,6 +635,11 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       for (const item of inserted) {
         if (item.inBlobStore && !(await this.blobStore.has(item.id)))
           await this.blobStore.put(item.bytes);
+      }
+      for (const id of serdeBlobIds) {
+        if (await this.blobStore.has(id)) continue;
+        await writeSerdeBlobs();
+        break;
       }
       if (reused.size > 0 && (await tx.missingItemIds([...reused])).length > 0)
         throw new StaleEncodeError();
@@ -839,14 +878,4 @@ async function putOutsideLock(blobStore: BlobStore, bytes: Uint8Array): Promise<
 
 function heldVersionKey(channel: string, version: ChannelVersion): string {
   return `${channel}\0${typeof version}\0${version}`;
-}
-
-function rootIds(ref: ValueRef): string[] {
-  if ("a" in ref) return [ref.a];
-  if ("i" in ref) return [ref.i];
-  return [];
-}
-
-function toBytes(payload: string | Uint8Array): Uint8Array {
-  return typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
 }

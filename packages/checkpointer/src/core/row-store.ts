@@ -21,6 +21,8 @@ export interface CheckpointRow {
   channelRefs: string;
   /** The checkpoint's own `ts` in ms (what age-based retention measures); undefined when unknown. */
   createdAtMs: number | undefined;
+  /** Blobs the serialized checkpoint or metadata reference (the serializer's, see blobRefsColumn). */
+  blobRefs: readonly string[];
 }
 
 /** A checkpoint row as both backends' drivers return it (same column names in SQLite and Postgres). */
@@ -36,6 +38,7 @@ export interface CheckpointRecord {
   channel_refs: string;
   /** bigint in Postgres: pg returns it as a string. */
   created_at_ms: number | string | null;
+  blob_refs: string | null;
 }
 
 export function checkpointRowFromRecord(record: CheckpointRecord): CheckpointRow {
@@ -50,6 +53,7 @@ export function checkpointRowFromRecord(record: CheckpointRecord): CheckpointRow
     metadata: record.metadata,
     channelRefs: record.channel_refs,
     createdAtMs: record.created_at_ms === null ? undefined : Number(record.created_at_ms),
+    blobRefs: parseBlobRefsColumn(record.blob_refs),
   };
 }
 
@@ -79,11 +83,15 @@ export interface ListQuery {
   limit?: number | undefined;
 }
 
-export function serdeRefsColumn(item: NewItem): string | null {
-  return item.serdeRefs.length > 0 ? JSON.stringify(item.serdeRefs) : null;
+/**
+ * The `blob_refs` column of items and checkpoint rows: the blob ids the serializer said the bytes
+ * reference (a JSON array), NULL for none. Mark-and-sweep reads liveness from it alone.
+ */
+export function blobRefsColumn(blobRefs: readonly string[]): string | null {
+  return blobRefs.length > 0 ? JSON.stringify(blobRefs) : null;
 }
 
-export function parseSerdeRefsColumn(column: string | null): string[] {
+export function parseBlobRefsColumn(column: string | null): string[] {
   return column === null ? [] : (JSON.parse(column) as string[]);
 }
 
@@ -116,8 +124,8 @@ export interface ItemMeta {
   inBlobStore: boolean;
   /** Present for tree nodes (always stored in the database), absent for value items. */
   nodeBytes: Uint8Array | undefined;
-  /** Serde blob references inside the item's bytes. */
-  serdeRefs: string[];
+  /** Blobs the item's bytes reference (the serializer's). */
+  blobRefs: string[];
 }
 
 export interface RowStoreStats {
@@ -205,8 +213,11 @@ export interface RowWriteTransaction {
   ): Promise<void>;
   /** Copies checkpoints, writes and retained history; the target must hold no checkpoints. */
   copyThread(fromThreadId: string, toThreadId: string): Promise<void>;
-  /** Every ref that keeps items alive: the roots of mark-and-sweep. */
-  allRefJson(): Promise<{ channelRefs: string[]; valueRefs: string[] }>;
+  /**
+   * The roots of mark-and-sweep: every checkpoint row's channel refs and blob refs, and every
+   * write's (and retained history row's) value ref.
+   */
+  liveRoots(): Promise<{ channelRefs: string[]; valueRefs: string[]; blobRefs: string[] }>;
   itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>>;
   allItems(): Promise<{ id: string; inBlobStore: boolean }[]>;
   deleteItems(ids: readonly string[]): Promise<void>;

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { type BlobRefsBackfillAccess, backfillBlobRefs } from "../core/blob-refs-backfill.js";
 import { type MigrationContext, storedCheckpointCreatedAtMs } from "../core/migration-context.js";
 import { quotedSchema } from "./identifiers.js";
 
@@ -101,5 +102,127 @@ export function postgresMigrations(schema: string): readonly PostgresMigration[]
         }
       },
     },
+    // Which serializer blobs each item and checkpoint row needs, as the serializer reports them:
+    // gc then decides liveness from rows alone (core/mark-sweep.ts). serde_refs held what an
+    // older version found by scanning bytes, without what JSON blobs reference in turn.
+    `ALTER TABLE ${s}.lg_items ADD COLUMN blob_refs TEXT`,
+    `ALTER TABLE ${s}.lg_checkpoints ADD COLUMN blob_refs TEXT`,
+    { compute: (client, context) => backfillBlobRefs(postgresBackfillAccess(client, s), context) },
+    `ALTER TABLE ${s}.lg_items DROP COLUMN serde_refs`,
   ];
+}
+
+/** backfillBlobRefs in the migration's transaction, paging by primary key. */
+function postgresBackfillAccess(client: pg.PoolClient, s: string): BlobRefsBackfillAccess {
+  const checkpointKey = ["thread_id", "checkpoint_ns", "checkpoint_id"];
+  const writeKey = [...checkpointKey, "task_id", "idx"];
+  const retainedKey = [...checkpointKey, "channel", "seq"];
+  /** `(a, b) > ($1, $2)`: keyset pagination over a composite key. */
+  const after = (columns: string[]) =>
+    `(${columns.join(", ")}) > (${columns.map((_, index) => `$${index + 1}`).join(", ")})`;
+  const matches = (columns: string[], offset: number) =>
+    columns.map((column, index) => `${column} = $${index + offset}`).join(" AND ");
+  const keyOf = (row: Record<string, unknown>, columns: string[]) =>
+    columns.map((column) => row[column]);
+  return {
+    async itemsToScan(afterId, limit) {
+      const { rows } = await client.query<{
+        id: string;
+        kind: "value" | "leaf" | "inner";
+        in_blob_store: boolean;
+        body: Buffer | null;
+      }>(
+        `SELECT id, kind, in_blob_store, body FROM ${s}.lg_items
+         WHERE serde_refs IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
+        [afterId, limit],
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        inBlobStore: row.in_blob_store,
+        body: row.body,
+      }));
+    },
+    async setItemBlobRefs(id, blobRefs) {
+      await client.query(`UPDATE ${s}.lg_items SET blob_refs = $2 WHERE id = $1`, [id, blobRefs]);
+    },
+    async anyItemToScan() {
+      const { rows } = await client.query(
+        `SELECT 1 FROM ${s}.lg_items WHERE serde_refs IS NOT NULL LIMIT 1`,
+      );
+      return rows.length > 0;
+    },
+    async checkpoints(afterKey, limit) {
+      const key = (afterKey as unknown[] | undefined) ?? ["", "", ""];
+      const { rows } = await client.query(
+        `SELECT ${checkpointKey.join(", ")}, checkpoint_type, checkpoint, metadata_type, metadata,
+           channel_refs FROM ${s}.lg_checkpoints WHERE ${after(checkpointKey)}
+         ORDER BY ${checkpointKey.join(", ")} LIMIT ${Number(limit)}`,
+        key,
+      );
+      return rows.map((row) => ({
+        key: keyOf(row, checkpointKey),
+        checkpointType: row.checkpoint_type as string,
+        checkpoint: row.checkpoint as Buffer,
+        metadataType: row.metadata_type as string,
+        metadata: row.metadata as Buffer,
+        channelRefs: row.channel_refs as string,
+      }));
+    },
+    async updateCheckpoint(key, channelRefs, blobRefs) {
+      await client.query(
+        `UPDATE ${s}.lg_checkpoints SET channel_refs = $4, blob_refs = $5
+         WHERE ${matches(checkpointKey, 1)}`,
+        [...(key as unknown[]), channelRefs, blobRefs],
+      );
+    },
+    async valueRefRows(afterKey, limit) {
+      // Writes first, then retained history rows: one sequence of keys over both tables.
+      const [table, last] = (afterKey as [string, unknown[] | undefined] | undefined) ?? [
+        "lg_writes",
+        undefined,
+      ];
+      const page = async (name: string, columns: string[], from: unknown[] | undefined) => {
+        const start =
+          from ??
+          columns.map((column) => (column === "idx" || column === "seq" ? -2_147_483_648 : ""));
+        const { rows } = await client.query(
+          `SELECT ${columns.join(", ")}, value_ref FROM ${s}.${name} WHERE ${after(columns)}
+           ORDER BY ${columns.join(", ")} LIMIT ${Number(limit)}`,
+          start,
+        );
+        return rows.map((row) => ({
+          key: [name, keyOf(row, columns)],
+          valueRef: row.value_ref as string,
+        }));
+      };
+      if (table === "lg_writes") {
+        const writes = await page("lg_writes", writeKey, last);
+        if (writes.length > 0) return writes;
+        return page("lg_retained_history", retainedKey, undefined);
+      }
+      return page("lg_retained_history", retainedKey, last);
+    },
+    async updateValueRef(key, valueRef) {
+      const [table, values] = key as [string, unknown[]];
+      const columns = table === "lg_writes" ? writeKey : retainedKey;
+      await client.query(
+        `UPDATE ${s}.${table} SET value_ref = $${columns.length + 1} WHERE ${matches(columns, 1)}`,
+        [...values, valueRef],
+      );
+    },
+    async insertItem(item) {
+      await client.query(
+        `INSERT INTO ${s}.lg_items (id, kind, in_blob_store, byte_length, body, blob_refs)
+         VALUES ($1, $2, false, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+        [
+          item.id,
+          item.kind,
+          item.bytes.byteLength,
+          Buffer.from(item.bytes),
+          JSON.stringify(item.blobRefs),
+        ],
+      );
+    },
+  };
 }

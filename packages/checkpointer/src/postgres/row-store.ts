@@ -4,6 +4,7 @@ import type { NewItem } from "../codec/value-codec.js";
 import type { MigrationContext } from "../core/migration-context.js";
 import { AsyncSemaphore } from "../core/mutex.js";
 import {
+  blobRefsColumn,
   type CheckpointRecord,
   type CheckpointRow,
   checkpointRowFromRecord,
@@ -11,14 +12,13 @@ import {
   type ListQuery,
   limitClause,
   listConditions,
-  parseSerdeRefsColumn,
+  parseBlobRefsColumn,
   type RetainedHistory,
   type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
   retainedHistoriesFromRows,
   retainedRowsOf,
-  serdeRefsColumn,
   type WriteRow,
 } from "../core/row-store.js";
 import { CheckpointerErrorCode, configInvalidError } from "../errors.js";
@@ -233,7 +233,7 @@ export class PostgresRowStore implements RowStore {
               ? null
               : Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength),
           ),
-          items.map(serdeRefsColumn),
+          items.map((item) => blobRefsColumn(item.blobRefs)),
         ]);
         const inserted = new Set(rows.map((row) => row.id));
         return items.filter((item) => inserted.has(item.id));
@@ -255,6 +255,7 @@ export class PostgresRowStore implements RowStore {
           Buffer.from(row.metadata),
           row.channelRefs,
           row.createdAtMs ?? null,
+          blobRefsColumn(row.blobRefs),
         ]);
       },
       async insertWrites(threadId, checkpointNs, checkpointId, rows) {
@@ -332,12 +333,14 @@ export class PostgresRowStore implements RowStore {
         await client.query(sql.copyThreadWrites, [toThreadId, fromThreadId]);
         await client.query(sql.copyThreadRetained, [toThreadId, fromThreadId]);
       },
-      async allRefJson() {
+      async liveRoots() {
         const channelRefs = (await client.query<{ channel_refs: string }>(sql.allChannelRefs)).rows;
+        const blobRefs = (await client.query<{ blob_refs: string }>(sql.allRowBlobRefs)).rows;
         const valueRefs = (await client.query<{ value_ref: string }>(sql.allValueRefs)).rows;
         const retained = (await client.query<{ value_ref: string }>(sql.allRetainedRefs)).rows;
         return {
           channelRefs: channelRefs.map((row) => row.channel_refs),
+          blobRefs: blobRefs.map((row) => row.blob_refs),
           valueRefs: [...valueRefs, ...retained].map((row) => row.value_ref),
         };
       },
@@ -347,7 +350,7 @@ export class PostgresRowStore implements RowStore {
           kind: NewItem["kind"];
           in_blob_store: boolean;
           node_body: Buffer | null;
-          serde_refs: string | null;
+          blob_refs: string | null;
         }>(sql.itemMeta, [ids]);
         return new Map<string, ItemMeta>(
           rows.map((row) => [
@@ -356,7 +359,7 @@ export class PostgresRowStore implements RowStore {
               kind: row.kind,
               inBlobStore: row.in_blob_store,
               nodeBytes: row.node_body ?? undefined,
-              serdeRefs: parseSerdeRefsColumn(row.serde_refs),
+              blobRefs: parseBlobRefsColumn(row.blob_refs),
             },
           ]),
         );

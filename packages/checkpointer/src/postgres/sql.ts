@@ -4,7 +4,7 @@ import { quotedSchema } from "./identifiers.js";
 export function postgresSql(schema: string) {
   const s = quotedSchema(schema);
   const checkpointColumns = `thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,
-    checkpoint_type, checkpoint, metadata_type, metadata, channel_refs, created_at_ms`;
+    checkpoint_type, checkpoint, metadata_type, metadata, channel_refs, created_at_ms, blob_refs`;
   return {
     createSchema: `CREATE SCHEMA IF NOT EXISTS ${s}`,
     createMigrationsTable: `CREATE TABLE IF NOT EXISTS ${s}.lg_migrations (v INTEGER PRIMARY KEY)`,
@@ -22,12 +22,12 @@ export function postgresSql(schema: string) {
       WHERE thread_id = $1 AND checkpoint_ns = $2 ORDER BY checkpoint_id DESC LIMIT 1`,
     listCheckpointsFrom: `SELECT ${checkpointColumns} FROM ${s}.lg_checkpoints`,
     upsertCheckpoint: `INSERT INTO ${s}.lg_checkpoints (${checkpointColumns})
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
       ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
         parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, checkpoint_type = EXCLUDED.checkpoint_type,
         checkpoint = EXCLUDED.checkpoint, metadata_type = EXCLUDED.metadata_type,
         metadata = EXCLUDED.metadata, channel_refs = EXCLUDED.channel_refs,
-        created_at_ms = EXCLUDED.created_at_ms`,
+        created_at_ms = EXCLUDED.created_at_ms, blob_refs = EXCLUDED.blob_refs`,
     writesOf: `SELECT task_id, idx, channel, task_path, value_ref FROM ${s}.lg_writes
       WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3`,
     insertWriteKeepFirst: `INSERT INTO ${s}.lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id,
@@ -38,17 +38,18 @@ export function postgresSql(schema: string) {
       ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
         channel = EXCLUDED.channel, task_path = EXCLUDED.task_path, value_ref = EXCLUDED.value_ref`,
 
-    insertItems: `INSERT INTO ${s}.lg_items (id, kind, in_blob_store, byte_length, body, serde_refs)
+    insertItems: `INSERT INTO ${s}.lg_items (id, kind, in_blob_store, byte_length, body, blob_refs)
       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::integer[], $5::bytea[], $6::text[])
       ON CONFLICT (id) DO NOTHING RETURNING id`,
     itemBodies: `SELECT id, in_blob_store, body FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
-    itemMeta: `SELECT id, kind, in_blob_store, serde_refs,
+    itemMeta: `SELECT id, kind, in_blob_store, blob_refs,
       CASE WHEN kind = 'value' THEN NULL ELSE body END AS node_body
       FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
     existingItemIds: `SELECT id FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
     allItems: `SELECT id, in_blob_store FROM ${s}.lg_items`,
     deleteItems: `DELETE FROM ${s}.lg_items WHERE id = ANY($1::text[])`,
     allChannelRefs: `SELECT channel_refs FROM ${s}.lg_checkpoints`,
+    allRowBlobRefs: `SELECT blob_refs FROM ${s}.lg_checkpoints WHERE blob_refs IS NOT NULL`,
     allValueRefs: `SELECT value_ref FROM ${s}.lg_writes`,
     allRetainedRefs: `SELECT value_ref FROM ${s}.lg_retained_history`,
 
@@ -81,7 +82,7 @@ export function postgresSql(schema: string) {
     threadHasCheckpoints: `SELECT 1 FROM ${s}.lg_checkpoints WHERE thread_id = $1 LIMIT 1`,
     copyThreadCheckpoints: `INSERT INTO ${s}.lg_checkpoints (${checkpointColumns})
       SELECT $1, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint_type, checkpoint,
-        metadata_type, metadata, channel_refs, created_at_ms
+        metadata_type, metadata, channel_refs, created_at_ms, blob_refs
       FROM ${s}.lg_checkpoints WHERE thread_id = $2`,
     copyThreadWrites: `INSERT INTO ${s}.lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,
       channel, task_path, value_ref)

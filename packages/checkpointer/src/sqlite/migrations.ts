@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { type BlobRefsBackfillAccess, backfillBlobRefs } from "../core/blob-refs-backfill.js";
 import { type MigrationContext, storedCheckpointCreatedAtMs } from "../core/migration-context.js";
 
 /**
@@ -103,4 +104,101 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       db.exec("VACUUM");
     },
   },
+  // Which serializer blobs each item and checkpoint row needs, as the serializer reports them:
+  // gc then decides liveness from rows alone (core/mark-sweep.ts). serde_refs held what an older
+  // version found by scanning bytes, without what JSON blobs reference in turn.
+  `ALTER TABLE lg_items ADD COLUMN blob_refs TEXT`,
+  `ALTER TABLE lg_checkpoints ADD COLUMN blob_refs TEXT`,
+  { compute: (db, context) => backfillBlobRefs(sqliteBackfillAccess(db), context) },
+  `ALTER TABLE lg_items DROP COLUMN serde_refs`,
 ];
+
+/** backfillBlobRefs over one connection, paging by rowid. */
+function sqliteBackfillAccess(db: Database.Database): BlobRefsBackfillAccess {
+  return {
+    async itemsToScan(after, limit) {
+      const rows = db
+        .prepare(
+          `SELECT id, kind, in_blob_store, body FROM lg_items
+           WHERE serde_refs IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
+        )
+        .all(after, limit) as {
+        id: string;
+        kind: string;
+        in_blob_store: number;
+        body: Buffer | null;
+      }[];
+      return rows.map((row) => ({
+        id: row.id,
+        kind: row.kind as "value" | "leaf" | "inner",
+        inBlobStore: row.in_blob_store === 1,
+        body: row.body,
+      }));
+    },
+    async setItemBlobRefs(id, blobRefs) {
+      db.prepare("UPDATE lg_items SET blob_refs = ? WHERE id = ?").run(blobRefs, id);
+    },
+    async anyItemToScan() {
+      return (
+        db.prepare("SELECT 1 FROM lg_items WHERE serde_refs IS NOT NULL LIMIT 1").get() !==
+        undefined
+      );
+    },
+    async checkpoints(after, limit) {
+      const rows = db
+        .prepare(
+          `SELECT rowid, checkpoint_type, checkpoint, metadata_type, metadata, channel_refs
+           FROM lg_checkpoints WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+        )
+        .all((after as number | undefined) ?? 0, limit) as {
+        rowid: number;
+        checkpoint_type: string;
+        checkpoint: Buffer;
+        metadata_type: string;
+        metadata: Buffer;
+        channel_refs: string;
+      }[];
+      return rows.map((row) => ({
+        key: row.rowid,
+        checkpointType: row.checkpoint_type,
+        checkpoint: row.checkpoint,
+        metadataType: row.metadata_type,
+        metadata: row.metadata,
+        channelRefs: row.channel_refs,
+      }));
+    },
+    async updateCheckpoint(key, channelRefs, blobRefs) {
+      db.prepare("UPDATE lg_checkpoints SET channel_refs = ?, blob_refs = ? WHERE rowid = ?").run(
+        channelRefs,
+        blobRefs,
+        key as number,
+      );
+    },
+    async valueRefRows(after, limit) {
+      // Writes first, then retained history rows: one sequence of keys over both tables.
+      const [table, lastRowid] = (after as [string, number] | undefined) ?? ["lg_writes", 0];
+      const page = (name: string, from: number) =>
+        (
+          db
+            .prepare(`SELECT rowid, value_ref FROM ${name} WHERE rowid > ? ORDER BY rowid LIMIT ?`)
+            .all(from, limit) as { rowid: number; value_ref: string }[]
+        ).map((row) => ({ key: [name, row.rowid], valueRef: row.value_ref }));
+      if (table === "lg_writes") {
+        const writes = page("lg_writes", lastRowid);
+        if (writes.length > 0) return writes;
+        return page("lg_retained_history", 0);
+      }
+      return page("lg_retained_history", lastRowid);
+    },
+    async updateValueRef(key, valueRef) {
+      const [table, rowid] = key as [string, number];
+      db.prepare(`UPDATE ${table} SET value_ref = ? WHERE rowid = ?`).run(valueRef, rowid);
+    },
+    async insertItem(item) {
+      db.prepare(
+        `INSERT OR IGNORE INTO lg_items (id, kind, in_blob_store, byte_length, body, blob_refs)
+         VALUES (?, ?, 0, ?, ?, ?)`,
+      ).run(item.id, item.kind, item.bytes.byteLength, item.bytes, JSON.stringify(item.blobRefs));
+    },
+  };
+}

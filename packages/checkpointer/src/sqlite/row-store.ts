@@ -4,6 +4,7 @@ import type { NewItem } from "../codec/value-codec.js";
 import type { MigrationContext } from "../core/migration-context.js";
 import { AsyncMutex } from "../core/mutex.js";
 import {
+  blobRefsColumn,
   type CheckpointRecord,
   type CheckpointRow,
   checkpointRowFromRecord,
@@ -11,14 +12,13 @@ import {
   type ListQuery,
   limitClause,
   listConditions,
-  parseSerdeRefsColumn,
+  parseBlobRefsColumn,
   type RetainedHistory,
   type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
   retainedHistoriesFromRows,
   retainedRowsOf,
-  serdeRefsColumn,
   type WriteRow,
 } from "../core/row-store.js";
 import { configInvalidError } from "../errors.js";
@@ -258,7 +258,7 @@ export class SqliteRowStore implements RowStore {
               item.inBlobStore ? 1 : 0,
               item.bytes.byteLength,
               item.inBlobStore ? null : item.bytes,
-              serdeRefsColumn(item),
+              blobRefsColumn(item.blobRefs),
             ).changes > 0,
         );
       },
@@ -282,6 +282,7 @@ export class SqliteRowStore implements RowStore {
           row.metadata,
           row.channelRefs,
           row.createdAtMs ?? null,
+          blobRefsColumn(row.blobRefs),
         );
       },
       async insertWrites(threadId, checkpointNs, checkpointId, rows) {
@@ -350,9 +351,10 @@ export class SqliteRowStore implements RowStore {
         statement(SQL.copyThreadWrites).run(toThreadId, fromThreadId);
         statement(SQL.copyThreadRetained).run(toThreadId, fromThreadId);
       },
-      async allRefJson() {
+      async liveRoots() {
         return {
           channelRefs: statement(SQL.allChannelRefs).pluck().all() as string[],
+          blobRefs: statement(SQL.allRowBlobRefs).pluck().all() as string[],
           valueRefs: [
             ...(statement(SQL.allValueRefs).pluck().all() as string[]),
             ...(statement(SQL.allRetainedRefs).pluck().all() as string[]),
@@ -365,7 +367,7 @@ export class SqliteRowStore implements RowStore {
           kind: NewItem["kind"];
           in_blob_store: number;
           node_body: Buffer | null;
-          serde_refs: string | null;
+          blob_refs: string | null;
         }[];
         return new Map<string, ItemMeta>(
           rows.map((row) => [
@@ -374,7 +376,7 @@ export class SqliteRowStore implements RowStore {
               kind: row.kind,
               inBlobStore: row.in_blob_store === 1,
               nodeBytes: row.node_body ?? undefined,
-              serdeRefs: parseSerdeRefsColumn(row.serde_refs),
+              blobRefs: parseBlobRefsColumn(row.blob_refs),
             },
           ]),
         );

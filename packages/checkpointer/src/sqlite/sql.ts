@@ -9,7 +9,7 @@ export const SQL = {
     ORDER BY checkpoint_id DESC LIMIT 1`,
   upsertCheckpoint: `INSERT OR REPLACE INTO lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id,
     parent_checkpoint_id, checkpoint_type, checkpoint, metadata_type, metadata, channel_refs,
-    created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    created_at_ms, blob_refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   writesOf: `SELECT task_id, idx, channel, task_path, value_ref FROM lg_writes
     WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
   insertWriteKeepFirst: `INSERT OR IGNORE INTO lg_writes (thread_id, checkpoint_ns, checkpoint_id,
@@ -17,16 +17,17 @@ export const SQL = {
   insertWriteReplace: `INSERT OR REPLACE INTO lg_writes (thread_id, checkpoint_ns, checkpoint_id,
     task_id, idx, channel, task_path, value_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 
-  insertItem: `INSERT OR IGNORE INTO lg_items (id, kind, in_blob_store, byte_length, body, serde_refs)
+  insertItem: `INSERT OR IGNORE INTO lg_items (id, kind, in_blob_store, byte_length, body, blob_refs)
     VALUES (?, ?, ?, ?, ?, ?)`,
   itemBodies: `SELECT id, in_blob_store, body FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
-  itemMeta: `SELECT id, kind, in_blob_store, serde_refs,
+  itemMeta: `SELECT id, kind, in_blob_store, blob_refs,
     CASE WHEN kind = 'value' THEN NULL ELSE body END AS node_body
     FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
   existingItemIds: `SELECT id FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
   allItems: `SELECT id, in_blob_store FROM lg_items`,
   deleteItems: `DELETE FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
   allChannelRefs: `SELECT channel_refs FROM lg_checkpoints`,
+  allRowBlobRefs: `SELECT blob_refs FROM lg_checkpoints WHERE blob_refs IS NOT NULL`,
   allValueRefs: `SELECT value_ref FROM lg_writes`,
   allRetainedRefs: `SELECT value_ref FROM lg_retained_history`,
 
@@ -52,9 +53,10 @@ export const SQL = {
   threadHasCheckpoints: `SELECT 1 FROM lg_checkpoints WHERE thread_id = ? LIMIT 1`,
   copyThreadCheckpoints: `INSERT INTO lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id,
     parent_checkpoint_id, checkpoint_type, checkpoint, metadata_type, metadata, channel_refs,
-    created_at_ms)
+    created_at_ms, blob_refs)
     SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint_type, checkpoint,
-      metadata_type, metadata, channel_refs, created_at_ms FROM lg_checkpoints WHERE thread_id = ?`,
+      metadata_type, metadata, channel_refs, created_at_ms, blob_refs
+    FROM lg_checkpoints WHERE thread_id = ?`,
   copyThreadWrites: `INSERT INTO lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,
     channel, task_path, value_ref)
     SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx, channel, task_path, value_ref
