@@ -16,6 +16,8 @@ export const CheckpointerErrorCode = {
   storageUnmeasurable: "ERR_LG_STORAGE_UNMEASURABLE",
   /** The Postgres schema is newer than this code knows (a newer leangraph ran migrations). */
   schemaTooNew: "ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW",
+  /** The database failed (I/O error, full disk, dropped connection); `cause` is the driver's error. */
+  storageFailed: "ERR_LG_CHECKPOINT_STORAGE_FAILED",
   /** A migration could not complete (a blob it must read is unreadable); nothing was changed. */
   migrationFailed: "ERR_LG_CHECKPOINT_MIGRATION_FAILED",
 } as const;

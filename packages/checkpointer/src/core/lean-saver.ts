@@ -64,6 +64,7 @@ import {
   sortWrites,
   type WriteRow,
 } from "./row-store.js";
+import { guardRowStore } from "./storage-errors.js";
 
 /** What `prune` did (or, with `dryRun`, would do). */
 export interface PruneReport {
@@ -147,7 +148,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
     super(options.serde);
-    this.rows = rows;
+    this.rows = guardRowStore(rows);
     this.blobStore = options.blobStore;
     const codecOptions: ValueCodecOptions = {
       ...defaultValueCodecOptions,

@@ -11,6 +11,7 @@ import {
   sha256Hex,
 } from "@leangraph/serde";
 import pg from "pg";
+import { guardBlobStore } from "../core/storage-errors.js";
 import { quotedSchema } from "../postgres/identifiers.js";
 import { inTransaction } from "../postgres/row-store.js";
 import {
@@ -405,5 +406,5 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
       if (ownsPool) await pool.end();
     },
   };
-  return store;
+  return guardBlobStore(store);
 }
