@@ -2,6 +2,7 @@ export * from "./blob-store.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
 export {
+  isSerializerProtocol,
   parseByteSize,
   type RedactingSerializerLimits,
   type SerdeEnvOptions,
@@ -9,16 +10,5 @@ export {
   serdeOptionsFromEnv,
 } from "./options.js";
 export { RedactingSerializer, type RedactingSerializerOptions } from "./redacting-serializer.js";
-export {
-  type BlobKind,
-  formatReference,
-  isContainerKind,
-  isReservedString,
-  maxReferenceBytes,
-  parseReservedString,
-  referencesInBytes,
-  reservedPrefix,
-} from "./reference-format.js";
-export { collectReferencedBlobIds, scanBlob } from "./referenced-blobs.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";

@@ -1,10 +1,10 @@
+import type { BlobStore } from "@leangraph/serde";
 import {
   type BlobKind,
-  type BlobStore,
   isContainerKind,
   referencesInBytes,
   scanBlob,
-} from "@leangraph/serde";
+} from "@leangraph/serde/internal";
 
 /**
  * The blob references a RedactingSerializer left inside a payload, so mark-and-sweep keeps those

@@ -12,6 +12,8 @@ import {
   utimes,
 } from "node:fs/promises";
 import { join } from "node:path";
+import { parseOptions } from "@leangraph/errors";
+import { z } from "zod";
 import {
   assertBlobId,
   type BlobId,
@@ -38,6 +40,11 @@ export interface FsBlobStoreOptions {
   fsync?: boolean;
 }
 
+const fsBlobStoreOptionsSchema = z.strictObject({
+  dir: z.string({ message: "a directory path" }).min(1, "a non-empty directory path").optional(),
+  fsync: z.boolean({ message: "true or false" }).optional(),
+});
+
 const tempSuffix = ".tmp";
 
 async function hashFile(path: string): Promise<string> {
@@ -53,8 +60,9 @@ async function hashFile(path: string): Promise<string> {
  * reader never sees a partial blob and a crash leaves at most a stray `*.tmp` (never listed).
  */
 export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
-  const dir = options.dir ?? ".lg-blobs";
-  const durable = options.fsync ?? true;
+  const parsed = parseOptions(fsBlobStoreOptionsSchema, options, "createFsBlobStore(options)");
+  const dir = parsed.dir ?? ".lg-blobs";
+  const durable = parsed.fsync ?? true;
   const knownDirs = new Set<string>();
 
   const pathOf = (id: BlobId) => join(dir, id.slice(0, 2), id.slice(2));
