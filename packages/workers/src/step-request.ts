@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { StepError, type StepErrorCode, WorkersErrorCode } from "./errors.js";
+import { StepError, type StepErrorCode, stepErrorCodes, WorkersErrorCode } from "./errors.js";
 import { findNonJsonPart } from "./json-input.js";
 
 /** The failures a retry policy retries unless told otherwise: the ones a fresh isolate may cure. */
@@ -11,10 +11,6 @@ export const DEFAULT_RETRYABLE_CODES: readonly StepErrorCode[] = [
   WorkersErrorCode.exited,
   WorkersErrorCode.workerBootFailed,
 ];
-
-const stepErrorCodes = Object.values(WorkersErrorCode).filter(
-  (code) => code !== WorkersErrorCode.idleWorkerFailed && code !== WorkersErrorCode.invalidOption,
-) as [StepErrorCode, ...StepErrorCode[]];
 
 const moduleSpecifier = z
   .string()
