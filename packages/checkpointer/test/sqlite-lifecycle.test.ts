@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { LeanSqliteSaver } from "../src/index.js";
+import { LeanSqliteSaver } from "../src/sqlite.js";
 import { makeTempDir } from "./helpers.js";
 import { describeLifecycle } from "./lifecycle-suite.js";
 

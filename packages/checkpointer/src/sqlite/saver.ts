@@ -5,6 +5,7 @@ import { type BlobStore, createFsBlobStore, createMemoryBlobStore } from "@leang
 import Database from "better-sqlite3";
 import type { ValueCodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
+import { checkSqliteConnString, checkSqliteSaverArguments } from "../options.js";
 import { configureConnection, SqliteRowStore } from "./row-store.js";
 
 export interface LeanSqliteSaverOptions {
@@ -44,6 +45,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
   readonly db: Database.Database;
 
   constructor(db: Database.Database, options: LeanSqliteSaverOptions = {}) {
+    checkSqliteSaverArguments(db, options);
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     configureConnection(db, busyTimeoutMs);
     // An in-memory database gets an in-memory blob store: nothing it writes should outlive it.
@@ -63,6 +65,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
 
   /** Opens (creating directories as needed) the database file at `path`. */
   static fromConnString(path: string, options: LeanSqliteSaverOptions = {}): LeanSqliteSaver {
+    checkSqliteConnString(path, options);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     return new LeanSqliteSaver(new Database(path), options);
   }

@@ -11,14 +11,10 @@ import {
   sha256Hex,
 } from "@leangraph/serde";
 import pg from "pg";
+import { checkPostgresBlobStoreOptions } from "../options.js";
 import { quotedSchema } from "../postgres/identifiers.js";
 import { inTransaction } from "../postgres/row-store.js";
-import {
-  maxPartBytes,
-  partLengths,
-  tailLengths,
-  validatedChunkBytes,
-} from "./postgres-blob-layout.js";
+import { maxPartBytes, partLengths, tailLengths } from "./postgres-blob-layout.js";
 import { createPartWriter, type PartWriter } from "./postgres-part-writer.js";
 
 export interface PostgresBlobStoreOptions {
@@ -158,7 +154,8 @@ export interface PostgresBlobStore extends BlobStore {
 }
 
 export function createPostgresBlobStore(options: PostgresBlobStoreOptions): PostgresBlobStore {
-  const partBytes = validatedChunkBytes(options.chunkBytes);
+  checkPostgresBlobStoreOptions(options);
+  const partBytes = options.chunkBytes ?? maxPartBytes;
   const ownsPool = options.pool === undefined;
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
   const schema = options.schema ?? "public";
