@@ -10,5 +10,6 @@ export {
   serdeOptionsFromEnv,
 } from "./options.js";
 export { RedactingSerializer, type RedactingSerializerOptions } from "./redacting-serializer.js";
+export { collectReferencedBlobIds } from "./referenced-blobs.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";

@@ -13,4 +13,4 @@ export {
   referencesInBytes,
   reservedPrefix,
 } from "./reference-format.js";
-export { collectReferencedBlobIds, scanBlob } from "./referenced-blobs.js";
+export { scanBlob } from "./referenced-blobs.js";
