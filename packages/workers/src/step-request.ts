@@ -40,7 +40,7 @@ const outputName = z
     },
   );
 
-export const retryPolicySchema = z.object({
+export const retryPolicySchema = z.strictObject({
   /** Extra attempts after the first one. */
   retries: z.number().int().min(0).max(10),
   /** Codes worth another attempt. @default ERR_WORKER_OUT_OF_MEMORY, ERR_LG_STEP_TIMEOUT, ERR_LG_STEP_EXITED, ERR_LG_WORKER_BOOT_FAILED */
@@ -49,7 +49,7 @@ export const retryPolicySchema = z.object({
 
 export type RetryPolicy = z.input<typeof retryPolicySchema>;
 
-export const stepRequestSchema = z.object({
+export const stepRequestSchema = z.strictObject({
   modulePath: moduleSpecifier,
   exportName: z
     .string()
