@@ -6,8 +6,10 @@ import {
   createFsBlobStore,
   createMemoryBlobStore,
   createSerializerFromEnv,
+  LeangraphError,
 } from "@leangraph/serde";
 import type { StorageStats } from "./core/lean-saver.js";
+import { CheckpointerErrorCode } from "./errors.js";
 import { type CheckpointerFlags, checkpointerFlagsFromEnv } from "./flags.js";
 import { requireOptionalPeers } from "./optional-peers.js";
 import { checkCreateCheckpointerOptions } from "./options.js";
@@ -41,7 +43,16 @@ export async function createCheckpointer(
   checkCreateCheckpointerOptions(options);
   const env = options.env ?? process.env;
   const flags = checkpointerFlagsFromEnv(env);
-  if (!flags.redacting) return createStockCheckpointer(flags);
+  if (!flags.redacting) {
+    if (flags.retention !== undefined) {
+      throw new LeangraphError(
+        CheckpointerErrorCode.invalidOption,
+        "LG_RETENTION_KEEP_LAST / LG_RETENTION_MAX_AGE need the lean savers, but LG_REDACTING_SERDE=off selects the stock ones, which cannot prune.",
+        { hint: "Unset the LG_RETENTION_* flags or LG_REDACTING_SERDE=off." },
+      );
+    }
+    return createStockCheckpointer(flags);
+  }
 
   switch (flags.backend) {
     case "sqlite": {
@@ -51,7 +62,11 @@ export async function createCheckpointer(
         dir: flags.blobDir ?? defaultBlobDirFor(flags.sqlitePath),
       });
       const serde = createSerializerFromEnv({ env, blobStore });
-      return LeanSqliteSaver.fromConnString(flags.sqlitePath, { serde, blobStore });
+      return LeanSqliteSaver.fromConnString(flags.sqlitePath, {
+        serde,
+        blobStore,
+        retention: flags.retention,
+      });
     }
     case "postgres": {
       await requireOptionalPeers("LG_CHECKPOINTER=postgres", ["pg"]);
@@ -66,7 +81,7 @@ export async function createCheckpointer(
       const serde = createSerializerFromEnv({ env, blobStore });
       const saver = new LeanPostgresSaver(
         pool,
-        { serde, blobStore, schema: flags.postgresSchema },
+        { serde, blobStore, schema: flags.postgresSchema, retention: flags.retention },
         { ownsPool: true },
       );
       await setupOrClose(saver, () => saver.close());

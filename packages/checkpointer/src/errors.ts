@@ -39,11 +39,12 @@ export function itemCorruptError(itemId: string, where: string | undefined): Lea
  * Same code as the serializer's own refusal (callers switch on ERR_LG_UNSERIALIZABLE), but raised
  * before any serializer call of the put, naming the channel or write and the exact position.
  */
-export function unstorableError(where: string, path: string, what: string): LeangraphError {
+export function unstorableError(where: string, found: string, cause: unknown): LeangraphError {
   return new LeangraphError(
     SerdeErrorCode.unserializable,
-    `Cannot store ${where}: ${path} is ${what}, which has no lossless JSON form. Nothing was written.`,
+    `Cannot store ${where}: ${found}, which has no lossless JSON form. Nothing was written.`,
     {
+      cause,
       hint: "Keep only data in graph state (strings, numbers, plain objects, messages …); break cycles or store an id instead.",
     },
   );

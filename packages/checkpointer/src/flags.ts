@@ -1,6 +1,20 @@
 import { LeangraphError, serdeOptionsFromEnv } from "@leangraph/serde";
 import { z } from "zod";
+import type { RetentionOptions } from "./core/retention-sweeper.js";
+import { acceptedDuration, parseDurationMs } from "./duration.js";
 import { CheckpointerErrorCode } from "./errors.js";
+
+const durationFlag = z
+  .string()
+  .transform((text, context) => {
+    const ms = parseDurationMs(text);
+    if (ms === undefined) {
+      context.addIssue({ code: "custom", message: acceptedDuration });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .optional();
 
 /**
  * The LG_* variables this package reads, in one schema. Empty strings count as unset, so
@@ -22,6 +36,13 @@ export const checkpointerEnvSchema = z
       .default("public"),
     LG_BLOB_DIR: z.string().min(1, "a directory path").optional(),
     LG_BLOB_STORE: z.enum(["fs", "postgres"], { message: "fs or postgres" }).optional(),
+    LG_RETENTION_KEEP_LAST: z
+      .string()
+      .regex(/^\s*[1-9]\d*\s*$/, "a positive whole number such as 20")
+      .transform(Number)
+      .optional(),
+    LG_RETENTION_MAX_AGE: durationFlag,
+    LG_RETENTION_SWEEP_INTERVAL: durationFlag,
   })
   .superRefine((flags, context) => {
     if (flags.LG_CHECKPOINTER === "postgres" && flags.LG_POSTGRES_URL === undefined) {
@@ -30,6 +51,19 @@ export const checkpointerEnvSchema = z
         path: ["LG_POSTGRES_URL"],
         message:
           "a URL such as postgres://user@host:5432/db (required when LG_CHECKPOINTER=postgres)",
+      });
+    }
+    const retention =
+      flags.LG_RETENTION_KEEP_LAST !== undefined || flags.LG_RETENTION_MAX_AGE !== undefined;
+    if (retention && flags.LG_CHECKPOINTER === "memory") {
+      context.addIssue({
+        code: "custom",
+        path: [
+          flags.LG_RETENTION_KEEP_LAST !== undefined
+            ? "LG_RETENTION_KEEP_LAST"
+            : "LG_RETENTION_MAX_AGE",
+        ],
+        message: "unset (retention applies to LG_CHECKPOINTER=sqlite or postgres)",
       });
     }
     if (flags.LG_BLOB_STORE === "postgres" && flags.LG_CHECKPOINTER !== "postgres") {
@@ -51,6 +85,8 @@ export interface CheckpointerFlags {
   blobStore: "fs" | "postgres";
   /** `LG_REDACTING_SERDE` (read by @leangraph/serde's schema): off means the stock savers. */
   redacting: boolean;
+  /** `LG_RETENTION_*`: undefined when neither KEEP_LAST nor MAX_AGE is set. */
+  retention: RetentionOptions | undefined;
 }
 
 function withoutEmptyStrings(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -86,5 +122,13 @@ export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     blobDir: flags.LG_BLOB_DIR,
     blobStore: flags.LG_BLOB_STORE ?? (flags.LG_CHECKPOINTER === "postgres" ? "postgres" : "fs"),
     redacting: serde.enabled,
+    retention:
+      flags.LG_RETENTION_KEEP_LAST === undefined && flags.LG_RETENTION_MAX_AGE === undefined
+        ? undefined
+        : {
+            keepLast: flags.LG_RETENTION_KEEP_LAST,
+            maxAgeMs: flags.LG_RETENTION_MAX_AGE,
+            sweepIntervalMs: flags.LG_RETENTION_SWEEP_INTERVAL,
+          },
   };
 }

@@ -7,14 +7,18 @@ export type { ValueCodecOptions } from "./codec/value-codec.js";
 export {
   LeanCheckpointSaver,
   type LeanSaverOptions,
+  type PruneReport,
   type StorageStats,
 } from "./core/lean-saver.js";
 export type { GcReport } from "./core/mark-sweep.js";
+export type { PruneOptions } from "./core/retention.js";
+export type { RetentionOptions, RetentionSweepReport } from "./core/retention-sweeper.js";
 export {
   type CreateCheckpointerOptions,
   createCheckpointer,
   type ManagedCheckpointer,
 } from "./create-checkpointer.js";
+export { acceptedDuration, parseDurationMs } from "./duration.js";
 export { CheckpointerErrorCode } from "./errors.js";
 export {
   type CheckpointerFlags,

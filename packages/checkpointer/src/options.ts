@@ -45,11 +45,24 @@ const postgresSchemaName = z
   .string({ message: "a plain identifier (letters, digits, underscores; at most 63)" })
   .regex(schemaPattern, "a plain identifier (letters, digits, underscores; at most 63)");
 
+const callback = z.custom((value) => typeof value === "function", { message: "a function" });
+
+// Whether keepLast / maxAgeMs form a rule (at least one of them) is retentionRuleOf's to say.
+const retention = z.strictObject({
+  keepLast: wholeNumber(0, Number.MAX_SAFE_INTEGER, "checkpoints").optional(),
+  maxAgeMs: wholeNumber(0, Number.MAX_SAFE_INTEGER, "milliseconds").optional(),
+  sweepIntervalMs: wholeNumber(1, maxTimerMs, "milliseconds").optional(),
+  threadsPerSweep: wholeNumber(1, 1_000_000, "threads").optional(),
+  onSweep: callback.optional(),
+  onSweepError: callback.optional(),
+});
+
 const leanSaverOptions = {
   serde: serde.optional(),
   blobStore: blobStore.optional(),
   codec: codec.optional(),
   orphanGraceMs: wholeNumber(0, Number.MAX_SAFE_INTEGER, "milliseconds").optional(),
+  retention: retention.optional(),
 };
 
 const leanSqliteSaverOptions = z.strictObject({

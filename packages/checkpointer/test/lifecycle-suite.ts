@@ -1,8 +1,10 @@
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
-import { RedactingSerializer } from "@leangraph/serde";
+import { type BlobStore, RedactingSerializer } from "@leangraph/serde";
+import { blobReadOperations, createFaultyBlobStore } from "@leangraph/serde/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { LeanCheckpointSaver } from "../src/index.js";
+import type { LeanCheckpointSaver, RetentionOptions } from "../src/index.js";
 import {
   digestFiles,
   expectedDigest,
@@ -19,6 +21,12 @@ export interface LifecycleHarness {
   dbItemIds(): Promise<string[]>;
   /** XORs one byte (at `offset`) of a database-held item body; doing it twice restores it. */
   flipItemByte(id: string, offset: number): Promise<void>;
+  /** A second saver on the same database with these options; closed by cleanup(). */
+  reopen(options: {
+    retention?: RetentionOptions;
+    blobStore?: BlobStore;
+    serde?: SerializerProtocol;
+  }): Promise<LeanCheckpointSaver>;
   cleanup(): Promise<void>;
 }
 
@@ -207,8 +215,8 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
       await graph.invoke({ step: 0 }, config);
       expect(await blobIds(saver)).toHaveLength(5);
       const before = (await graph.getState(config)).values;
-      const deleted = await saver.prune(["draft"], { keepLast: 1 });
-      expect(deleted).toBeGreaterThan(0);
+      const report = await saver.prune(["draft"], { keepLast: 1 });
+      expect(report.deletedCheckpoints).toBeGreaterThan(0);
       const remaining = [];
       for await (const tuple of saver.list(config)) remaining.push(tuple);
       expect(remaining).toHaveLength(1);
@@ -332,6 +340,61 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
       expect(writeError?.message).toContain("writes[0][1][0][1] is a function");
       expect(await blobIds(saver)).toEqual(blobsBefore);
       expect(await harness.itemCount()).toBe(itemsBefore);
+    });
+
+    it("gc deletes no blob live state needs, whichever blob-store read fails (EIO at every position)", async () => {
+      const faulty = createFaultyBlobStore(harness.saver.blobStore);
+      // Ten strings in an array longer than maxArrayLength: the serializer writes the array as a
+      // JSON blob whose elements reference the string blobs.
+      const saver = await harness.reopen({
+        blobStore: faulty,
+        serde: new RedactingSerializer({
+          blobStore: faulty,
+          maxStringBytes: 1024,
+          maxArrayLength: 4,
+        }),
+      });
+      const doc = { parts: Array.from({ length: 10 }, (_, index) => `${index}`.repeat(5000)) };
+      const config = await saver.put(
+        { configurable: { thread_id: "nested", checkpoint_ns: "" } },
+        {
+          ...emptyCheckpoint(),
+          id: uuid6(-1),
+          channel_values: { doc },
+          channel_versions: { doc: 1 },
+        },
+        { source: "input", step: -1, parents: {} },
+        { doc: 1 },
+      );
+      const expected = await saver.getTuple(config);
+      expect(expected?.checkpoint.channel_values.doc).toEqual(doc);
+      const liveBlobs = await blobIds(saver);
+      expect(liveBlobs.length).toBeGreaterThanOrEqual(11);
+      const orphan = await faulty.put(new TextEncoder().encode("left by a crashed put"));
+
+      faulty.plan({ operations: blobReadOperations });
+      await saver.gc({ graceMs: 0 });
+      const positions = faulty.operationCount;
+      await faulty.put(new TextEncoder().encode("left by a crashed put"));
+      for (let failAt = 1; failAt <= positions + 1; failAt += 1) {
+        faulty.plan({ failAt, operations: blobReadOperations });
+        const outcome = await saver.gc({ graceMs: 0 }).then(
+          () => "completed",
+          (error: { code?: string }) => error.code,
+        );
+        expect(["completed", "ERR_LG_BLOB_READ_FAILED"]).toContain(outcome);
+        faulty.plan({});
+        expect(await blobIds(saver)).toEqual(expect.arrayContaining(liveBlobs));
+        expect(await saver.getTuple(config)).toEqual(expected);
+      }
+      // gc never needs a blob's content: a store whose reads of content always fail still collects.
+      faulty.plan({ failAt: 1, sticky: true, operations: ["get", "getStream"] });
+      await faulty.put(new TextEncoder().encode("another orphan"));
+      expect((await saver.gc({ graceMs: 0 })).deletedBlobs).toBe(1);
+      faulty.plan({});
+      expect(await blobIds(saver)).toEqual(liveBlobs);
+      expect(await faulty.has(orphan)).toBe(false);
+      expect(await saver.getTuple(config)).toEqual(expected);
     });
 
     it("never collects a blob referenced from inside a live payload, and frees it with its thread", async () => {

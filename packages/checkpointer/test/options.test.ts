@@ -80,6 +80,20 @@ describe("LeanSqliteSaver options are validated at the edge", () => {
     expect(rejection(() => LeanSqliteSaver.fromConnString("")).message).toContain('path=""');
   });
 
+  it("checks the retention policy's fields too: a misspelt one or a zero sweep interval", () => {
+    const db = new Database(":memory:");
+    expect(
+      rejection(
+        () => new LeanSqliteSaver(db, { retention: { keepLast: 5, maxAge: 1000 } } as never),
+      ).message,
+    ).toContain("retention.maxAge=1000 is not an option");
+    expect(
+      rejection(() => new LeanSqliteSaver(db, { retention: { keepLast: 5, sweepIntervalMs: 0 } }))
+        .message,
+    ).toContain("retention.sweepIntervalMs=0 is not accepted");
+    db.close();
+  });
+
   it("accepts every documented option", () => {
     const saver = LeanSqliteSaver.fromConnString(":memory:", {
       blobStore: createMemoryBlobStore(),

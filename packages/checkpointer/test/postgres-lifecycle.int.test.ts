@@ -1,20 +1,21 @@
 import pg from "pg";
 import { it } from "vitest";
 import { LeanPostgresSaver } from "../src/postgres.js";
-import { describeLifecycle } from "./lifecycle-suite.js";
+import { describeLifecycle, type LifecycleFactory } from "./lifecycle-suite.js";
 import {
   dropSchema,
   postgresUnavailableReason,
   postgresUrl,
   uniqueSchema,
 } from "./postgres-harness.js";
+import { describeReferenceBehaviour } from "./reference-suite.js";
 
 const unavailable = await postgresUnavailableReason();
 
 if (unavailable) {
   it.skip(`LeanPostgresSaver lifecycle: ${unavailable}`, () => {});
 } else {
-  describeLifecycle("LeanPostgresSaver", async ({ serde }) => {
+  const create: LifecycleFactory = async ({ serde }) => {
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     const schema = uniqueSchema("lifecycle");
     let saver = new LeanPostgresSaver(pool, { schema, orphanGraceMs: 0 });
@@ -26,8 +27,19 @@ if (unavailable) {
         blobStore: saver.blobStore,
       });
     await saver.setup();
+    const reopened: LeanPostgresSaver[] = [];
     return {
       saver,
+      async reopen(options) {
+        const again = new LeanPostgresSaver(pool, {
+          schema,
+          orphanGraceMs: 0,
+          blobStore: saver.blobStore,
+          ...options,
+        });
+        reopened.push(again);
+        return again;
+      },
       async itemCount() {
         return (await pool.query(`SELECT COUNT(*)::int AS n FROM "${schema}".lg_items`)).rows[0].n;
       },
@@ -44,10 +56,13 @@ if (unavailable) {
         );
       },
       async cleanup() {
+        for (const again of reopened) await again.close();
         await saver.close();
         await dropSchema(pool, schema);
         await pool.end();
       },
     };
-  });
+  };
+  describeLifecycle("LeanPostgresSaver", create);
+  describeReferenceBehaviour("LeanPostgresSaver", create);
 }

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { LeanSqliteSaver } from "../src/sqlite.js";
 import { makeTempDir } from "./helpers.js";
-import { describeLifecycle } from "./lifecycle-suite.js";
+import { describeLifecycle, type LifecycleFactory } from "./lifecycle-suite.js";
+import { describeReferenceBehaviour } from "./reference-suite.js";
 
-describeLifecycle("LeanSqliteSaver", async ({ serde }) => {
+const create: LifecycleFactory = async ({ serde }) => {
   const temp = makeTempDir("lifecycle");
   const path = join(temp.dir, "checkpoints.sqlite");
   let saver = LeanSqliteSaver.fromConnString(path, { orphanGraceMs: 0 });
@@ -16,8 +17,18 @@ describeLifecycle("LeanSqliteSaver", async ({ serde }) => {
       serde: serde({ blobStore }),
     });
   }
+  const reopened: LeanSqliteSaver[] = [];
   return {
     saver,
+    async reopen(options) {
+      const again = LeanSqliteSaver.fromConnString(path, {
+        orphanGraceMs: 0,
+        blobStore: saver.blobStore,
+        ...options,
+      });
+      reopened.push(again);
+      return again;
+    },
     async itemCount() {
       return (saver.db.prepare("SELECT COUNT(*) AS n FROM lg_items").get() as { n: number }).n;
     },
@@ -35,8 +46,12 @@ describeLifecycle("LeanSqliteSaver", async ({ serde }) => {
       saver.db.prepare("UPDATE lg_items SET body = ? WHERE id = ?").run(body, id);
     },
     async cleanup() {
+      for (const again of reopened) await again.close();
       await saver.close();
       temp.remove();
     },
   };
-});
+};
+
+describeLifecycle("LeanSqliteSaver", create);
+describeReferenceBehaviour("LeanSqliteSaver", create);

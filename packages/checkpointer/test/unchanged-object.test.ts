@@ -242,13 +242,12 @@ describe("LeanSqliteSaver with a chat state mutated between puts", () => {
   });
 });
 
-/** Counts the messages each serializer call reads, whether alone or in a batch. */
+/** Counts the messages the saver hands the serializer to prepare. */
 class CountingSerializer extends RedactingSerializer {
   messagesSerialized = 0;
-  override async dumpsTyped(value: unknown): Promise<[string, Uint8Array]> {
-    const values = Array.isArray(value) ? value : [value];
+  override async prepare(values: readonly unknown[]) {
     this.messagesSerialized += values.filter((element) => element instanceof AIMessage).length;
     this.messagesSerialized += values.filter((element) => element instanceof HumanMessage).length;
-    return super.dumpsTyped(value);
+    return super.prepare(values);
   }
 }

@@ -22,8 +22,10 @@ export const SerdeErrorCode = {
   blobMissing: "ERR_LG_BLOB_MISSING",
   /** A blob's bytes do not hash to its id (flipped byte, truncation). */
   blobCorrupt: "ERR_LG_BLOB_CORRUPT",
-  /** Writing a blob failed (read-only dir, disk full); nothing references it. */
+  /** Writing or deleting a blob failed (read-only dir, disk full); nothing references it. */
   blobWriteFailed: "ERR_LG_BLOB_WRITE_FAILED",
+  /** Reading, listing or checking a blob failed for a reason other than its absence (EIO). */
+  blobReadFailed: "ERR_LG_BLOB_READ_FAILED",
   /** A value that cannot be stored losslessly (function, symbol, cycle, …). */
   unserializable: "ERR_LG_UNSERIALIZABLE",
   /** The payload still exceeds maxPayloadBytes after externalizing everything that can be. */
@@ -45,6 +47,8 @@ export const CheckpointerErrorCode = {
   itemCorrupt: "ERR_LG_CHECKPOINT_ITEM_CORRUPT",
   /** The Postgres schema is newer than this code knows (a newer leangraph ran migrations). */
   schemaTooNew: "ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW",
+  /** A migration could not complete (a blob it must read is unreadable); nothing was changed. */
+  migrationFailed: "ERR_LG_CHECKPOINT_MIGRATION_FAILED",
   /**
    * The backend asked for needs an optional package that is not installed (better-sqlite3, pg,
    * a stock saver); the message names what to install.

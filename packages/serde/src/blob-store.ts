@@ -77,6 +77,18 @@ export function blobMissingError(id: BlobId, cause?: unknown): LeangraphError {
   });
 }
 
+/**
+ * A read that failed for a reason other than absence (EIO, EACCES, a dropped connection). Never
+ * "not there": a caller that took it for absence could delete or overwrite what is still live.
+ */
+export function blobReadFailedError(what: string, cause: unknown): LeangraphError {
+  return new LeangraphError(
+    SerdeErrorCode.blobReadFailed,
+    `Could not ${what}: ${(cause as Error)?.message ?? String(cause)}`,
+    { cause, hint: "Check the disk or the blob store's connection; nothing was changed." },
+  );
+}
+
 export function blobCorruptError(id: BlobId, actual: string, bytes: number): LeangraphError {
   return new LeangraphError(
     SerdeErrorCode.blobCorrupt,

@@ -9,7 +9,9 @@ export {
   serdeEnvSchema,
   serdeOptionsFromEnv,
 } from "./options.js";
+export type { PreparedPayload } from "./redacting/prepared-payload.js";
+export { type PathStep, UnserializableError } from "./redacting/unserializable.js";
 export { RedactingSerializer, type RedactingSerializerOptions } from "./redacting-serializer.js";
-export { collectReferencedBlobIds } from "./referenced-blobs.js";
+export { isStagedSerializer, type StagedSerializer } from "./staged-serializer.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";

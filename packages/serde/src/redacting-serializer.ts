@@ -11,9 +11,17 @@ import {
   encodeUnit,
 } from "./redacting/encode-value.js";
 import { estimateJsonBytes, fitToBudget } from "./redacting/fit-budget.js";
+import { blobIdsWithin, createSlotHasher, hashSlotsWithin } from "./redacting/pending-blobs.js";
+import {
+  type PreparedPayload,
+  pendingBlobsOf,
+  preparedPayload,
+} from "./redacting/prepared-payload.js";
 import { revive } from "./redacting/revive-value.js";
 import { StringBlobCache } from "./redacting/string-blob-cache.js";
-import { createBlobWriter, writeSlotsWithin } from "./redacting/write-blobs.js";
+import { UnserializableError } from "./redacting/unserializable.js";
+import { writePendingBlobs } from "./redacting/write-blobs.js";
+import { collectReferencedBlobIds } from "./referenced-blobs.js";
 import { createFsBlobStore } from "./stores/fs.js";
 
 export interface RedactingSerializerOptions extends Partial<RedactingSerializerLimits> {
@@ -69,14 +77,62 @@ export class RedactingSerializer implements SerializerProtocol {
   }
 
   async dumpsTyped(value: unknown): Promise<[string, Uint8Array]> {
-    const { maxPayloadBytes } = this.limits;
+    const [payload] = await this.prepare([value]);
+    await this.writeBlobs([payload!]);
+    return [payload!.type, payload!.bytes];
+  }
+
+  /**
+   * The first phase of `dumpsTyped`, for many values at once: each value's payload and every blob
+   * it references, with nothing written. Everything that can be refused is refused here, before
+   * any I/O: a value that cannot be stored throws ERR_LG_UNSERIALIZABLE (an UnserializableError
+   * whose `path` starts with the value's index in `values`), one that cannot fit throws
+   * ERR_LG_PAYLOAD_TOO_LARGE. Store the payloads only after `writeBlobs` resolved.
+   */
+  async prepare(values: readonly unknown[]): Promise<PreparedPayload[]> {
     this.stringCache.advance();
+    const prepared: PreparedPayload[] = [];
+    for (const [index, value] of values.entries()) {
+      try {
+        prepared.push(await this.prepareOne(value));
+      } catch (error) {
+        if (error instanceof UnserializableError) error.prepend(index);
+        throw error;
+      }
+    }
+    return prepared;
+  }
+
+  /**
+   * The second phase: stores every blob the payloads reference, each once. Blobs the string
+   * cache says were written before are only checked to still exist (and written again if a gc
+   * removed them). Resolves when every blob is durable.
+   */
+  async writeBlobs(payloads: readonly PreparedPayload[]): Promise<void> {
+    await writePendingBlobs(this.blobStore, pendingBlobsOf(payloads));
+  }
+
+  /**
+   * Every blob a stored payload depends on, following references inside JSON blobs (so it reads
+   * those). For tools that must learn this from bytes written earlier (a saver's migration);
+   * savers learn it from `prepare` instead. Any blob it cannot read fails the call.
+   */
+  async referencedBlobIds(type: string, data: Uint8Array | string): Promise<string[]> {
+    if (type !== "json" || !mayHoldReferences(data)) return [];
+    return [...(await collectReferencedBlobIds(data, this.blobStore))];
+  }
+
+  private async prepareOne(value: unknown): Promise<PreparedPayload> {
+    const { maxPayloadBytes } = this.limits;
     const context = createEncodeContext(this.limits, this.stringCache);
     let tree: unknown;
     if (value instanceof Uint8Array) {
       // Top level, stock returns ["bytes", value] untouched (Buffer included, no toJSON); we do
       // too unless it is large, then it becomes a reference in a "json" payload.
-      if (value.byteLength <= context.maxInlineBinaryBytes) return this.inner.dumpsTyped(value);
+      if (value.byteLength <= context.maxInlineBinaryBytes) {
+        const [type, bytes] = await this.inner.dumpsTyped(value);
+        return preparedPayload(type, toBytes(bytes), []);
+      }
       tree = new BlobSlot({ type: "binary", value }, "b");
       context.slots.push(tree as BlobSlot);
     } else {
@@ -86,27 +142,31 @@ export class RedactingSerializer implements SerializerProtocol {
     // Fast path: nothing crossed a threshold and the payload is clearly small.
     if (context.slots.length === 0 && context.approxBytes <= maxPayloadBytes) {
       const bytes = utf8.encode(JSON.stringify(tree));
-      if (bytes.byteLength <= maxPayloadBytes) return ["json", bytes];
+      if (bytes.byteLength <= maxPayloadBytes) return preparedPayload("json", bytes, []);
     }
 
-    // Everything that can fail for a reason other than I/O (unserializable values) has failed
-    // by now, before any blob is written. The budget is only fitted when the rough size says it
-    // may be needed: a state that keeps one big (cached) string otherwise costs one stringify.
-    const writer = createBlobWriter(this.blobStore, this.stringCache);
+    // The budget is only fitted when the rough size says it may be needed: a state that keeps
+    // one big (cached) string otherwise costs one stringify.
+    const hasher = createSlotHasher(this.stringCache);
     let root = context.approxBytes > maxPayloadBytes ? this.fitRoot(tree, context) : tree;
     planBlobUnits(context);
-    await writeSlotsWithin(writer, root);
+    await hashSlotsWithin(hasher, root);
     let bytes = utf8.encode(JSON.stringify(root));
     if (bytes.byteLength > maxPayloadBytes) {
       root = this.fitRoot(root, context);
       planBlobUnits(context);
-      await writeSlotsWithin(writer, root);
+      await hashSlotsWithin(hasher, root);
       bytes = utf8.encode(JSON.stringify(root));
     }
     if (bytes.byteLength > maxPayloadBytes) {
       throw payloadTooLarge(bytes.byteLength, maxPayloadBytes);
     }
-    return ["json", bytes];
+    const referenced = blobIdsWithin(root);
+    return preparedPayload(
+      "json",
+      bytes,
+      referenced.map((id) => hasher.pending.get(id)!),
+    );
   }
 
   async loadsTyped(type: string, data: Uint8Array | string): Promise<any> {
@@ -195,18 +255,20 @@ function encodeWithTypedErrors(value: unknown, context: EncodeContext): unknown 
   } catch (error) {
     if (error instanceof LeangraphError) throw error;
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      throw new LeangraphError(
-        SerdeErrorCode.unserializable,
-        "Cannot serialize the value: a toJSON() result is nested too deeply to walk.",
-        { cause: error, hint: "Flatten the object whose toJSON() returns a deep structure." },
-      );
+      throw new UnserializableError("a value whose toJSON() result is nested too deeply to walk", {
+        cause: error,
+        hint: "Flatten the object whose toJSON() returns a deep structure.",
+      });
     }
-    throw new LeangraphError(
-      SerdeErrorCode.unserializable,
-      `Cannot serialize the value: ${(error as Error)?.message ?? String(error)}`,
+    throw new UnserializableError(
+      `a value that failed to serialize (${(error as Error)?.message ?? String(error)})`,
       { cause: error },
     );
   }
+}
+
+function toBytes(payload: string | Uint8Array): Uint8Array {
+  return typeof payload === "string" ? utf8.encode(payload) : payload;
 }
 
 function mayHoldReferences(data: Uint8Array | string): boolean {

@@ -1,13 +1,12 @@
 import type { BlobStore } from "./blob-store.js";
-import { LeangraphError, SerdeErrorCode } from "./errors.js";
 import { isContainerKind, maxReferenceBytes, referencesInBytes } from "./reference-format.js";
 
 /**
  * Every blob a payload depends on, following references inside externalized JSON blobs (kinds
  * `j`, `a`, `o`) transitively, streaming them so a 1.5 GB array blob is never held in memory.
- * Meant for a garbage collector: it may over-report (a user string that merely contains reference
- * text keeps that blob alive), never under-report. A referenced blob that is missing is reported
- * and not followed.
+ * It may over-report (a user string that merely contains reference text counts), never
+ * under-report: a JSON blob it cannot read (missing, damaged, I/O error) fails the call, because
+ * what that blob references cannot be known.
  */
 export async function collectReferencedBlobIds(
   payload: Uint8Array | string,
@@ -23,15 +22,7 @@ export async function collectReferencedBlobIds(
     }
   };
   visit(typeof payload === "string" ? Buffer.from(payload, "utf8") : payload);
-  while (toFollow.length > 0) {
-    const id = toFollow.pop()!;
-    try {
-      await scanBlob(store, id, visit);
-    } catch (error) {
-      if (error instanceof LeangraphError && error.code === SerdeErrorCode.blobMissing) continue;
-      throw error;
-    }
-  }
+  while (toFollow.length > 0) await scanBlob(store, toFollow.pop()!, visit);
   return found;
 }
 

@@ -4,11 +4,44 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createFsBlobStore } from "../src/stores/fs.js";
 import { createMemoryBlobStore } from "../src/stores/memory.js";
-import { testBlobStore } from "../src/testing/index.js";
+import { createFaultyBlobStore, testBlobStore } from "../src/testing/index.js";
 
 const blobPath = (dir: string, id: string) => join(dir, id.slice(0, 2), id.slice(2));
 
 testBlobStore("memory", async () => ({ store: createMemoryBlobStore(), cleanup: async () => {} }));
+
+// The fault layer, with no fault planned, is a store like any other.
+testBlobStore("faulty(memory), no fault planned", async () => ({
+  store: createFaultyBlobStore(createMemoryBlobStore()),
+  cleanup: async () => {},
+}));
+
+describe("faulty blob store layer", () => {
+  it("fails exactly the planned operation with the code the store would use, then recovers", async () => {
+    const store = createFaultyBlobStore(createMemoryBlobStore());
+    const id = await store.put(new TextEncoder().encode("kept"));
+    store.plan({ failAt: 2, operations: ["get", "has"] });
+    await expect(store.has(id)).resolves.toBe(true);
+    await expect(store.get(id)).rejects.toMatchObject({
+      code: "ERR_LG_BLOB_READ_FAILED",
+      cause: { code: "EIO" },
+    });
+    expect(store.fired).toBe(true);
+    await expect(store.get(id)).resolves.toBeDefined();
+    store.plan({ failAt: 1 });
+    await expect(store.put(new Uint8Array([1]))).rejects.toMatchObject({
+      code: "ERR_LG_BLOB_WRITE_FAILED",
+      cause: { code: "ENOSPC" },
+    });
+    store.plan({ failAt: 1, operations: ["getStream"], sticky: true });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const read = async () => {
+        for await (const _ of store.getStream(id));
+      };
+      await expect(read()).rejects.toMatchObject({ code: "ERR_LG_BLOB_READ_FAILED" });
+    }
+  });
+});
 
 testBlobStore(
   "fs",

@@ -1,7 +1,13 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import type { PreparedPayload } from "@leangraph/serde";
 import { rowCorruptError } from "../errors.js";
-import { joinJsonArray, splitJsonArray } from "./json-array-split.js";
-import { serdeRefsIn } from "./serde-refs.js";
+import { joinJsonArray } from "./json-array-split.js";
+import {
+  type PayloadPreparer,
+  type PreparedValue,
+  payloadPreparerFor,
+  rebaseUnserializable,
+} from "./payload-preparer.js";
 import {
   type ArrayEntry,
   type BuiltNode,
@@ -11,7 +17,7 @@ import {
   sha256Hex,
   type TreeShape,
 } from "./tree-node.js";
-import { matchesSnapshot, type ObjectSnapshot, snapshotObject } from "./unchanged-object.js";
+import { matchesSnapshot, type ObjectSnapshot } from "./unchanged-object.js";
 
 /**
  * How a checkpoint row or a write row points at one value. Small JSON, never the payload itself
@@ -35,8 +41,11 @@ export interface NewItem {
   bytes: Uint8Array;
   /** Large values go to the blob store; the row then has no body. */
   inBlobStore: boolean;
-  /** Serde blob references inside the bytes (`"<kind>:<id>"`), kept alive by mark-and-sweep. */
-  serdeRefs: string[];
+  /**
+   * Blobs the serializer wrote that these bytes reference (for a leaf: its inline entries'),
+   * as the serializer reported them. Recorded on the item row: what keeps them alive.
+   */
+  blobRefs: readonly string[];
 }
 
 export interface EncodedValue {
@@ -48,6 +57,8 @@ export interface EncodedValue {
    * the saver encodes again from scratch.
    */
   reusedItemIds: string[];
+  /** Payloads whose blobs the serializer must write before the items are stored. */
+  toWrite: PreparedPayload[];
 }
 
 /** Fetches item bytes by id, from the database or the blob store. */
@@ -92,6 +103,8 @@ interface PreviousArrayEncode {
   elements: unknown[];
   entries: Uint8Array[];
   itemIds: (string | undefined)[];
+  /** Blobs each entry's bytes reference. */
+  entryBlobIds: (readonly string[])[];
   /** Objects whose entry may be reused while they still match (see unchanged-object.ts). */
   snapshots: (ObjectSnapshot | undefined)[];
   /** Tree nodes of that encode: the closed ones come back byte for byte and need no insert. */
@@ -100,17 +113,9 @@ interface PreviousArrayEncode {
 }
 
 const maxRememberedArrays = 256;
-/** Below this many elements, separate serializer calls cost less than cutting one array text. */
-const batchSerializeMinElements = 4;
-/** Elements per batch call: bounds one batch's JSON text for arrays of large objects. */
-const batchSerializeMaxElements = 128;
-const batchStringMaxChars = 64 * 1024;
 /** One batch of JSON elements read back with one parse; 32 MiB keeps far from V8's string limit. */
 const loadBatchMaxBytes = 32 * 1024 * 1024;
-
-function toBytes(payload: string | Uint8Array): Uint8Array {
-  return typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
-}
+const noBlobIds: readonly string[] = Object.freeze([]);
 
 function isPlainArray(value: unknown): value is unknown[] {
   return Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype;
@@ -122,15 +127,26 @@ function isReusablePrimitive(value: unknown): boolean {
   return type === "string" || type === "boolean" || (type === "number" && !Number.isNaN(value));
 }
 
-function snapshotIfObject(value: unknown): ObjectSnapshot | undefined {
-  return typeof value === "object" && value !== null ? snapshotObject(value) : undefined;
+/** The leaf of a build that holds each entry, by entry index. */
+function leafOfEntry(nodes: readonly BuiltNode[], entryCount: number): (string | undefined)[] {
+  const leaves = new Array<string | undefined>(entryCount);
+  for (const node of nodes) {
+    if (node.kind !== "leaf" || node.firstEntry === undefined || node.entryCount === undefined)
+      continue;
+    for (let offset = 0; offset < node.entryCount; offset += 1)
+      leaves[node.firstEntry + offset] = node.id;
+  }
+  return leaves;
 }
 
-interface SerializedElement {
-  type: string;
-  bytes: Uint8Array;
-  /** Taken just before the serializer read the element; undefined when it is not reusable. */
-  snapshot: ObjectSnapshot | undefined;
+function unionOf(lists: Iterable<readonly string[]>): readonly string[] {
+  let union: Set<string> | undefined;
+  for (const list of lists) {
+    if (list.length === 0) continue;
+    union ??= new Set();
+    for (const id of list) union.add(id);
+  }
+  return union === undefined ? noBlobIds : [...union];
 }
 
 /**
@@ -140,6 +156,7 @@ interface SerializedElement {
  */
 export class ValueCodec {
   readonly #serde: SerializerProtocol;
+  readonly #preparer: PayloadPreparer;
   readonly #options: ValueCodecOptions;
   /**
    * Last array encoded per channel. Appending one element to a 1,000-element array of 200 KB
@@ -152,6 +169,7 @@ export class ValueCodec {
 
   constructor(serde: SerializerProtocol, options: ValueCodecOptions = defaultValueCodecOptions) {
     this.#serde = serde;
+    this.#preparer = payloadPreparerFor(serde);
     this.#options = options;
   }
 
@@ -159,37 +177,48 @@ export class ValueCodec {
     this.#previousArrays.clear();
   }
 
+  /**
+   * Plans how `value` is stored: its ref and the items to insert, with no I/O. A value the
+   * serializer cannot store raises UnserializableError with a path relative to `value`.
+   */
   async encode(value: unknown, reuseKey?: string): Promise<EncodedValue> {
     if (isPlainArray(value) && value.length > 0) return this.#encodeArray(value, reuseKey);
-    const [type, payload] = await this.#serde.dumpsTyped(value);
-    const bytes = toBytes(payload);
-    if (bytes.byteLength <= this.#options.inlineValueMaxBytes) {
+    const { values, toWrite } = await this.#preparer
+      .prepare([value], false)
+      .catch((error: unknown) => Promise.reject(rebaseUnserializable(error, undefined)));
+    const { type, bytes, blobIds } = values[0]!;
+    // A value that references blobs is always an item: rows then never name blobs themselves,
+    // so liveness is decided from item rows alone.
+    if (bytes.byteLength <= this.#options.inlineValueMaxBytes && blobIds.length === 0) {
       const ref: ValueRef =
         type === "json"
           ? { t: type, s: Buffer.from(bytes).toString("utf8") }
           : { t: type, b: Buffer.from(bytes).toString("base64") };
-      return { ref, items: [], reusedItemIds: [] };
+      return { ref, items: [], reusedItemIds: [], toWrite };
     }
-    const item = this.#valueItem(bytes);
-    return { ref: { t: type, i: item.id }, items: [item], reusedItemIds: [] };
+    const item = this.#valueItem(bytes, blobIds);
+    return { ref: { t: type, i: item.id }, items: [item], reusedItemIds: [], toWrite };
   }
 
-  #valueItem(bytes: Uint8Array): NewItem {
+  #valueItem(bytes: Uint8Array, blobRefs: readonly string[]): NewItem {
     return {
       id: sha256Hex(bytes),
       kind: "value",
       bytes,
       inBlobStore: bytes.byteLength >= this.#options.blobMinBytes,
-      serdeRefs: serdeRefsIn(bytes),
+      blobRefs,
     };
   }
 
   async #encodeArray(array: unknown[], reuseKey: string | undefined): Promise<EncodedValue> {
     const previous = reuseKey === undefined ? undefined : this.#previousArrays.get(reuseKey);
+    const previousLeaves =
+      previous === undefined ? [] : leafOfEntry(previous.nodes, previous.entries.length);
     const items = new Map<string, NewItem>();
     const reusedItemIds = new Set<string>();
     const entries: Uint8Array[] = new Array(array.length);
     const itemIds: (string | undefined)[] = new Array(array.length);
+    const entryBlobIds: (readonly string[])[] = new Array(array.length);
     const snapshots: (ObjectSnapshot | undefined)[] = new Array(array.length);
     const toSerialize: number[] = [];
     for (let index = 0; index < array.length; index += 1) {
@@ -207,32 +236,46 @@ export class ValueCodec {
         if (unchanged) {
           entries[index] = previous.entries[index]!;
           itemIds[index] = previous.itemIds[index];
+          entryBlobIds[index] = previous.entryBlobIds[index]!;
           snapshots[index] = snapshot;
           const reusedId = previous.itemIds[index];
           if (reusedId !== undefined) reusedItemIds.add(reusedId);
+          // The blobs an inline entry names stay alive only while some row names them: the
+          // leaf it came from is checked to still exist when the new leaf is committed.
+          else if (entryBlobIds[index]!.length > 0) {
+            const sourceLeaf = previousLeaves[index];
+            if (sourceLeaf !== undefined) reusedItemIds.add(sourceLeaf);
+          }
           continue;
         }
       }
       toSerialize.push(index);
     }
-    const serialized = await this.#serializeElements(
-      toSerialize.map((index) => array[index] ?? null),
-      reuseKey !== undefined,
-    );
+    let prepared: PreparedValue[];
+    let toWrite: PreparedPayload[];
+    try {
+      ({ values: prepared, toWrite } = await this.#preparer.prepare(
+        toSerialize.map((index) => array[index] ?? null),
+        reuseKey !== undefined,
+      ));
+    } catch (error) {
+      const position = (error as { path?: unknown[] }).path?.[0];
+      throw rebaseUnserializable(
+        error,
+        typeof position === "number" ? toSerialize[position] : undefined,
+      );
+    }
     toSerialize.forEach((index, position) => {
-      const { type, bytes, snapshot } = serialized[position]!;
+      const { type, bytes, blobIds, snapshot } = prepared[position]!;
+      entryBlobIds[index] = blobIds;
+      snapshots[index] = snapshot;
       let entry: ArrayEntry;
       if (bytes.byteLength <= this.#options.inlineElementMaxBytes) {
         entry = { kind: "inline", type, bytes };
-        // An inline entry's blob references are not existence-checked when the entry is copied
-        // into a new leaf, so only reference-free entries are reused.
-        if (snapshot !== undefined && serdeRefsIn(bytes).length === 0) snapshots[index] = snapshot;
       } else {
-        const item = this.#valueItem(bytes);
+        const item = this.#valueItem(bytes, blobIds);
         items.set(item.id, item);
         itemIds[index] = item.id;
-        // Reused item ids are existence-checked in the write transaction.
-        snapshots[index] = snapshot;
         entry = { kind: "item", type, itemId: item.id };
       }
       entries[index] = encodeEntry(entry);
@@ -244,14 +287,13 @@ export class ValueCodec {
         reusedItemIds.add(node.id);
         continue;
       }
-      // Inner nodes hold only child ids; leaves may inline small payloads that carry references.
-      const serdeRefs = node.kind === "leaf" ? serdeRefsIn(node.bytes) : [];
       items.set(node.id, {
         id: node.id,
         kind: node.kind,
         bytes: node.bytes,
         inBlobStore: false,
-        serdeRefs,
+        // Inner nodes hold only child ids; a leaf names what its inline entries name.
+        blobRefs: node.kind === "leaf" ? this.#inlineBlobIdsOf(node, itemIds, entryBlobIds) : [],
       });
     }
     for (const id of items.keys()) reusedItemIds.delete(id);
@@ -261,6 +303,7 @@ export class ValueCodec {
         elements: array.slice(),
         entries,
         itemIds,
+        entryBlobIds,
         snapshots,
         nodeIds,
         nodes: tree.nodes,
@@ -270,61 +313,21 @@ export class ValueCodec {
       ref: { a: tree.rootId, n: array.length },
       items: [...items.values()],
       reusedItemIds: [...reusedItemIds],
+      toWrite,
     };
   }
 
-  /**
-   * One serializer call for the whole batch when it yields a plain JSON array we can cut into
-   * elements; one call per element otherwise (a serializer that externalizes the array itself,
-   * or a non-JSON type).
-   */
-  async #serializeElements(
-    elements: unknown[],
-    takeSnapshots: boolean,
-  ): Promise<SerializedElement[]> {
-    const serialized: SerializedElement[] = [];
-    // Snapshots are taken right before the serializer call that reads the element, so they
-    // record exactly the state that was serialized.
-    const snapshot = (element: unknown) => (takeSnapshots ? snapshotIfObject(element) : undefined);
-    let batch: unknown[] = [];
-    const flush = async () => {
-      if (batch.length >= batchSerializeMinElements) {
-        const snapshots = batch.map(snapshot);
-        const [type, payload] = await this.#serde.dumpsTyped(batch);
-        const parts = type === "json" ? splitJsonArray(toBytes(payload), batch.length) : undefined;
-        if (parts !== undefined) {
-          parts.forEach((bytes, index) => {
-            serialized.push({ type: "json", bytes, snapshot: snapshots[index] });
-          });
-          batch = [];
-          return;
-        }
-      }
-      for (const element of batch) serialized.push(await this.#serializeOne(element, snapshot));
-      batch = [];
-    };
-    for (const element of elements) {
-      // Big strings go alone: a batch must never approach V8's string limit, and they gain
-      // nothing from batching.
-      if (typeof element === "string" && element.length > batchStringMaxChars) {
-        await flush();
-        serialized.push(await this.#serializeOne(element, snapshot));
-        continue;
-      }
-      batch.push(element);
-      if (batch.length >= batchSerializeMaxElements) await flush();
-    }
-    await flush();
-    return serialized;
-  }
-
-  async #serializeOne(
-    element: unknown,
-    snapshot: (element: unknown) => ObjectSnapshot | undefined,
-  ): Promise<SerializedElement> {
-    const taken = snapshot(element);
-    const [type, payload] = await this.#serde.dumpsTyped(element);
-    return { type, bytes: toBytes(payload), snapshot: taken };
+  /** Blobs named by the inline entries of a leaf (item entries are named by their own rows). */
+  #inlineBlobIdsOf(
+    leaf: BuiltNode,
+    itemIds: readonly (string | undefined)[],
+    entryBlobIds: readonly (readonly string[])[],
+  ): readonly string[] {
+    const first = leaf.firstEntry ?? 0;
+    const lists: (readonly string[])[] = [];
+    for (let index = first; index < first + (leaf.entryCount ?? 0); index += 1)
+      if (itemIds[index] === undefined) lists.push(entryBlobIds[index]!);
+    return unionOf(lists);
   }
 
   #remember(key: string, encode: PreviousArrayEncode): void {
@@ -338,11 +341,21 @@ export class ValueCodec {
 
   async decode(ref: ValueRef, reader: ItemReader): Promise<unknown> {
     if ("a" in ref) return this.#decodeArray(ref, reader);
-    if ("s" in ref) return this.#serde.loadsTyped(ref.t, Buffer.from(ref.s, "utf8"));
-    if ("b" in ref) return this.#serde.loadsTyped(ref.t, Buffer.from(ref.b, "base64"));
+    if ("s" in ref) return this.#load(ref.t, Buffer.from(ref.s, "utf8"));
+    if ("b" in ref) return this.#load(ref.t, Buffer.from(ref.b, "base64"));
     const bytes = (await reader.readItems([ref.i])).get(ref.i);
     if (bytes === undefined) throw rowCorruptError(`value ${ref.i}`);
-    return this.#serde.loadsTyped(ref.t, bytes);
+    return this.#load(ref.t, bytes);
+  }
+
+  /**
+   * A "bytes" payload is the value itself: the stock serializer hands back what it is given, so it
+   * gets a plain Uint8Array of its own, as MemorySaver returns it, never a Buffer (whose toJSON
+   * would turn it into `{ type: "Buffer", data }` the next time it is stored) or a view into a
+   * larger row buffer.
+   */
+  #load(type: string, bytes: Uint8Array): Promise<unknown> {
+    return this.#serde.loadsTyped(type, type === "bytes" ? new Uint8Array(bytes) : bytes);
   }
 
   async #decodeArray(ref: { a: string; n: number }, reader: ItemReader): Promise<unknown[]> {
@@ -378,7 +391,7 @@ export class ValueCodec {
     if (entries.every((entry) => entry.type === "json")) return this.#loadJsonElements(payloads);
     const values: unknown[] = new Array(entries.length);
     for (let index = 0; index < entries.length; index += 1) {
-      values[index] = await this.#serde.loadsTyped(entries[index]!.type, payloads[index]!);
+      values[index] = await this.#load(entries[index]!.type, payloads[index]!);
     }
     return values;
   }

@@ -7,17 +7,27 @@ import {
   type CheckpointMetadata,
   type CheckpointPendingWrite,
   type CheckpointTuple,
-  compareWritesSortKeys,
   getCheckpointId,
   maxChannelVersion,
   type PendingWrite,
   type SerializerProtocol,
   TASKS,
   WRITES_IDX_MAP,
-  writesSortKey,
 } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, RedactingSerializer, SerdeErrorCode } from "@leangraph/serde";
-import { findUnstorable } from "../codec/find-unstorable.js";
+import {
+  type BlobStore,
+  isStagedSerializer,
+  type PreparedPayload,
+  SerdeErrorCode,
+  type StagedSerializer,
+  UnserializableError,
+} from "@leangraph/serde";
+import {
+  type PayloadPreparer,
+  type PreparedValue,
+  type PreparedValues,
+  payloadPreparerFor,
+} from "../codec/payload-preparer.js";
 import { sha256Hex } from "../codec/tree-node.js";
 import {
   defaultValueCodecOptions,
@@ -25,23 +35,46 @@ import {
   type ItemReader,
   type NewItem,
   parseValueRef,
+  rootItemIds,
   ValueCodec,
   type ValueCodecOptions,
-  type ValueRef,
 } from "../codec/value-codec.js";
 import {
   configInvalidError,
   itemCorruptError,
   itemMissingError,
-  rowCorruptError,
   unstorableError,
 } from "../errors.js";
+import { type ChannelRefs, type ChannelVersion, parseChannelRefs } from "./channel-refs.js";
+import { deltaHistoryRefs } from "./delta-history.js";
 import { collectGarbage, type GcReport } from "./mark-sweep.js";
+import { createdAtMsOf } from "./migration-context.js";
 import { KeyedMutex } from "./mutex.js";
-import type { CheckpointRow, RowStore, RowWriteTransaction, WriteRow } from "./row-store.js";
+import { type PruneOptions, planPrune, type RetentionRule, retentionRuleOf } from "./retention.js";
+import {
+  defaultSweepIntervalMs,
+  type RetentionOptions,
+  RetentionSweeper,
+} from "./retention-sweeper.js";
+import {
+  type CheckpointRow,
+  type RetainedHistory,
+  type RowStore,
+  type RowWriteTransaction,
+  sortWrites,
+  type WriteRow,
+} from "./row-store.js";
 
-type Version = string | number;
-type ChannelRefs = Record<string, { v: Version; r: ValueRef }>;
+/** What `prune` did (or, with `dryRun`, would do). */
+export interface PruneReport {
+  /** Checkpoints removed (with their pending writes). */
+  deletedCheckpoints: number;
+  /** Kept checkpoints that now carry the part of a delta channel's history the prune removed. */
+  checkpointsWithRetainedHistory: number;
+  /** What the collection after the prune freed; zero for a dry run. */
+  gc: GcReport;
+  dryRun: boolean;
+}
 
 /** What `storageStats()` reports; the demo agent prints it, the bench compares it. */
 export interface StorageStats {
@@ -65,6 +98,8 @@ export interface LeanSaverOptions {
    * @default 60000
    */
   orphanGraceMs?: number | undefined;
+  /** A retention policy applied in the background; none by default (nothing is ever removed). */
+  retention?: RetentionOptions | undefined;
 }
 
 /** Thrown inside a write transaction when reused items were swept meanwhile; the put re-encodes. */
@@ -78,13 +113,6 @@ function threadIdOf(config: RunnableConfig, operation: string): string {
     );
   }
   return String(threadId);
-}
-
-function sortWrites(rows: WriteRow[]): WriteRow[] {
-  return rows
-    .map((row) => ({ row, key: writesSortKey(row.taskPath, row.taskId, row.idx) }))
-    .sort((a, b) => compareWritesSortKeys(a.key, b.key))
-    .map(({ row }) => row);
 }
 
 /**
@@ -106,14 +134,16 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly blobStore: BlobStore;
   readonly #codec: ValueCodec;
   readonly #orphanGraceMs: number;
-  /** Whether the serde writes blobs while serializing (see #assertStorable). */
-  readonly #serdeWritesBlobs: boolean;
-  /** Objects #assertStorable already walked (weak: it never keeps state alive). */
-  readonly #storableObjects = new WeakSet<object>();
+  /** Serializes the checkpoint skeleton and metadata (stored in the row itself). */
+  readonly #rowPayloads: PayloadPreparer;
+  /** The serde when it stages its blob writes (RedactingSerializer); then every blob is known. */
+  readonly #stagedSerde: StagedSerializer | undefined;
   /** Write commits of one thread run one at a time (see #commit). */
   readonly #threadCommits = new KeyedMutex();
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
   readonly #recentRefs = new Map<string, ChannelRefs>();
+  readonly #sweeper: RetentionSweeper | undefined;
+  #setupDone: Promise<void> | undefined;
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
     super(options.serde);
@@ -126,7 +156,40 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     };
     this.#codec = new ValueCodec(this.serde, codecOptions);
     this.#orphanGraceMs = options.orphanGraceMs ?? 60_000;
-    this.#serdeWritesBlobs = this.serde instanceof RedactingSerializer;
+    this.#rowPayloads = payloadPreparerFor(this.serde);
+    this.#stagedSerde = isStagedSerializer(this.serde) ? this.serde : undefined;
+    const retention = options.retention;
+    if (retention !== undefined) {
+      const rule = retentionRuleOf(retention, "retention");
+      this.#sweeper = new RetentionSweeper(
+        {
+          threadIds: async (after, limit) => {
+            await this.setup();
+            return this.rows.threadIds(after, limit);
+          },
+          pruneForRetention: (threadIds, sweepRule) => this.#prune(threadIds, sweepRule, false),
+        },
+        rule,
+        retention,
+      );
+      this.#sweeper.start(retention.sweepIntervalMs ?? defaultSweepIntervalMs);
+    }
+  }
+
+  /**
+   * Creates or migrates the saver's tables (append-only migrations; idempotent; safe when several
+   * processes start at once) and the blob store's, if it has any. Every other method calls it
+   * first, so calling it yourself only moves the work (and any failure) to start-up.
+   */
+  setup(): Promise<void> {
+    this.#setupDone ??= (async () => {
+      await this.rows.migrate({ serde: this.serde, blobStore: this.blobStore });
+      await (this.blobStore as { setup?: () => Promise<void> }).setup?.();
+    })().catch((error: unknown) => {
+      this.#setupDone = undefined;
+      throw error;
+    });
+    return this.#setupDone;
   }
 
   /** A reader whose corruption errors name `where` (thread, checkpoint, channel or write). */
@@ -140,6 +203,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
    * never load as a different value.
    */
   async #readItems(ids: readonly string[], where: string): Promise<Map<string, Uint8Array>> {
+    await this.setup();
     const bodies = await this.rows.itemBodies(ids);
     const result = new Map<string, Uint8Array>();
     const inBlobStore: string[] = [];
@@ -163,6 +227,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.thread_id;
     if (threadId === undefined || threadId === null) return undefined;
+    await this.setup();
     const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
     const checkpointId = getCheckpointId(config) || undefined;
     const row = await this.rows.getCheckpoint(String(threadId), checkpointNs, checkpointId);
@@ -176,6 +241,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const { before, filter } = options ?? {};
     let limit = options?.limit;
     const threadId = config.configurable?.thread_id;
+    await this.setup();
     const rows = await this.rows.listCheckpoints({
       threadId: threadId === undefined || threadId === null ? undefined : String(threadId),
       checkpointNs: config.configurable?.checkpoint_ns,
@@ -239,16 +305,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     return tuple;
   }
 
-  #channelRefs(row: CheckpointRow): ChannelRefs {
-    try {
-      return JSON.parse(row.channelRefs) as ChannelRefs;
-    } catch (error) {
-      throw rowCorruptError(`channel refs of checkpoint ${row.checkpointId}`, error);
-    }
-  }
-
   async #decodeChannels(row: CheckpointRow): Promise<Record<string, unknown>> {
-    const refs = this.#channelRefs(row);
+    const refs = parseChannelRefs(row);
     const values: Record<string, unknown> = {};
     for (const [channel, { r }] of Object.entries(refs))
       values[channel] = await this.#codec.decode(
@@ -305,26 +363,39 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
     const threadId = threadIdOf(config, "put");
+    await this.setup();
     const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
     const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
     const { channel_values: channelValues, ...skeleton } = checkpoint;
-    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], parentRefs] =
-      await Promise.all([
-        this.serde.dumpsTyped(skeleton),
-        this.serde.dumpsTyped(metadata),
-        parentId === undefined
-          ? ({} as ChannelRefs)
-          : this.#parentRefs(threadId, checkpointNs, parentId),
-      ]);
+    const where = (channel: string) =>
+      `channel ${JSON.stringify(channel)} of checkpoint ${checkpoint.id}, thread ${threadId}`;
+    const [rowPayloads, parentRefs] = await Promise.all([
+      this.#prepareOrExplain(
+        [skeleton, metadata],
+        ["checkpoint", "metadata"],
+        `checkpoint ${checkpoint.id}, thread ${threadId}`,
+      ),
+      parentId === undefined
+        ? ({} as ChannelRefs)
+        : this.#parentRefs(threadId, checkpointNs, parentId),
+    ]);
+    const [checkpointPayload, metadataPayload] = rowPayloads.values as [
+      PreparedValue,
+      PreparedValue,
+    ];
+    const heldVersions =
+      parentId === undefined &&
+      Object.keys(channelValues ?? {}).some((channel) => !(channel in newVersions))
+        ? await this.#versionsHeld(threadId, checkpointNs)
+        : undefined;
 
     const attempt = async (inherit: boolean) => {
       const refs: ChannelRefs = {};
       const encodes: EncodedValue[] = [];
       const inheritedRootIds: string[] = [];
-      const toEncode: [channel: string, value: unknown, version: Version][] = [];
       for (const [channel, value] of Object.entries(channelValues ?? {})) {
         if (value === undefined) continue;
-        const version = checkpoint.channel_versions[channel] as Version;
+        const version = checkpoint.channel_versions[channel] as ChannelVersion;
         const parentRef = parentRefs[channel];
         if (
           !(channel in newVersions) &&
@@ -333,41 +404,46 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
           parentRef.v === version
         ) {
           refs[channel] = parentRef;
-          inheritedRootIds.push(...rootIds(parentRef.r));
-        } else if (channel in newVersions || parentId !== undefined) {
-          // Not in newVersions yet absent from the parent (pruned, or a caller that skips
-          // versions): store it rather than lose it. Without a parent, mirror the stock savers:
-          // only newVersions are stored.
-          toEncode.push([channel, value, version]);
+          inheritedRootIds.push(...rootItemIds(parentRef.r));
+        } else if (
+          channel in newVersions ||
+          parentId !== undefined ||
+          heldVersions?.has(heldVersionKey(channel, version))
+        ) {
+          // Stored unless the parent row holds it at this version. A parent that lacks the
+          // channel (pruned, or a caller that skips versions) must not lose it. Without a parent,
+          // a channel outside newVersions is one the caller says is unchanged: LangGraph's copy
+          // of a thread's first checkpoint (`updateState(…, "__copy__")`) passes
+          // `newVersions = {}`. PostgresSaver reads such a value back when the thread stored the
+          // channel at that version before, and not otherwise (the conformance suite checks
+          // both), so the lean savers store it in exactly that case, from this checkpoint's own
+          // value rather than by version, so another branch's value can never come back.
+          const encoded = await this.#encodeOrExplain(
+            value,
+            inherit ? `${threadId}\0${checkpointNs}\0${channel}` : undefined,
+            channel,
+            where(channel),
+          );
+          encodes.push(encoded);
+          refs[channel] = { v: version, r: encoded.ref };
         }
-      }
-      for (const [channel, value] of toEncode) {
-        this.#assertStorable(
-          value,
-          channel,
-          `channel ${JSON.stringify(channel)} of checkpoint ${checkpoint.id}, thread ${threadId}`,
-        );
-      }
-      for (const [channel, value, version] of toEncode) {
-        const encoded = await this.#codec.encode(
-          value,
-          inherit ? `${threadId}\0${checkpointNs}\0${channel}` : undefined,
-        );
-        encodes.push(encoded);
-        refs[channel] = { v: version, r: encoded.ref };
       }
       const row: CheckpointRow = {
         threadId,
         checkpointNs,
         checkpointId: checkpoint.id,
         parentCheckpointId: parentId,
-        checkpointType,
-        checkpoint: toBytes(checkpointBytes),
-        metadataType,
-        metadata: toBytes(metadataBytes),
+        checkpointType: checkpointPayload.type,
+        checkpoint: checkpointPayload.bytes,
+        metadataType: metadataPayload.type,
+        metadata: metadataPayload.bytes,
         channelRefs: JSON.stringify(refs),
+        createdAtMs: createdAtMsOf(checkpoint.ts) ?? undefined,
+        blobRefs: [...new Set([...checkpointPayload.blobIds, ...metadataPayload.blobIds])],
       };
-      await this.#commit(threadId, encodes, inheritedRootIds, (tx) => tx.upsertCheckpoint(row));
+      await this.#commit(threadId, encodes, rowPayloads.toWrite, inheritedRootIds, (tx) =>
+        tx.upsertCheckpoint(row),
+      );
       this.#rememberRefs(threadId, checkpointNs, checkpoint.id, refs);
     };
     try {
@@ -387,31 +463,50 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * A RedactingSerializer checks a value fully before writing its blobs, but the codec calls it
-   * per channel and per array element, so a function in a later element would be found after an
-   * earlier element's blob was written, leaving an orphan behind a failed put. Every value of a
-   * put is therefore checked before the first serializer call. Serializers that write nothing
-   * while serializing (JsonPlusSerializer) keep their own behaviour and skip the walk.
-   *
-   * Objects that passed once are not walked again (#storableObjects): a chat state re-puts every
-   * earlier message each step, and walking them all (toJSON included) doubled the cost of a put.
-   * The serializer still checks everything, so an object mutated in place to hold a function is
-   * still refused; at worst that put leaves an orphan blob for gc().
+   * Plans how a value is stored (no I/O: every value of a put is planned before anything is
+   * written, see #commit); one the serializer cannot store is refused naming `where` and the
+   * path from `root`, as in `files[2] is a function`.
    */
-  #assertStorable(value: unknown, root: string, where: string): void {
-    if (!this.#serdeWritesBlobs) return;
-    const elements = Array.isArray(value) ? value : [value];
-    for (let index = 0; index < elements.length; index += 1) {
-      const element: unknown = elements[index];
-      const isObject = typeof element === "object" && element !== null;
-      if (isObject && this.#storableObjects.has(element)) continue;
-      if (!isObject && typeof element !== "function" && typeof element !== "symbol") {
-        if (typeof element !== "bigint") continue;
-      }
-      const found = findUnstorable(element, elements === value ? `${root}[${index}]` : root);
-      if (found !== undefined) throw unstorableError(where, found.path, found.what);
-      if (isObject) this.#storableObjects.add(element);
+  async #encodeOrExplain(
+    value: unknown,
+    reuseKey: string | undefined,
+    root: string,
+    where: string,
+  ): Promise<EncodedValue> {
+    try {
+      return await this.#codec.encode(value, reuseKey);
+    } catch (error) {
+      if (error instanceof UnserializableError)
+        throw unstorableError(where, error.describeAt(root), error);
+      throw error;
     }
+  }
+
+  /** #encodeOrExplain for the values a row holds itself; `roots` names each in errors. */
+  async #prepareOrExplain(
+    values: unknown[],
+    roots: string[],
+    where: string,
+  ): Promise<PreparedValues> {
+    try {
+      return await this.#rowPayloads.prepare(values, false);
+    } catch (error) {
+      if (!(error instanceof UnserializableError)) throw error;
+      const position = error.path[0];
+      error.dropLeadingSteps(1);
+      const root = typeof position === "number" ? roots[position] : undefined;
+      throw unstorableError(where, error.describeAt(root ?? "value"), error);
+    }
+  }
+
+  /** Every channel@version that a checkpoint of this thread namespace stores a value for. */
+  async #versionsHeld(threadId: string, checkpointNs: string): Promise<Set<string>> {
+    const held = new Set<string>();
+    for (const row of await this.rows.listCheckpoints({ threadId, checkpointNs })) {
+      for (const [channel, { v }] of Object.entries(parseChannelRefs(row)))
+        held.add(heldVersionKey(channel, v));
+    }
+    return held;
   }
 
   /**
@@ -428,7 +523,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const remembered = this.#recentRefs.get(key);
     if (remembered !== undefined) return remembered;
     const row = await this.rows.getCheckpoint(threadId, checkpointNs, parentId);
-    return row ? this.#channelRefs(row) : {};
+    return row ? parseChannelRefs(row) : {};
   }
 
   #rememberRefs(
@@ -451,6 +546,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     taskPath?: string,
   ): Promise<void> {
     const threadId = threadIdOf(config, "putWrites");
+    await this.setup();
     const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
     const checkpointId: string | undefined = config.configurable?.checkpoint_id;
     if (!checkpointId) {
@@ -458,17 +554,15 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         "putWrites needs config.configurable.checkpoint_id (the checkpoint the writes belong to).",
       );
     }
-    for (const [index, [channel, value]] of writes.entries()) {
-      this.#assertStorable(
-        value,
-        `writes[${index}]`,
-        `write ${index} (channel ${JSON.stringify(channel)}) of task ${taskId}, checkpoint ${checkpointId}, thread ${threadId}`,
-      );
-    }
     const encodes: EncodedValue[] = [];
     const rows: WriteRow[] = [];
     for (const [index, [channel, value]] of writes.entries()) {
-      const encoded = await this.#codec.encode(value);
+      const encoded = await this.#encodeOrExplain(
+        value,
+        undefined,
+        `writes[${index}]`,
+        `write ${index} (channel ${JSON.stringify(channel)}) of task ${taskId}, checkpoint ${checkpointId}, thread ${threadId}`,
+      );
       encodes.push(encoded);
       rows.push({
         taskId,
@@ -478,16 +572,21 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         valueRef: JSON.stringify(encoded.ref),
       });
     }
-    await this.#commit(threadId, encodes, [], (tx) =>
+    await this.#commit(threadId, encodes, [], [], (tx) =>
       tx.insertWrites(threadId, checkpointNs, checkpointId, rows),
     );
   }
 
   /**
-   * Blobs first (durable), then one transaction for items + the row. Inside the transaction, a
-   * blob item this transaction newly inserts is checked to still exist: lifecycle operations only
-   * delete blobs inside an exclusive transaction and only when no item row names them, so a blob
-   * seen here cannot vanish before this commit, and one deleted just before is written again.
+   * Everything is planned first, with no side effect; then the serializer's blobs and the saver's
+   * large items are written durably; then one transaction inserts items and the row. A refused
+   * put writes nothing, and a crash at any point leaves the old state or the new one, plus at
+   * worst unreferenced blobs that `gc()` reclaims.
+   *
+   * Inside the transaction, every blob this put wrote is checked to still exist: lifecycle
+   * operations delete blobs only inside an exclusive transaction and only when no row names them,
+   * so a blob seen here cannot vanish before this commit, and one a concurrent gc deleted just
+   * before is written again (its content is still in hand).
    *
    * Commits of one thread take turns in this process. LangGraph puts a task's writes and the
    * next checkpoint concurrently, and both hold the step's new values: in turns, the second finds
@@ -498,26 +597,33 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   #commit(
     threadId: string,
     encodes: EncodedValue[],
+    rowPayloads: PreparedPayload[],
     inheritedRootIds: string[],
     writeRow: (tx: RowWriteTransaction) => Promise<void>,
   ): Promise<void> {
     return this.#threadCommits.run(threadId, () =>
-      this.#commitInTurn(encodes, inheritedRootIds, writeRow),
+      this.#commitInTurn(encodes, rowPayloads, inheritedRootIds, writeRow),
     );
   }
 
   async #commitInTurn(
     encodes: EncodedValue[],
+    rowPayloads: PreparedPayload[],
     inheritedRootIds: string[],
     writeRow: (tx: RowWriteTransaction) => Promise<void>,
   ): Promise<void> {
     const items = new Map<string, NewItem>();
     const reused = new Set<string>(inheritedRootIds);
+    const serdePayloads = [...rowPayloads];
     for (const encoded of encodes) {
       for (const item of encoded.items) items.set(item.id, item);
       for (const id of encoded.reusedItemIds) reused.add(id);
+      serdePayloads.push(...encoded.toWrite);
     }
     for (const id of items.keys()) reused.delete(id);
+    const serdeBlobIds = new Set(serdePayloads.flatMap((payload) => payload.blobIds));
+    const writeSerdeBlobs = () => this.#stagedSerde!.writeBlobs(serdePayloads);
+    if (serdeBlobIds.size > 0) await writeSerdeBlobs();
     const blobItems = [...items.values()].filter((item) => item.inBlobStore);
     if (blobItems.length > 0) {
       const known = await this.rows.existingItemIds(blobItems.map((item) => item.id));
@@ -530,6 +636,11 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         if (item.inBlobStore && !(await this.blobStore.has(item.id)))
           await this.blobStore.put(item.bytes);
       }
+      for (const id of serdeBlobIds) {
+        if (await this.blobStore.has(id)) continue;
+        await writeSerdeBlobs();
+        break;
+      }
       if (reused.size > 0 && (await tx.missingItemIds([...reused])).length > 0)
         throw new StaleEncodeError();
       await writeRow(tx);
@@ -537,68 +648,45 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * Reads only what the walk needs: the ancestors' rows, their writes to the requested channels,
-   * and the one seed value per channel, instead of decoding every channel of every ancestor.
+   * Reads only what the walk needs (core/delta-history.ts): the ancestors' rows, their writes to
+   * the requested channels and the one seed value per channel, instead of decoding every channel
+   * of every ancestor; past a pruned ancestor, the history the prune retained.
    */
   override async getDeltaChannelHistory(options: { config: RunnableConfig; channels: string[] }) {
     const { config, channels } = options;
     if (channels.length === 0) return {};
     const threadId = config.configurable?.thread_id;
     const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
-    const collected = new Map<string, CheckpointPendingWrite[]>(
-      channels.map((channel) => [channel, []]),
-    );
-    const seeds = new Map<string, unknown>();
-    const remaining = new Set(channels);
-    const start =
-      threadId === undefined
+    await this.setup();
+    const target =
+      threadId === undefined || threadId === null
         ? undefined
         : await this.rows.getCheckpoint(
             String(threadId),
             checkpointNs,
             getCheckpointId(config) || undefined,
           );
-    let cursor = start?.parentCheckpointId;
-    while (cursor !== undefined && remaining.size > 0 && start !== undefined) {
-      const row = await this.rows.getCheckpoint(start.threadId, checkpointNs, cursor);
-      if (row === undefined) break;
-      const writes = sortWrites(
-        await this.rows.getWrites(row.threadId, checkpointNs, row.checkpointId),
-      );
-      for (let index = writes.length - 1; index >= 0; index -= 1) {
-        const write = writes[index]!;
-        if (!remaining.has(write.channel)) continue;
-        const value = await this.#codec.decode(
-          parseValueRef(write.valueRef, "write"),
-          this.#readerFor(
-            `write ${write.taskId}/${write.idx} of checkpoint ${row.checkpointId}, thread ${row.threadId}`,
-          ),
-        );
-        collected.get(write.channel)!.push([write.taskId, write.channel, value]);
-      }
-      const refs = this.#channelRefs(row);
-      for (const channel of [...remaining]) {
-        const ref = refs[channel];
-        if (ref === undefined) continue;
-        seeds.set(
-          channel,
-          await this.#codec.decode(
-            ref.r,
-            this.#readerFor(
-              `channel ${JSON.stringify(channel)} of checkpoint ${row.checkpointId}, thread ${row.threadId}`,
-            ),
-          ),
-        );
-        remaining.delete(channel);
-      }
-      cursor = row.parentCheckpointId;
-    }
+    const histories =
+      target === undefined
+        ? new Map<string, RetainedHistory>()
+        : await deltaHistoryRefs(this.rows, target, channels);
     const result: Record<string, { seed?: unknown; writes: CheckpointPendingWrite[] }> = {};
     for (const channel of channels) {
-      const entry: { seed?: unknown; writes: CheckpointPendingWrite[] } = {
-        writes: collected.get(channel)!.slice().reverse(),
-      };
-      if (seeds.has(channel)) entry.seed = seeds.get(channel);
+      const history = histories.get(channel) ?? { seedRef: undefined, writes: [] };
+      const where = `history of channel ${JSON.stringify(channel)} at checkpoint ${target?.checkpointId}, thread ${threadId}`;
+      const entry: { seed?: unknown; writes: CheckpointPendingWrite[] } = { writes: [] };
+      for (const write of history.writes) {
+        entry.writes.push([
+          write.taskId,
+          channel,
+          await this.#codec.decode(parseValueRef(write.valueRef, where), this.#readerFor(where)),
+        ]);
+      }
+      if (history.seedRef !== undefined)
+        entry.seed = await this.#codec.decode(
+          parseValueRef(history.seedRef, where),
+          this.#readerFor(where),
+        );
       result[channel] = entry;
     }
     return result as never;
@@ -610,29 +698,120 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
    * `orphanGraceMs`; younger ones wait for the next `gc()`.
    */
   async deleteThread(threadId: string): Promise<void> {
+    await this.setup();
     await this.rows.write((tx) => tx.deleteThread(threadId), { exclusive: true });
     await this.#collect(this.#orphanGraceMs);
   }
 
-  /** Keeps the newest `keepLast` checkpoints per namespace of each thread; returns how many were deleted. */
-  async prune(threadIds: readonly string[], options: { keepLast: number }): Promise<number> {
-    if (!Number.isInteger(options.keepLast) || options.keepLast < 0) {
-      throw configInvalidError(`prune keepLast must be an integer >= 0; got ${options.keepLast}.`);
-    }
-    let deleted = 0;
-    await this.rows.write(
+  /**
+   * Removes old checkpoints (and their pending writes) of these threads, then what only they used.
+   * `keepLast`: the newest N per namespace stay; `maxAgeMs`: only checkpoints older than that go
+   * (the newest `keepLast`, default 1, stay whatever their age). Every checkpoint that remains
+   * reads back exactly as before, DeltaChannel values included: a channel that LangGraph rebuilds
+   * from ancestors' writes keeps the part of that history the prune removed (retained history).
+   */
+  async prune(threadIds: readonly string[], options: PruneOptions): Promise<PruneReport> {
+    const rule = retentionRuleOf(options, "prune");
+    const { deletedCheckpoints, checkpointsWithRetainedHistory, gc } = await this.#prune(
+      threadIds,
+      rule,
+      options.dryRun === true,
+    );
+    return {
+      deletedCheckpoints,
+      checkpointsWithRetainedHistory,
+      gc,
+      dryRun: options.dryRun === true,
+    };
+  }
+
+  async #prune(
+    threadIds: readonly string[],
+    rule: RetentionRule,
+    dryRun: boolean,
+  ): Promise<Omit<PruneReport, "dryRun">> {
+    await this.setup();
+    const nowMs = Date.now();
+    const counts = await this.rows.write(
       async (tx) => {
-        for (const threadId of threadIds)
-          deleted += await tx.pruneThread(threadId, options.keepLast);
+        let deletedCheckpoints = 0;
+        let checkpointsWithRetainedHistory = 0;
+        for (const threadId of threadIds) {
+          const plan = planPrune(await tx.checkpointPlaces(threadId), rule, nowMs);
+          deletedCheckpoints += plan.deleted.length;
+          if (dryRun || plan.deleted.length === 0) continue;
+          // Every history is computed before anything is deleted, from the thread as it is.
+          const retained: [CheckpointRow, Map<string, RetainedHistory>][] = [];
+          for (const place of plan.cutPoints) {
+            const row = await this.rows.getCheckpoint(
+              threadId,
+              place.checkpointNs,
+              place.checkpointId,
+            );
+            if (row === undefined) continue;
+            const histories = await this.#historiesToRetain(row);
+            if (histories.size > 0) retained.push([row, histories]);
+          }
+          for (const [row, histories] of retained)
+            await tx.putRetainedHistory(threadId, row.checkpointNs, row.checkpointId, histories);
+          checkpointsWithRetainedHistory += retained.length;
+          await tx.deleteCheckpoints(threadId, plan.deleted);
+        }
+        return { deletedCheckpoints, checkpointsWithRetainedHistory };
       },
       { exclusive: true },
     );
-    await this.#collect(this.#orphanGraceMs);
-    return deleted;
+    const gc =
+      dryRun || counts.deletedCheckpoints === 0
+        ? { deletedItems: 0, deletedBlobs: 0 }
+        : await this.#collect(this.#orphanGraceMs);
+    return { ...counts, gc };
+  }
+
+  /**
+   * The channels LangGraph may rebuild by walking up from `row`: those with a version but no
+   * stored value (a DeltaChannel between snapshots, and ephemeral channels, whose walk ends at
+   * the nearest ancestor that stored them). Channels without history past `row` are left out.
+   */
+  async #historiesToRetain(row: CheckpointRow): Promise<Map<string, RetainedHistory>> {
+    const skeleton = (await this.serde.loadsTyped(row.checkpointType, row.checkpoint)) as {
+      channel_versions?: Record<string, unknown>;
+    };
+    const stored = parseChannelRefs(row);
+    const channels = Object.keys(skeleton.channel_versions ?? {}).filter(
+      (channel) => !(channel in stored),
+    );
+    const histories = new Map<string, RetainedHistory>();
+    if (channels.length === 0) return histories;
+    for (const [channel, history] of await deltaHistoryRefs(this.rows, row, channels)) {
+      if (history.seedRef !== undefined || history.writes.length > 0)
+        histories.set(channel, history);
+    }
+    return histories;
+  }
+
+  /** Every thread id, in ascending order, read in pages. */
+  async *listThreadIds(): AsyncGenerator<string> {
+    await this.setup();
+    const pageSize = 1000;
+    for (let after: string | undefined; ; ) {
+      const page = await this.rows.threadIds(after, pageSize);
+      yield* page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1];
+    }
+  }
+
+  /** One retention sweep now (the next batch of threads); requires the `retention` option. */
+  async sweepRetention() {
+    if (this.#sweeper === undefined)
+      throw configInvalidError("sweepRetention needs the saver's `retention` option.");
+    return this.#sweeper.sweep();
   }
 
   /** Copies every checkpoint and write of a thread; items are shared by content, nothing is duplicated. */
   async copyThread(fromThreadId: string, toThreadId: string): Promise<void> {
+    await this.setup();
     await this.rows.write((tx) => tx.copyThread(fromThreadId, toThreadId), { exclusive: true });
   }
 
@@ -644,18 +823,22 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
    * @param options.graceMs @default 3_600_000 (one hour)
    */
   async gc(options: { graceMs?: number } = {}): Promise<GcReport> {
+    await this.setup();
     return this.#collect(options.graceMs ?? 3_600_000);
   }
 
-  #collect(orphanGraceMs: number): Promise<GcReport> {
+  async #collect(orphanGraceMs: number): Promise<GcReport> {
     // Remembered encodes may point at items about to be swept; the next put re-checks anyway,
     // but forgetting them here avoids a guaranteed retry.
     this.#codec.forgetReuse();
     this.#recentRefs.clear();
-    return collectGarbage(this.rows, this.blobStore, orphanGraceMs);
+    const report = await collectGarbage(this.rows, this.blobStore, orphanGraceMs);
+    await this.rows.reclaimSpace();
+    return report;
   }
 
   async storageStats(): Promise<StorageStats> {
+    await this.setup();
     const rowStats = await this.rows.stats();
     let blobBytes = 0;
     let blobCount = 0;
@@ -669,6 +852,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   }
 
   async close(): Promise<void> {
+    await this.#sweeper?.stop();
     await this.rows.close();
     await this.blobStore.close?.();
   }
@@ -692,12 +876,6 @@ async function putOutsideLock(blobStore: BlobStore, bytes: Uint8Array): Promise<
   }
 }
 
-function rootIds(ref: ValueRef): string[] {
-  if ("a" in ref) return [ref.a];
-  if ("i" in ref) return [ref.i];
-  return [];
-}
-
-function toBytes(payload: string | Uint8Array): Uint8Array {
-  return typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
+function heldVersionKey(channel: string, version: ChannelVersion): string {
+  return `${channel}\0${typeof version}\0${version}`;
 }

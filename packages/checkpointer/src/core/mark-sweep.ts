@@ -1,8 +1,7 @@
 import type { BlobStore } from "@leangraph/serde";
-import { blobIdOfRef, isContainerRef, serdeRefsIn, serdeRefsInBlob } from "../codec/serde-refs.js";
 import { childItemIds, decodeNode } from "../codec/tree-node.js";
 import { parseValueRef, rootItemIds, type ValueRef } from "../codec/value-codec.js";
-import type { RowStore, RowWriteTransaction } from "./row-store.js";
+import { parseBlobRefsColumn, type RowStore, type RowWriteTransaction } from "./row-store.js";
 
 export interface GcReport {
   deletedItems: number;
@@ -11,31 +10,23 @@ export interface GcReport {
 
 interface LiveSet {
   items: Set<string>;
-  /** Blobs a RedactingSerializer referenced from inside live payloads (no item row of their own). */
-  serdeBlobIds: Set<string>;
+  /** Every blob a live row or item names: item bodies in the blob store and serializer blobs. */
+  blobIds: Set<string>;
 }
 
 /**
- * Everything reachable from a checkpoint row or a write row: items (following tree nodes down)
- * and the serializer's blobs referenced from inside live payloads (following container blobs,
- * which may reference further blobs).
+ * Everything reachable from a checkpoint, write or retained-history row, decided from rows
+ * alone: refs lead to items, tree nodes to their children, and every row and item records the
+ * serializer's blobs its bytes reference (blob_refs). No blob is ever read, so an unreadable blob
+ * cannot be mistaken for one that references nothing; any error here aborts the collection
+ * before anything is deleted.
  */
-async function markLive(tx: RowWriteTransaction, blobStore: BlobStore): Promise<LiveSet> {
-  const { channelRefs, valueRefs } = await tx.allRefJson();
+async function markLive(tx: RowWriteTransaction): Promise<LiveSet> {
+  const roots = await tx.liveRoots();
   const items = new Set<string>();
-  const serdeRefs = new Set<string>();
-  const containers: string[] = [];
+  const blobIds = new Set<string>();
   let frontier: string[] = [];
-  const reachSerde = (refs: readonly string[]) => {
-    for (const ref of refs) {
-      if (serdeRefs.has(ref)) continue;
-      serdeRefs.add(ref);
-      if (isContainerRef(ref)) containers.push(ref);
-    }
-  };
   const reach = (ref: ValueRef) => {
-    if ("s" in ref) reachSerde(serdeRefsIn(ref.s));
-    if ("b" in ref) reachSerde(serdeRefsIn(Buffer.from(ref.b, "base64")));
     for (const id of rootItemIds(ref)) {
       if (!items.has(id)) {
         items.add(id);
@@ -43,16 +34,19 @@ async function markLive(tx: RowWriteTransaction, blobStore: BlobStore): Promise<
       }
     }
   };
-  for (const json of channelRefs) {
+  for (const json of roots.channelRefs) {
     const refs = JSON.parse(json) as Record<string, { r: ValueRef }>;
     for (const { r } of Object.values(refs)) reach(r);
   }
-  for (const json of valueRefs) reach(parseValueRef(json, "write value"));
+  for (const json of roots.valueRefs) reach(parseValueRef(json, "write value"));
+  for (const column of roots.blobRefs)
+    for (const id of parseBlobRefsColumn(column)) blobIds.add(id);
   while (frontier.length > 0) {
     const meta = await tx.itemMeta(frontier);
     frontier = [];
     for (const [id, item] of meta) {
-      reachSerde(item.serdeRefs);
+      if (item.inBlobStore) blobIds.add(id);
+      for (const blobId of item.blobRefs) blobIds.add(blobId);
       if (item.nodeBytes === undefined) continue;
       for (const child of childItemIds(decodeNode(id, item.nodeBytes))) {
         if (!items.has(child)) {
@@ -62,22 +56,16 @@ async function markLive(tx: RowWriteTransaction, blobStore: BlobStore): Promise<
       }
     }
   }
-  while (containers.length > 0) {
-    const ref = containers.pop()!;
-    // A missing container cannot keep anything alive; its absence is getTuple's error to report.
-    const inner = await serdeRefsInBlob(blobStore, blobIdOfRef(ref)).catch(() => []);
-    reachSerde(inner);
-  }
-  return { items, serdeBlobIds: new Set([...serdeRefs].map(blobIdOfRef)) };
+  return { items, blobIds };
 }
 
 /**
  * Two exclusive transactions, in this order so a crash between them only leaves orphan blobs:
  * 1. delete item rows nothing reaches (and commit);
- * 2. mark again, then delete blobs that nothing names: no item row and no live payload reference.
- *    Blobs whose item rows step 1 removed go at once; blobs that never had an item row (written by
- *    the serializer, or by a put that crashed or has not committed yet) only when older than
- *    `orphanGraceMs`, because a concurrent put may be about to reference them.
+ * 2. mark again, then delete blobs nothing live names. Blobs whose item rows step 1 removed go at
+ *    once; every other blob (written by the serializer, or by a put that crashed or has not
+ *    committed yet) only when older than `orphanGraceMs`, because a concurrent put may be about
+ *    to reference it.
  * Blobs are deleted only inside an exclusive transaction, which is what lets a concurrent put
  * trust a blob it has seen (see LeanCheckpointSaver#commit).
  */
@@ -88,7 +76,7 @@ export async function collectGarbage(
 ): Promise<GcReport> {
   const swept = await rows.write(
     async (tx) => {
-      const live = await markLive(tx, blobStore);
+      const live = await markLive(tx);
       const dead = (await tx.allItems()).filter((item) => !live.items.has(item.id));
       await tx.deleteItems(dead.map((item) => item.id));
       return {
@@ -110,11 +98,10 @@ export async function collectGarbage(
   if (candidates.size === 0) return { deletedItems: swept.items, deletedBlobs: 0 };
   const deletedBlobs = await rows.write(
     async (tx) => {
-      const live = await markLive(tx, blobStore);
-      const named = await tx.itemMeta([...candidates]);
+      const live = await markLive(tx);
       let deleted = 0;
       for (const id of candidates) {
-        if (named.has(id) || live.serdeBlobIds.has(id)) continue;
+        if (live.blobIds.has(id)) continue;
         if (await blobStore.delete(id)) deleted += 1;
       }
       return deleted;

@@ -1,4 +1,6 @@
+import { compareWritesSortKeys, writesSortKey } from "@langchain/langgraph-checkpoint";
 import type { NewItem } from "../codec/value-codec.js";
+import type { MigrationContext } from "./migration-context.js";
 
 /**
  * The storage contract the lean saver logic is written against; `src/sqlite` and `src/postgres`
@@ -17,6 +19,10 @@ export interface CheckpointRow {
   metadata: Uint8Array;
   /** JSON `{ [channel]: { v: version, r: ValueRef } }`. */
   channelRefs: string;
+  /** The checkpoint's own `ts` in ms (what age-based retention measures); undefined when unknown. */
+  createdAtMs: number | undefined;
+  /** Blobs the serialized checkpoint or metadata reference (the serializer's, see blobRefsColumn). */
+  blobRefs: readonly string[];
 }
 
 /** A checkpoint row as both backends' drivers return it (same column names in SQLite and Postgres). */
@@ -30,6 +36,9 @@ export interface CheckpointRecord {
   metadata_type: string;
   metadata: Buffer;
   channel_refs: string;
+  /** bigint in Postgres: pg returns it as a string. */
+  created_at_ms: number | string | null;
+  blob_refs: string | null;
 }
 
 export function checkpointRowFromRecord(record: CheckpointRecord): CheckpointRow {
@@ -43,6 +52,8 @@ export function checkpointRowFromRecord(record: CheckpointRecord): CheckpointRow
     metadataType: record.metadata_type,
     metadata: record.metadata,
     channelRefs: record.channel_refs,
+    createdAtMs: record.created_at_ms === null ? undefined : Number(record.created_at_ms),
+    blobRefs: parseBlobRefsColumn(record.blob_refs),
   };
 }
 
@@ -55,6 +66,14 @@ export interface WriteRow {
   valueRef: string;
 }
 
+/** LangGraph's own order of a checkpoint's writes (task path, task id, index). */
+export function sortWrites(rows: readonly WriteRow[]): WriteRow[] {
+  return rows
+    .map((row) => ({ row, key: writesSortKey(row.taskPath, row.taskId, row.idx) }))
+    .sort((a, b) => compareWritesSortKeys(a.key, b.key))
+    .map(({ row }) => row);
+}
+
 export interface ListQuery {
   threadId?: string | undefined;
   checkpointNs?: string | undefined;
@@ -64,11 +83,15 @@ export interface ListQuery {
   limit?: number | undefined;
 }
 
-export function serdeRefsColumn(item: NewItem): string | null {
-  return item.serdeRefs.length > 0 ? JSON.stringify(item.serdeRefs) : null;
+/**
+ * The `blob_refs` column of items and checkpoint rows: the blob ids the serializer said the bytes
+ * reference (a JSON array), NULL for none. Mark-and-sweep reads liveness from it alone.
+ */
+export function blobRefsColumn(blobRefs: readonly string[]): string | null {
+  return blobRefs.length > 0 ? JSON.stringify(blobRefs) : null;
 }
 
-export function parseSerdeRefsColumn(column: string | null): string[] {
+export function parseBlobRefsColumn(column: string | null): string[] {
   return column === null ? [] : (JSON.parse(column) as string[]);
 }
 
@@ -101,14 +124,63 @@ export interface ItemMeta {
   inBlobStore: boolean;
   /** Present for tree nodes (always stored in the database), absent for value items. */
   nodeBytes: Uint8Array | undefined;
-  /** Serde blob references inside the item's bytes. */
-  serdeRefs: string[];
+  /** Blobs the item's bytes reference (the serializer's). */
+  blobRefs: string[];
 }
 
 export interface RowStoreStats {
   dbBytes: number;
   checkpointCount: number;
   largestCheckpointRowBytes: number;
+}
+
+/** Where a checkpoint sits in its thread: what retention plans with (no payloads). */
+export interface CheckpointPlace {
+  checkpointNs: string;
+  checkpointId: string;
+  parentCheckpointId: string | undefined;
+  createdAtMs: number | undefined;
+}
+
+/**
+ * The part of a delta channel's history that a prune deleted, kept for the oldest checkpoint that
+ * remains (see core/delta-history.ts): the channel's value where the walk stopped, if it found
+ * one, and the writes between that value and the checkpoint, oldest first.
+ */
+export interface RetainedHistory {
+  /** JSON ValueRef of the seed value. */
+  seedRef: string | undefined;
+  writes: { taskId: string; valueRef: string }[];
+}
+
+/** Seq of the seed row in lg_retained_history; writes are numbered from 0, oldest first. */
+const seedSeq = -1;
+
+/** A retained history as table rows (both backends store it the same way). */
+export function retainedRowsOf(
+  history: RetainedHistory,
+): { seq: number; taskId: string; valueRef: string }[] {
+  const rows = history.writes.map((write, seq) => ({ seq, ...write }));
+  if (history.seedRef !== undefined)
+    rows.unshift({ seq: seedSeq, taskId: "", valueRef: history.seedRef });
+  return rows;
+}
+
+/** Table rows (ordered by channel, seq) back into histories by channel. */
+export function retainedHistoriesFromRows(
+  rows: readonly { channel: string; seq: number; task_id: string; value_ref: string }[],
+): Map<string, RetainedHistory> {
+  const histories = new Map<string, RetainedHistory>();
+  for (const row of rows) {
+    let history = histories.get(row.channel);
+    if (history === undefined) {
+      history = { seedRef: undefined, writes: [] };
+      histories.set(row.channel, history);
+    }
+    if (row.seq === seedSeq) history.seedRef = row.value_ref;
+    else history.writes.push({ taskId: row.task_id, valueRef: row.value_ref });
+  }
+  return histories;
 }
 
 export interface RowWriteTransaction {
@@ -123,18 +195,37 @@ export interface RowWriteTransaction {
     checkpointId: string,
     rows: readonly WriteRow[],
   ): Promise<void>;
+  /** Removes every checkpoint, write and retained history row of the thread. */
   deleteThread(threadId: string): Promise<void>;
-  /** Deletes all but the newest `keepLast` checkpoints (and their writes) per namespace. */
-  pruneThread(threadId: string, keepLast: number): Promise<number>;
+  /** Every checkpoint of the thread, all namespaces, without payloads. */
+  checkpointPlaces(threadId: string): Promise<CheckpointPlace[]>;
+  /** Deletes these checkpoints with their writes and retained history. */
+  deleteCheckpoints(
+    threadId: string,
+    checkpoints: readonly { checkpointNs: string; checkpointId: string }[],
+  ): Promise<void>;
+  /** Replaces the retained history of these channels at one checkpoint. */
+  putRetainedHistory(
+    threadId: string,
+    checkpointNs: string,
+    checkpointId: string,
+    histories: ReadonlyMap<string, RetainedHistory>,
+  ): Promise<void>;
+  /** Copies checkpoints, writes and retained history; the target must hold no checkpoints. */
   copyThread(fromThreadId: string, toThreadId: string): Promise<void>;
-  /** Every row's channel_refs and every write's value_ref JSON: the roots of mark-and-sweep. */
-  allRefJson(): Promise<{ channelRefs: string[]; valueRefs: string[] }>;
+  /**
+   * The roots of mark-and-sweep: every checkpoint row's channel refs and blob refs, and every
+   * write's (and retained history row's) value ref.
+   */
+  liveRoots(): Promise<{ channelRefs: string[]; valueRefs: string[]; blobRefs: string[] }>;
   itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>>;
   allItems(): Promise<{ id: string; inBlobStore: boolean }[]>;
   deleteItems(ids: readonly string[]): Promise<void>;
 }
 
 export interface RowStore {
+  /** Runs pending migrations; idempotent and safe when several processes start at once. */
+  migrate(context: MigrationContext): Promise<void>;
   /** Stored bodies by id; `null` marks an item whose bytes live in the blob store. */
   itemBodies(ids: readonly string[]): Promise<Map<string, Uint8Array | null>>;
   getCheckpoint(
@@ -145,6 +236,15 @@ export interface RowStore {
   /** Newest first (checkpoint ids are time-ordered uuid6). */
   listCheckpoints(query: ListQuery): Promise<CheckpointRow[]>;
   getWrites(threadId: string, checkpointNs: string, checkpointId: string): Promise<WriteRow[]>;
+  /** Retained history of the requested channels at one checkpoint (absent channels: none). */
+  retainedHistory(
+    threadId: string,
+    checkpointNs: string,
+    checkpointId: string,
+    channels: readonly string[],
+  ): Promise<Map<string, RetainedHistory>>;
+  /** Thread ids in ascending order, after `afterThreadId`, at most `limit`. */
+  threadIds(afterThreadId: string | undefined, limit: number): Promise<string[]>;
   existingItemIds(ids: readonly string[]): Promise<Set<string>>;
   /**
    * Runs `work` in one write transaction. `exclusive` transactions (lifecycle: delete, prune, gc)
@@ -155,6 +255,8 @@ export interface RowStore {
     work: (tx: RowWriteTransaction) => Promise<T>,
     options?: { exclusive?: boolean },
   ): Promise<T>;
+  /** Gives freed space back after lifecycle deletes (SQLite: the file shrinks). */
+  reclaimSpace(): Promise<void>;
   stats(): Promise<RowStoreStats>;
   close(): Promise<void>;
 }

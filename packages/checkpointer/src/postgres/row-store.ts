@@ -1,8 +1,10 @@
 import { LeangraphError } from "@leangraph/serde";
 import type pg from "pg";
 import type { NewItem } from "../codec/value-codec.js";
+import type { MigrationContext } from "../core/migration-context.js";
 import { AsyncSemaphore } from "../core/mutex.js";
 import {
+  blobRefsColumn,
   type CheckpointRecord,
   type CheckpointRow,
   checkpointRowFromRecord,
@@ -10,18 +12,26 @@ import {
   type ListQuery,
   limitClause,
   listConditions,
-  parseSerdeRefsColumn,
+  parseBlobRefsColumn,
+  type RetainedHistory,
   type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
-  serdeRefsColumn,
+  retainedHistoriesFromRows,
+  retainedRowsOf,
   type WriteRow,
 } from "../core/row-store.js";
 import { CheckpointerErrorCode, configInvalidError } from "../errors.js";
 import { postgresMigrations } from "./migrations.js";
 import { type PostgresSql, postgresSql } from "./sql.js";
 
-const savedTables = ["lg_migrations", "lg_checkpoints", "lg_writes", "lg_items"];
+const savedTables = [
+  "lg_migrations",
+  "lg_checkpoints",
+  "lg_writes",
+  "lg_items",
+  "lg_retained_history",
+];
 
 /** Runs `work` inside BEGIN/COMMIT on one pooled client; ROLLBACK on error; release always. */
 export async function inTransaction<T>(
@@ -56,7 +66,6 @@ export class PostgresRowStore implements RowStore {
    * other for the last connection.
    */
   readonly #writers: AsyncSemaphore;
-  #setupDone: Promise<void> | undefined;
 
   constructor(pool: pg.Pool, schema: string) {
     this.pool = pool;
@@ -70,15 +79,7 @@ export class PostgresRowStore implements RowStore {
    * Creates the schema and runs pending migrations. Idempotent and safe when several processes
    * start at once: the migration transaction holds the schema's exclusive advisory lock.
    */
-  setup(): Promise<void> {
-    this.#setupDone ??= this.#runMigrations().catch((error) => {
-      this.#setupDone = undefined;
-      throw error;
-    });
-    return this.#setupDone;
-  }
-
-  async #runMigrations(): Promise<void> {
+  async migrate(context: MigrationContext): Promise<void> {
     const migrations = postgresMigrations(this.schema);
     await inTransaction(this.pool, async (client) => {
       await client.query(this.#sql.lockExclusive, [this.#lockKey]);
@@ -99,14 +100,14 @@ export class PostgresRowStore implements RowStore {
       }
       for (const [version, migration] of migrations.entries()) {
         if (applied.has(version)) continue;
-        await client.query(migration);
+        if (typeof migration === "string") await client.query(migration);
+        else await migration.compute(client, context);
         await client.query(this.#sql.recordMigration, [version]);
       }
     });
   }
 
   async itemBodies(ids: readonly string[]): Promise<Map<string, Uint8Array | null>> {
-    await this.setup();
     const { rows } = await this.pool.query<{
       id: string;
       in_blob_store: boolean;
@@ -118,7 +119,6 @@ export class PostgresRowStore implements RowStore {
   }
 
   async getCheckpoint(threadId: string, checkpointNs: string, checkpointId?: string) {
-    await this.setup();
     const { rows } =
       checkpointId === undefined
         ? await this.pool.query<CheckpointRecord>(this.#sql.latestCheckpoint, [
@@ -134,7 +134,6 @@ export class PostgresRowStore implements RowStore {
   }
 
   async listCheckpoints(query: ListQuery): Promise<CheckpointRow[]> {
-    await this.setup();
     const conditions = listConditions(query);
     const where = conditions.map(
       ({ column, operator }, index) => `${column} ${operator} $${index + 1}`,
@@ -153,7 +152,6 @@ export class PostgresRowStore implements RowStore {
     checkpointNs: string,
     checkpointId: string,
   ): Promise<WriteRow[]> {
-    await this.setup();
     const { rows } = await this.pool.query<{
       task_id: string;
       idx: number;
@@ -170,8 +168,30 @@ export class PostgresRowStore implements RowStore {
     }));
   }
 
+  async retainedHistory(
+    threadId: string,
+    checkpointNs: string,
+    checkpointId: string,
+    channels: readonly string[],
+  ): Promise<Map<string, RetainedHistory>> {
+    const { rows } = await this.pool.query<{
+      channel: string;
+      seq: number;
+      task_id: string;
+      value_ref: string;
+    }>(this.#sql.retainedHistory, [threadId, checkpointNs, checkpointId, channels]);
+    return retainedHistoriesFromRows(rows);
+  }
+
+  async threadIds(afterThreadId: string | undefined, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ thread_id: string }>(this.#sql.threadIds, [
+      afterThreadId ?? "",
+      limit,
+    ]);
+    return rows.map((row) => row.thread_id);
+  }
+
   async existingItemIds(ids: readonly string[]): Promise<Set<string>> {
-    await this.setup();
     const { rows } = await this.pool.query<{ id: string }>(this.#sql.existingItemIds, [ids]);
     return new Set(rows.map((row) => row.id));
   }
@@ -180,7 +200,6 @@ export class PostgresRowStore implements RowStore {
     work: (tx: RowWriteTransaction) => Promise<T>,
     options: { exclusive?: boolean } = {},
   ): Promise<T> {
-    await this.setup();
     return this.#writers.run(async () => {
       const client = await this.pool.connect();
       try {
@@ -214,7 +233,7 @@ export class PostgresRowStore implements RowStore {
               ? null
               : Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength),
           ),
-          items.map(serdeRefsColumn),
+          items.map((item) => blobRefsColumn(item.blobRefs)),
         ]);
         const inserted = new Set(rows.map((row) => row.id));
         return items.filter((item) => inserted.has(item.id));
@@ -235,6 +254,8 @@ export class PostgresRowStore implements RowStore {
           row.metadataType,
           Buffer.from(row.metadata),
           row.channelRefs,
+          row.createdAtMs ?? null,
+          blobRefsColumn(row.blobRefs),
         ]);
       },
       async insertWrites(threadId, checkpointNs, checkpointId, rows) {
@@ -254,12 +275,53 @@ export class PostgresRowStore implements RowStore {
       async deleteThread(threadId) {
         await client.query(sql.deleteThreadCheckpoints, [threadId]);
         await client.query(sql.deleteThreadWrites, [threadId]);
+        await client.query(sql.deleteThreadRetained, [threadId]);
       },
-      async pruneThread(threadId, keepLast) {
-        const deleted =
-          (await client.query(sql.pruneCheckpoints, [threadId, keepLast])).rowCount ?? 0;
-        await client.query(sql.pruneOrphanWrites, [threadId]);
-        return deleted;
+      async checkpointPlaces(threadId) {
+        const { rows } = await client.query<{
+          checkpoint_ns: string;
+          checkpoint_id: string;
+          parent_checkpoint_id: string | null;
+          created_at_ms: string | null;
+        }>(sql.checkpointPlaces, [threadId]);
+        return rows.map((row) => ({
+          checkpointNs: row.checkpoint_ns,
+          checkpointId: row.checkpoint_id,
+          parentCheckpointId: row.parent_checkpoint_id ?? undefined,
+          createdAtMs: row.created_at_ms === null ? undefined : Number(row.created_at_ms),
+        }));
+      },
+      async deleteCheckpoints(threadId, checkpoints) {
+        if (checkpoints.length === 0) return;
+        const keys = [
+          threadId,
+          checkpoints.map((checkpoint) => checkpoint.checkpointNs),
+          checkpoints.map((checkpoint) => checkpoint.checkpointId),
+        ];
+        await client.query(sql.deleteCheckpoints, keys);
+        await client.query(sql.deleteCheckpointWrites, keys);
+        await client.query(sql.deleteCheckpointRetained, keys);
+      },
+      async putRetainedHistory(threadId, checkpointNs, checkpointId, histories) {
+        if (histories.size === 0) return;
+        await client.query(sql.deleteRetainedChannels, [
+          threadId,
+          checkpointNs,
+          checkpointId,
+          [...histories.keys()],
+        ]);
+        const rows = [...histories].flatMap(([channel, history]) =>
+          retainedRowsOf(history).map((row) => ({ channel, ...row })),
+        );
+        await client.query(sql.insertRetained, [
+          threadId,
+          checkpointNs,
+          checkpointId,
+          rows.map((row) => row.channel),
+          rows.map((row) => row.seq),
+          rows.map((row) => row.taskId),
+          rows.map((row) => row.valueRef),
+        ]);
       },
       async copyThread(fromThreadId, toThreadId) {
         if ((await client.query(sql.threadHasCheckpoints, [toThreadId])).rows.length > 0) {
@@ -269,13 +331,17 @@ export class PostgresRowStore implements RowStore {
         }
         await client.query(sql.copyThreadCheckpoints, [toThreadId, fromThreadId]);
         await client.query(sql.copyThreadWrites, [toThreadId, fromThreadId]);
+        await client.query(sql.copyThreadRetained, [toThreadId, fromThreadId]);
       },
-      async allRefJson() {
+      async liveRoots() {
         const channelRefs = (await client.query<{ channel_refs: string }>(sql.allChannelRefs)).rows;
+        const blobRefs = (await client.query<{ blob_refs: string }>(sql.allRowBlobRefs)).rows;
         const valueRefs = (await client.query<{ value_ref: string }>(sql.allValueRefs)).rows;
+        const retained = (await client.query<{ value_ref: string }>(sql.allRetainedRefs)).rows;
         return {
           channelRefs: channelRefs.map((row) => row.channel_refs),
-          valueRefs: valueRefs.map((row) => row.value_ref),
+          blobRefs: blobRefs.map((row) => row.blob_refs),
+          valueRefs: [...valueRefs, ...retained].map((row) => row.value_ref),
         };
       },
       async itemMeta(ids) {
@@ -284,7 +350,7 @@ export class PostgresRowStore implements RowStore {
           kind: NewItem["kind"];
           in_blob_store: boolean;
           node_body: Buffer | null;
-          serde_refs: string | null;
+          blob_refs: string | null;
         }>(sql.itemMeta, [ids]);
         return new Map<string, ItemMeta>(
           rows.map((row) => [
@@ -293,7 +359,7 @@ export class PostgresRowStore implements RowStore {
               kind: row.kind,
               inBlobStore: row.in_blob_store,
               nodeBytes: row.node_body ?? undefined,
-              serdeRefs: parseSerdeRefsColumn(row.serde_refs),
+              blobRefs: parseBlobRefsColumn(row.blob_refs),
             },
           ]),
         );
@@ -308,8 +374,17 @@ export class PostgresRowStore implements RowStore {
     };
   }
 
+  /**
+   * A plain VACUUM makes the space of deleted rows reusable, so tables stop growing across
+   * write/delete cycles without waiting for autovacuum (it does not give the space back to the
+   * operating system; that takes VACUUM FULL, which locks the tables, so it is left to operators).
+   * It cannot run inside a transaction and takes no lock that blocks reads or writes.
+   */
+  async reclaimSpace(): Promise<void> {
+    for (const statement of this.#sql.vacuumTables) await this.pool.query(statement);
+  }
+
   async stats(): Promise<RowStoreStats> {
-    await this.setup();
     const one = async (query: string, params: unknown[] = []) =>
       Number((await this.pool.query<{ n: string }>(query, params)).rows[0]?.n ?? 0);
     return {

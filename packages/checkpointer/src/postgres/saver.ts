@@ -3,6 +3,7 @@ import { type BlobStore, LeangraphError } from "@leangraph/serde";
 import pg from "pg";
 import type { ValueCodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
+import type { RetentionOptions } from "../core/retention-sweeper.js";
 import { CheckpointerErrorCode } from "../errors.js";
 import { checkPostgresConnString, checkPostgresSaverArguments } from "../options.js";
 import { createPostgresBlobStore } from "../stores/postgres-blob-store.js";
@@ -23,6 +24,8 @@ export interface LeanPostgresSaverOptions {
   codec?: Partial<ValueCodecOptions>;
   /** See LeanSaverOptions.orphanGraceMs. @default 60000 */
   orphanGraceMs?: number;
+  /** A retention policy applied in the background; see RetentionOptions. @default none */
+  retention?: RetentionOptions;
 }
 
 /**
@@ -58,6 +61,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       blobStore,
       codec: options.codec,
       orphanGraceMs: options.orphanGraceMs,
+      retention: options.retention,
     });
     this.pool = pool;
     this.#ownsPool = ownership.ownsPool ?? false;
@@ -72,16 +76,9 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
     return new LeanPostgresSaver(new pg.Pool({ connectionString }), options, { ownsPool: true });
   }
 
-  /** Creates the schema and runs pending migrations; idempotent. Other methods also call it lazily. */
-  async setup(): Promise<void> {
-    await (this.rows as PostgresRowStore).setup();
-    // A Postgres blob store has DDL of its own; run it now rather than at the first large value.
-    await (this.blobStore as { setup?: () => Promise<void> }).setup?.();
-  }
-
   /** Closes the blob store, and the pool when the saver created it (an injected pool is the caller's). */
   override async close(): Promise<void> {
-    await this.blobStore.close?.();
+    await super.close();
     if (this.#ownsPool) await this.pool.end();
   }
 

@@ -1,8 +1,10 @@
 import { statSync } from "node:fs";
 import type Database from "better-sqlite3";
 import type { NewItem } from "../codec/value-codec.js";
+import type { MigrationContext } from "../core/migration-context.js";
 import { AsyncMutex } from "../core/mutex.js";
 import {
+  blobRefsColumn,
   type CheckpointRecord,
   type CheckpointRow,
   checkpointRowFromRecord,
@@ -10,11 +12,13 @@ import {
   type ListQuery,
   limitClause,
   listConditions,
-  parseSerdeRefsColumn,
+  parseBlobRefsColumn,
+  type RetainedHistory,
   type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
-  serdeRefsColumn,
+  retainedHistoriesFromRows,
+  retainedRowsOf,
   type WriteRow,
 } from "../core/row-store.js";
 import { configInvalidError } from "../errors.js";
@@ -39,12 +43,16 @@ function fileBytes(path: string): number {
  *   loss can only lose the last transactions, never corrupt the file. Blobs are fsynced before
  *   their row commits, so a lost row leaves an orphan blob for gc(), never a dangling reference.
  *   FULL would fsync on every commit, doubling put latency for protection against power loss only.
+ * - auto_vacuum=INCREMENTAL (set first: it only takes on a file with no pages yet, and WAL mode
+ *   writes the first page): pages freed by lifecycle deletes go back to the file system when
+ *   reclaimSpace() runs `incremental_vacuum`, instead of staying in the file forever.
  * - The WAL counts as bytes on disk, but checkpointing it inside every few puts doubles put
  *   latency. So SQLite's own autocheckpoint stays at its default (1000 pages) as a bound during
  *   bursts, and SqliteRowStore folds the WAL back and truncates it once writes pause
  *   (idleCheckpointMs); journal_size_limit caps what a reset WAL keeps.
  */
 export function configureConnection(db: Database.Database, busyTimeoutMs: number): void {
+  db.pragma("auto_vacuum = INCREMENTAL");
   db.pragma("journal_mode = WAL");
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   db.pragma("synchronous = NORMAL");
@@ -58,7 +66,6 @@ export class SqliteRowStore implements RowStore {
   readonly #busyTimeoutMs: number;
   #idleCheckpoint: NodeJS.Timeout | undefined;
   readonly #statements = new Map<string, Database.Statement>();
-  #ready = false;
 
   constructor(db: Database.Database, busyTimeoutMs: number) {
     this.db = db;
@@ -96,32 +103,57 @@ export class SqliteRowStore implements RowStore {
     return statement;
   }
 
-  /** Idempotent; safe to call from several processes at once (each migration runs under the write lock). */
-  setup(): void {
-    if (this.#ready) return;
-    for (const [version, migration] of sqliteMigrations.entries()) {
-      this.db.exec("BEGIN IMMEDIATE");
-      try {
-        const applied =
-          this.db.prepare(SQL.migrationsTableExists).get() !== undefined &&
-          (this.db.prepare(SQL.migrationsApplied).all() as { v: number }[]).some(
-            (row) => row.v === version,
-          );
-        if (!applied) {
-          this.db.exec(migration);
-          this.db.prepare(SQL.recordMigration).run(version);
+  /**
+   * Idempotent; safe from several processes at once: each migration checks and records its
+   * version under the write lock (BEGIN IMMEDIATE), so exactly one process applies it.
+   */
+  migrate(context: MigrationContext): Promise<void> {
+    return this.#mutex.run(async () => {
+      for (const [version, migration] of sqliteMigrations.entries()) {
+        if (typeof migration === "object" && "outsideTransaction" in migration) {
+          if (this.#inTransaction(() => this.#applied(version))) continue;
+          migration.outsideTransaction(this.db);
+          this.#inTransaction(() => {
+            if (!this.#applied(version)) this.db.prepare(SQL.recordMigration).run(version);
+          });
+          continue;
         }
-        this.db.exec("COMMIT");
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
-        throw error;
+        this.db.exec("BEGIN IMMEDIATE");
+        try {
+          if (!this.#applied(version)) {
+            if (typeof migration === "string") this.db.exec(migration);
+            else await migration.compute(this.db, context);
+            this.db.prepare(SQL.recordMigration).run(version);
+          }
+          this.db.exec("COMMIT");
+        } catch (error) {
+          if (this.db.inTransaction) this.db.exec("ROLLBACK");
+          throw error;
+        }
       }
+    });
+  }
+
+  #applied(version: number): boolean {
+    return (
+      this.db.prepare(SQL.migrationsTableExists).get() !== undefined &&
+      this.db.prepare(SQL.migrationApplied).get(version) !== undefined
+    );
+  }
+
+  #inTransaction<T>(work: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw error;
     }
-    this.#ready = true;
   }
 
   async itemBodies(ids: readonly string[]): Promise<Map<string, Uint8Array | null>> {
-    this.setup();
     const rows = this.#statement(SQL.itemBodies).all(JSON.stringify(ids)) as {
       id: string;
       in_blob_store: number;
@@ -133,7 +165,6 @@ export class SqliteRowStore implements RowStore {
   }
 
   async getCheckpoint(threadId: string, checkpointNs: string, checkpointId?: string) {
-    this.setup();
     const record = (
       checkpointId === undefined
         ? this.#statement(SQL.latestCheckpoint).get(threadId, checkpointNs)
@@ -143,7 +174,6 @@ export class SqliteRowStore implements RowStore {
   }
 
   async listCheckpoints(query: ListQuery): Promise<CheckpointRow[]> {
-    this.setup();
     const conditions = listConditions(query);
     const where = conditions.map(({ column, operator }) => `${column} ${operator} ?`);
     const params = conditions.map(({ value }) => value);
@@ -157,7 +187,6 @@ export class SqliteRowStore implements RowStore {
     checkpointNs: string,
     checkpointId: string,
   ): Promise<WriteRow[]> {
-    this.setup();
     const rows = this.#statement(SQL.writesOf).all(threadId, checkpointNs, checkpointId) as {
       task_id: string;
       idx: number;
@@ -175,13 +204,32 @@ export class SqliteRowStore implements RowStore {
   }
 
   async existingItemIds(ids: readonly string[]): Promise<Set<string>> {
-    this.setup();
     const rows = this.#statement(SQL.existingItemIds).all(JSON.stringify(ids)) as { id: string }[];
     return new Set(rows.map((row) => row.id));
   }
 
+  async retainedHistory(
+    threadId: string,
+    checkpointNs: string,
+    checkpointId: string,
+    channels: readonly string[],
+  ): Promise<Map<string, RetainedHistory>> {
+    const rows = this.#statement(SQL.retainedHistory).all(
+      threadId,
+      checkpointNs,
+      checkpointId,
+      JSON.stringify(channels),
+    ) as { channel: string; seq: number; task_id: string; value_ref: string }[];
+    return retainedHistoriesFromRows(rows);
+  }
+
+  async threadIds(afterThreadId: string | undefined, limit: number): Promise<string[]> {
+    return this.#statement(SQL.threadIds)
+      .pluck()
+      .all(afterThreadId ?? "", limit) as string[];
+  }
+
   write<T>(work: (tx: RowWriteTransaction) => Promise<T>): Promise<T> {
-    this.setup();
     return this.#mutex.run(async () => {
       // Exclusive and shared writes are the same here: SQLite has one writer at a time.
       this.db.exec("BEGIN IMMEDIATE");
@@ -210,7 +258,7 @@ export class SqliteRowStore implements RowStore {
               item.inBlobStore ? 1 : 0,
               item.bytes.byteLength,
               item.inBlobStore ? null : item.bytes,
-              serdeRefsColumn(item),
+              blobRefsColumn(item.blobRefs),
             ).changes > 0,
         );
       },
@@ -233,6 +281,8 @@ export class SqliteRowStore implements RowStore {
           row.metadataType,
           row.metadata,
           row.channelRefs,
+          row.createdAtMs ?? null,
+          blobRefsColumn(row.blobRefs),
         );
       },
       async insertWrites(threadId, checkpointNs, checkpointId, rows) {
@@ -252,11 +302,44 @@ export class SqliteRowStore implements RowStore {
       async deleteThread(threadId) {
         statement(SQL.deleteThreadCheckpoints).run(threadId);
         statement(SQL.deleteThreadWrites).run(threadId);
+        statement(SQL.deleteThreadRetained).run(threadId);
       },
-      async pruneThread(threadId, keepLast) {
-        const deleted = statement(SQL.pruneCheckpoints).run(threadId, keepLast).changes;
-        statement(SQL.pruneOrphanWrites).run(threadId);
-        return deleted;
+      async checkpointPlaces(threadId) {
+        const rows = statement(SQL.checkpointPlaces).all(threadId) as {
+          checkpoint_ns: string;
+          checkpoint_id: string;
+          parent_checkpoint_id: string | null;
+          created_at_ms: number | null;
+        }[];
+        return rows.map((row) => ({
+          checkpointNs: row.checkpoint_ns,
+          checkpointId: row.checkpoint_id,
+          parentCheckpointId: row.parent_checkpoint_id ?? undefined,
+          createdAtMs: row.created_at_ms ?? undefined,
+        }));
+      },
+      async deleteCheckpoints(threadId, checkpoints) {
+        for (const { checkpointNs, checkpointId } of checkpoints) {
+          statement(SQL.deleteCheckpoint).run(threadId, checkpointNs, checkpointId);
+          statement(SQL.deleteCheckpointWrites).run(threadId, checkpointNs, checkpointId);
+          statement(SQL.deleteCheckpointRetained).run(threadId, checkpointNs, checkpointId);
+        }
+      },
+      async putRetainedHistory(threadId, checkpointNs, checkpointId, histories) {
+        const insert = statement(SQL.insertRetained);
+        for (const [channel, history] of histories) {
+          statement(SQL.deleteRetainedChannel).run(threadId, checkpointNs, checkpointId, channel);
+          for (const row of retainedRowsOf(history))
+            insert.run(
+              threadId,
+              checkpointNs,
+              checkpointId,
+              channel,
+              row.seq,
+              row.taskId,
+              row.valueRef,
+            );
+        }
       },
       async copyThread(fromThreadId, toThreadId) {
         if (statement(SQL.threadHasCheckpoints).get(toThreadId) !== undefined) {
@@ -266,11 +349,16 @@ export class SqliteRowStore implements RowStore {
         }
         statement(SQL.copyThreadCheckpoints).run(toThreadId, fromThreadId);
         statement(SQL.copyThreadWrites).run(toThreadId, fromThreadId);
+        statement(SQL.copyThreadRetained).run(toThreadId, fromThreadId);
       },
-      async allRefJson() {
+      async liveRoots() {
         return {
           channelRefs: statement(SQL.allChannelRefs).pluck().all() as string[],
-          valueRefs: statement(SQL.allValueRefs).pluck().all() as string[],
+          blobRefs: statement(SQL.allRowBlobRefs).pluck().all() as string[],
+          valueRefs: [
+            ...(statement(SQL.allValueRefs).pluck().all() as string[]),
+            ...(statement(SQL.allRetainedRefs).pluck().all() as string[]),
+          ],
         };
       },
       async itemMeta(ids) {
@@ -279,7 +367,7 @@ export class SqliteRowStore implements RowStore {
           kind: NewItem["kind"];
           in_blob_store: number;
           node_body: Buffer | null;
-          serde_refs: string | null;
+          blob_refs: string | null;
         }[];
         return new Map<string, ItemMeta>(
           rows.map((row) => [
@@ -288,7 +376,7 @@ export class SqliteRowStore implements RowStore {
               kind: row.kind,
               inBlobStore: row.in_blob_store === 1,
               nodeBytes: row.node_body ?? undefined,
-              serdeRefs: parseSerdeRefsColumn(row.serde_refs),
+              blobRefs: parseBlobRefsColumn(row.blob_refs),
             },
           ]),
         );
@@ -307,8 +395,27 @@ export class SqliteRowStore implements RowStore {
     };
   }
 
+  /**
+   * Freed pages leave the file (auto_vacuum=INCREMENTAL), then the WAL is folded back and
+   * truncated at once rather than at the next idle moment, so the file shrinks when the call
+   * returns. A busy WAL checkpoint (another process reading) only means it shrinks later.
+   */
+  async reclaimSpace(): Promise<void> {
+    if (this.db.memory) return;
+    await this.#mutex.run(async () => {
+      this.db.pragma("incremental_vacuum");
+      this.db.pragma("busy_timeout = 0");
+      try {
+        this.db.pragma("wal_checkpoint(TRUNCATE)");
+      } catch (error) {
+        if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
+      } finally {
+        this.db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+      }
+    });
+  }
+
   async stats(): Promise<RowStoreStats> {
-    this.setup();
     const file = this.db.name;
     const dbBytes = this.db.memory
       ? 0

@@ -5,6 +5,7 @@ import { type BlobStore, createFsBlobStore, createMemoryBlobStore } from "@leang
 import Database from "better-sqlite3";
 import type { ValueCodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
+import type { RetentionOptions } from "../core/retention-sweeper.js";
 import { checkSqliteConnString, checkSqliteSaverArguments } from "../options.js";
 import { configureConnection, SqliteRowStore } from "./row-store.js";
 
@@ -26,6 +27,8 @@ export interface LeanSqliteSaverOptions {
   codec?: Partial<ValueCodecOptions>;
   /** See LeanSaverOptions.orphanGraceMs. @default 60000 */
   orphanGraceMs?: number;
+  /** A retention policy applied in the background; see RetentionOptions. @default none */
+  retention?: RetentionOptions;
 }
 
 /** Default blob directory: beside the database, so copying or deleting the pair stays obvious. */
@@ -59,6 +62,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       blobStore,
       codec: options.codec,
       orphanGraceMs: options.orphanGraceMs,
+      retention: options.retention,
     });
     this.db = db;
   }
@@ -68,10 +72,5 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
     checkSqliteConnString(path, options);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     return new LeanSqliteSaver(new Database(path), options);
-  }
-
-  /** Runs pending migrations; idempotent. Every other method calls it on first use. */
-  setup(): void {
-    (this.rows as SqliteRowStore).setup();
   }
 }

@@ -10,7 +10,6 @@
  * turned into the "[unable to serialize …]" placeholder.
  */
 import { DeltaSnapshot } from "@langchain/langgraph-checkpoint";
-import { LeangraphError, SerdeErrorCode } from "../errors.js";
 import type { RedactingSerializerLimits } from "../options.js";
 import {
   escapeReservedString,
@@ -20,6 +19,7 @@ import {
 } from "../reference-format.js";
 import { BlobSlot } from "./blob-slot.js";
 import type { StringBlobCache } from "./string-blob-cache.js";
+import { UnserializableError } from "./unserializable.js";
 
 export interface EncodeContext {
   readonly limits: RedactingSerializerLimits;
@@ -71,22 +71,15 @@ export function encodeDeferredSlots(context: EncodeContext): void {
     const outerAncestors = context.ancestors;
     context.ancestors = content.ancestors;
     try {
-      slot.content = { type: "tree", value: encodeContainer(content.value, "", 0, context) };
+      slot.content = { type: "tree", value: encodeContainer(content.value, 0, context) };
     } finally {
       context.ancestors = outerAncestors;
     }
   }
 }
 
-function unserializable(what: string, hint?: string, cause?: unknown): LeangraphError {
-  return new LeangraphError(
-    SerdeErrorCode.unserializable,
-    `Cannot serialize ${what}: it has no lossless JSON form.`,
-    {
-      cause,
-      hint: hint ?? "Keep only data in graph state (strings, numbers, plain objects, messages …).",
-    },
-  );
+function unserializable(what: string, hint?: string): UnserializableError {
+  return new UnserializableError(what, hint === undefined ? {} : { hint });
 }
 
 function undefinedRecord() {
@@ -117,14 +110,11 @@ function encodeValue(input: unknown, key: string | number, depth: number, contex
       context.approxBytes += 26;
       return undefinedRecord();
     case "function":
-      throw unserializable(`a function at key ${JSON.stringify(String(key))}`);
+      throw unserializable("a function");
     case "symbol":
-      throw unserializable(`a symbol at key ${JSON.stringify(String(key))}`);
+      throw unserializable("a symbol");
     case "bigint":
-      throw unserializable(
-        `a bigint at key ${JSON.stringify(String(key))}`,
-        "Store big integers as strings.",
-      );
+      throw unserializable("a bigint", "Store big integers as strings.");
   }
   if (value === null) {
     context.approxBytes += 4;
@@ -135,7 +125,14 @@ function encodeValue(input: unknown, key: string | number, depth: number, contex
   if (object instanceof DeltaSnapshot) {
     object = { lc: 2, type: "delta_snapshot", value: object.value };
   } else if (object instanceof Set || object instanceof Map) {
-    object = constructorRecord(object.constructor.name, null, [Array.from(object)]);
+    // Encoded as JsonPlus's record, whose entries sit at args[0]; a path names the entry.
+    const record = constructorRecord(object.constructor.name, null, [Array.from(object)]);
+    try {
+      return encodeNested(record, depth, context);
+    } catch (error) {
+      if (error instanceof UnserializableError) error.dropLeadingSteps(2);
+      throw error;
+    }
   } else if (object instanceof RegExp) {
     object = constructorRecord("RegExp", null, [object.source, object.flags]);
   } else if (object instanceof Error) {
@@ -156,8 +153,13 @@ function encodeValue(input: unknown, key: string | number, depth: number, contex
     // Step 3: unbox, as JSON.stringify does after the replacer.
     return encodeValue(object.valueOf(), key, depth, context);
   }
+  return encodeNested(object, depth, context);
+}
+
+/** An object or array below the current one: encoded now, or deferred past maxDepth. */
+function encodeNested(object: object, depth: number, context: EncodeContext): unknown {
   if (depth >= context.limits.maxDepth) {
-    if (context.ancestors.has(object)) throw cycleError(key);
+    if (context.ancestors.has(object)) throw cycleError();
     const slot = new BlobSlot(
       { type: "deferred", value: object, ancestors: new Set(context.ancestors) },
       "j",
@@ -165,12 +167,12 @@ function encodeValue(input: unknown, key: string | number, depth: number, contex
     context.deferred.push(slot);
     return addSlot(context, slot);
   }
-  return encodeContainer(object, key, depth, context);
+  return encodeContainer(object, depth, context);
 }
 
-function cycleError(key: string | number): LeangraphError {
+function cycleError(): UnserializableError {
   return unserializable(
-    `a circular structure (the value at key ${JSON.stringify(String(key))} contains itself)`,
+    "a circular structure (it contains itself)",
     "Break the cycle or store an id instead of the parent object.",
   );
 }
@@ -181,14 +183,9 @@ function addSlot(context: EncodeContext, slot: BlobSlot): BlobSlot {
   return slot;
 }
 
-function encodeContainer(
-  object: object,
-  key: string | number,
-  depth: number,
-  context: EncodeContext,
-): unknown {
+function encodeContainer(object: object, depth: number, context: EncodeContext): unknown {
   const { ancestors, limits } = context;
-  if (ancestors.has(object)) throw cycleError(key);
+  if (ancestors.has(object)) throw cycleError();
   ancestors.add(object);
   const childDepth = depth + 1;
   let encoded: unknown;
@@ -197,7 +194,12 @@ function encodeContainer(
     const length = object.length;
     const out = new Array(length);
     for (let index = 0; index < length; index++) {
-      out[index] = encodeValue(object[index], index, childDepth, context);
+      try {
+        out[index] = encodeValue(object[index], index, childDepth, context);
+      } catch (error) {
+        if (error instanceof UnserializableError) error.prepend(index);
+        throw error;
+      }
     }
     context.approxBytes += length + 2;
     encoded = out;
@@ -206,7 +208,13 @@ function encodeContainer(
     const keys = Object.keys(object);
     const out: Record<string, unknown> = {};
     for (const key of keys) {
-      const child = encodeValue((object as Record<string, unknown>)[key], key, childDepth, context);
+      let child: unknown;
+      try {
+        child = encodeValue((object as Record<string, unknown>)[key], key, childDepth, context);
+      } catch (error) {
+        if (error instanceof UnserializableError) error.prepend(key);
+        throw error;
+      }
       if (key === "__proto__") {
         Object.defineProperty(out, key, { value: child, enumerable: true, writable: true });
       } else {

@@ -21,6 +21,7 @@ import {
   type BlobStore,
   blobCorruptError,
   blobMissingError,
+  blobReadFailedError,
   isBlobId,
   sha256Hex,
 } from "../blob-store.js";
@@ -46,6 +47,26 @@ const fsBlobStoreOptionsSchema = z.strictObject({
 });
 
 const tempSuffix = ".tmp";
+
+/** A file's stat, undefined when it does not exist; any other failure is ERR_LG_BLOB_READ_FAILED. */
+async function statOrAbsent(path: string, id: BlobId) {
+  try {
+    return await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw blobReadFailedError(`check blob ${id}`, error);
+  }
+}
+
+/** A directory's entries, none when it does not exist; any other failure is ERR_LG_BLOB_READ_FAILED. */
+async function namesIn(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw blobReadFailedError(`list ${path}`, error);
+  }
+}
 
 async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -199,7 +220,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
         bytes = await readFile(pathOf(id));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") throw blobMissingError(id, error);
-        throw error;
+        throw blobReadFailedError(`read blob ${id}`, error);
       }
       const actual = sha256Hex(bytes);
       if (actual !== id) throw blobCorruptError(id, actual, bytes.byteLength);
@@ -219,7 +240,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
         }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") throw blobMissingError(id, error);
-        throw error;
+        throw blobReadFailedError(`read blob ${id}`, error);
       } finally {
         stream.destroy();
       }
@@ -231,12 +252,12 @@ export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
 
     async has(id) {
       assertBlobId(id);
-      return (await stat(pathOf(id)).catch(() => undefined)) !== undefined;
+      return (await statOrAbsent(pathOf(id), id)) !== undefined;
     },
 
     async stat(id): Promise<BlobStat | undefined> {
       assertBlobId(id);
-      const info = await stat(pathOf(id)).catch(() => undefined);
+      const info = await statOrAbsent(pathOf(id), id);
       return info && { bytes: info.size, writtenAtMs: info.mtimeMs };
     },
 
@@ -247,18 +268,18 @@ export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
         return true;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
-        throw error;
+        throw new LeangraphError(SerdeErrorCode.blobWriteFailed, `Could not delete blob ${id}.`, {
+          cause: error,
+        });
       }
     },
 
     async *list() {
-      const fanOuts = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return [] as string[];
-        throw error;
-      });
-      for (const prefix of fanOuts.sort()) {
+      for (const prefix of (await namesIn(dir)).sort()) {
         if (prefix.length !== 2) continue;
-        const names = await readdir(join(dir, prefix)).catch(() => [] as string[]);
+        // A fan-out directory removed since it was listed holds nothing; any other failure
+        // fails the listing (a caller must never take "could not read" for "no blobs").
+        const names = await namesIn(join(dir, prefix));
         for (const name of names.sort()) {
           const id = prefix + name;
           if (isBlobId(id)) yield id;
