@@ -1,4 +1,4 @@
-import { DemoError, DemoErrorCode } from "./errors.js";
+import { DemoErrorCode, LeangraphError } from "./errors.js";
 
 const unitBytes: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -9,7 +9,7 @@ const unitBytes: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1
 export function parseByteSize(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(text);
   if (!match) {
-    throw new DemoError(
+    throw new LeangraphError(
       DemoErrorCode.invalidOption,
       `"${text}" is not a size; expected a number with an optional unit b, kb, mb or gb (e.g. 13kb, 2mb)`,
     );

@@ -2,7 +2,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseByteSize } from "./byte-size.js";
-import { DemoError, DemoErrorCode } from "./errors.js";
+import { DemoErrorCode, LeangraphError } from "./errors.js";
 
 export const usage = `Usage: leangraph-demo [options]
 
@@ -108,14 +108,14 @@ export function parseCliOptions(argv: string[], baseDir: string, now = new Date(
       },
     }));
   } catch (error) {
-    throw new DemoError(DemoErrorCode.invalidOption, (error as Error).message, {
+    throw new LeangraphError(DemoErrorCode.invalidOption, (error as Error).message, {
       cause: error,
       hint: "Run leangraph-demo --help for the accepted options.",
     });
   }
   const parsed = cliOptionsSchema.safeParse(values);
   if (!parsed.success) {
-    throw new DemoError(
+    throw new LeangraphError(
       DemoErrorCode.invalidOption,
       parsed.error.issues.map((issue) => issue.message).join("; "),
       { cause: parsed.error, hint: "Run leangraph-demo --help for the accepted options." },

@@ -7,7 +7,7 @@ export { type DemoOptions, parseCliOptions } from "./cli-options.js";
 export { type ComparedRun, renderComparisonHtml } from "./compare/html-report.js";
 export { compareConfigurations, runComparison } from "./compare/run-compare.js";
 export { renderLineChart } from "./compare/svg-chart.js";
-export { DemoError, DemoErrorCode } from "./errors.js";
+export { DemoErrorCode, LeangraphError } from "./errors.js";
 export { type GenerateModuleInput, generateModule } from "./generator/generate-module-step.js";
 export { type ModuleSpec, planModule, planProject } from "./generator/plan-modules.js";
 export { renderModuleSource } from "./generator/render-module.js";

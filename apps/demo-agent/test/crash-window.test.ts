@@ -1,7 +1,7 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LeanSqliteSaver } from "@leangraph/checkpointer";
+import type { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentRunOptions, runAgent } from "../src/run/run-agent.js";
 import { openCheckpointer } from "../src/runtime/checkpointer.js";

@@ -8,15 +8,12 @@ import {
   createSerializerFromEnv,
   LeangraphError,
 } from "@leangraph/serde";
-import Database from "better-sqlite3";
-import pg from "pg";
 import type { StorageStats } from "./core/lean-saver.js";
 import { CheckpointerErrorCode } from "./errors.js";
 import { type CheckpointerFlags, checkpointerFlagsFromEnv } from "./flags.js";
-import { LeanPostgresSaver } from "./postgres/saver.js";
-import { defaultBlobDirFor, LeanSqliteSaver } from "./sqlite/saver.js";
-import { MeasuredMemorySaver, MeasuredPostgresSaver, MeasuredSqliteSaver } from "./stock-savers.js";
-import { createPostgresBlobStore } from "./stores/postgres-blob-store.js";
+import { requireOptionalPeers } from "./optional-peers.js";
+import { checkCreateCheckpointerOptions } from "./options.js";
+import { MeasuredMemorySaver } from "./stock/memory.js";
 
 /** Any saver createCheckpointer returns: drop-in for `compile({ checkpointer })`, plus stats and close. */
 export type ManagedCheckpointer = BaseCheckpointSaver & {
@@ -36,10 +33,14 @@ export interface CreateCheckpointerOptions {
  * stock serializer, so a before/after comparison is one flag away. Invalid flags throw
  * ERR_LG_INVALID_OPTION before anything is opened; Postgres is connected and migrated here, so an
  * unreachable server also fails at start.
+ *
+ * The chosen backend is loaded here, on demand: its driver (better-sqlite3 or pg) is an optional
+ * peer dependency, and a missing one fails with ERR_LG_DRIVER_MISSING naming what to install.
  */
 export async function createCheckpointer(
   options: CreateCheckpointerOptions = {},
 ): Promise<ManagedCheckpointer> {
+  checkCreateCheckpointerOptions(options);
   const env = options.env ?? process.env;
   const flags = checkpointerFlagsFromEnv(env);
   if (!flags.redacting) {
@@ -55,18 +56,23 @@ export async function createCheckpointer(
 
   switch (flags.backend) {
     case "sqlite": {
+      await requireOptionalPeers("LG_CHECKPOINTER=sqlite", ["better-sqlite3"]);
+      const { defaultBlobDirFor, LeanSqliteSaver } = await import("./sqlite/saver.js");
       const blobStore = createFsBlobStore({
         dir: flags.blobDir ?? defaultBlobDirFor(flags.sqlitePath),
       });
       const serde = createSerializerFromEnv({ env, blobStore });
-      mkdirSync(dirname(flags.sqlitePath), { recursive: true });
-      return new LeanSqliteSaver(new Database(flags.sqlitePath), {
+      return LeanSqliteSaver.fromConnString(flags.sqlitePath, {
         serde,
         blobStore,
         retention: flags.retention,
       });
     }
     case "postgres": {
+      await requireOptionalPeers("LG_CHECKPOINTER=postgres", ["pg"]);
+      const { default: pg } = await import("pg");
+      const { LeanPostgresSaver } = await import("./postgres/saver.js");
+      const { createPostgresBlobStore } = await import("./stores/postgres-blob-store.js");
       const pool = new pg.Pool({ connectionString: flags.postgresUrl });
       const blobStore: BlobStore =
         flags.blobStore === "postgres"
@@ -92,16 +98,26 @@ export async function createCheckpointer(
 
 async function createStockCheckpointer(flags: CheckpointerFlags): Promise<ManagedCheckpointer> {
   switch (flags.backend) {
-    case "sqlite":
+    case "sqlite": {
+      await requireOptionalPeers("LG_CHECKPOINTER=sqlite with LG_REDACTING_SERDE=off", [
+        "better-sqlite3",
+        "@langchain/langgraph-checkpoint-sqlite",
+      ]);
+      const { default: Database } = await import("better-sqlite3");
+      const { MeasuredSqliteSaver } = await import("./stock/sqlite.js");
       mkdirSync(dirname(flags.sqlitePath), { recursive: true });
       return new MeasuredSqliteSaver(new Database(flags.sqlitePath));
+    }
     case "postgres": {
+      await requireOptionalPeers("LG_CHECKPOINTER=postgres with LG_REDACTING_SERDE=off", [
+        "pg",
+        "@langchain/langgraph-checkpoint-postgres",
+      ]);
+      const { default: pg } = await import("pg");
+      const { MeasuredPostgresSaver } = await import("./stock/postgres.js");
       const saver = new MeasuredPostgresSaver(
         new pg.Pool({ connectionString: flags.postgresUrl }),
-        {
-          schema: flags.postgresSchema,
-          ownsPool: true,
-        },
+        { schema: flags.postgresSchema, ownsPool: true },
       );
       await setupOrClose(saver, () => saver.close());
       return saver;

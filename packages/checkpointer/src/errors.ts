@@ -1,29 +1,7 @@
-import { LeangraphError, SerdeErrorCode } from "@leangraph/serde";
+import { CheckpointerErrorCode, LeangraphError, SerdeErrorCode } from "@leangraph/errors";
 
-/** Stable codes raised by @leangraph/checkpointer; callers and tests switch on these, never on text. */
-export const CheckpointerErrorCode = {
-  /** A RunnableConfig lacks a field the operation needs (thread_id, checkpoint_id). */
-  configInvalid: "ERR_LG_CHECKPOINT_CONFIG_INVALID",
-  /** A stored row or tree node that cannot be decoded (hand-edited or damaged database). */
-  rowCorrupt: "ERR_LG_CHECKPOINT_ROW_CORRUPT",
-  /** A row references an item that is no longer stored. */
-  itemMissing: "ERR_LG_CHECKPOINT_ITEM_MISSING",
-  /** An item body read from the database does not hash to its id (flipped byte, truncation). */
-  itemCorrupt: "ERR_LG_CHECKPOINT_ITEM_CORRUPT",
-  /** An LG_* flag or saver option with an invalid value. */
-  invalidOption: "ERR_LG_INVALID_OPTION",
-  /** storageStats was asked of a saver that cannot report it (a plain stock saver). */
-  storageUnmeasurable: "ERR_LG_STORAGE_UNMEASURABLE",
-  /** The Postgres schema is newer than this code knows (a newer leangraph ran migrations). */
-  schemaTooNew: "ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW",
-  /** The database failed (I/O error, full disk, dropped connection); `cause` is the driver's error. */
-  storageFailed: "ERR_LG_CHECKPOINT_STORAGE_FAILED",
-  /** A migration could not complete (a blob it must read is unreadable); nothing was changed. */
-  migrationFailed: "ERR_LG_CHECKPOINT_MIGRATION_FAILED",
-} as const;
-
-export type CheckpointerErrorCode =
-  (typeof CheckpointerErrorCode)[keyof typeof CheckpointerErrorCode];
+// Codes are declared once, in @leangraph/errors; re-exported so this package's users find them here.
+export { CheckpointerErrorCode };
 
 export function configInvalidError(message: string): LeangraphError {
   return new LeangraphError(CheckpointerErrorCode.configInvalid, message, {

@@ -1,4 +1,9 @@
-export type { ItemKind, ValueCodecOptions, ValueRef } from "./codec/value-codec.js";
+/*
+ * The root entry point loads no database driver: import LeanSqliteSaver from
+ * "@leangraph/checkpointer/sqlite" and LeanPostgresSaver from "@leangraph/checkpointer/postgres",
+ * or let createCheckpointer() load the backend the LG_* flags choose.
+ */
+export type { ValueCodecOptions } from "./codec/value-codec.js";
 export {
   LeanCheckpointSaver,
   type LeanSaverOptions,
@@ -13,7 +18,6 @@ export {
   createCheckpointer,
   type ManagedCheckpointer,
 } from "./create-checkpointer.js";
-export { type DiskUsage, diskUsage } from "./disk-usage.js";
 export { acceptedDuration, parseDurationMs } from "./duration.js";
 export { CheckpointerErrorCode } from "./errors.js";
 export {
@@ -21,11 +25,3 @@ export {
   checkpointerEnvSchema,
   checkpointerFlagsFromEnv,
 } from "./flags.js";
-export { measureStorage } from "./measure-storage.js";
-export { LeanPostgresSaver, type LeanPostgresSaverOptions } from "./postgres/saver.js";
-export { defaultBlobDirFor, LeanSqliteSaver, type LeanSqliteSaverOptions } from "./sqlite/saver.js";
-export { MeasuredMemorySaver, MeasuredPostgresSaver, MeasuredSqliteSaver } from "./stock-savers.js";
-export {
-  createPostgresBlobStore,
-  type PostgresBlobStoreOptions,
-} from "./stores/postgres-blob-store.js";

@@ -2,7 +2,8 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { RedactingSerializer } from "@leangraph/serde";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createCheckpointer, LeanPostgresSaver } from "../src/index.js";
+import { createCheckpointer } from "../src/index.js";
+import { LeanPostgresSaver } from "../src/postgres.js";
 import { buildChatGraph, chat } from "./fixtures/chat-graph.js";
 import {
   dropSchema,

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { LeanSqliteSaver } from "../src/index.js";
+import { LeanSqliteSaver } from "../src/sqlite.js";
 import { testDeltaRetention } from "./delta-retention-suite.js";
 import { makeTempDir } from "./helpers.js";
 

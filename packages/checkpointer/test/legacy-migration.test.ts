@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { LeanSqliteSaver } from "../src/index.js";
+import { LeanSqliteSaver } from "../src/sqlite.js";
 import {
   legacyDir,
   legacyExpected,

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { testBlobStore } from "@leangraph/serde/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createPostgresBlobStore } from "../src/index.js";
+import { createPostgresBlobStore } from "../src/postgres.js";
 import { blobStoreMigrations } from "../src/stores/postgres-blob-store.js";
 import {
   dropSchema,
@@ -129,7 +129,8 @@ if (unavailable) {
           error = caught;
         }
         expect(error).toMatchObject({ code: "ERR_LG_INVALID_OPTION" });
-        expect((error as Error).message).toContain("chunkBytes must be an integer from 1 to 8120");
+        expect((error as Error).message).toContain("chunkBytes=");
+        expect((error as Error).message).toContain("a whole number of bytes from 1 to 8120");
       }
     });
   });

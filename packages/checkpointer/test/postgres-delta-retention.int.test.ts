@@ -1,6 +1,6 @@
 import pg from "pg";
 import { it } from "vitest";
-import { LeanPostgresSaver } from "../src/index.js";
+import { LeanPostgresSaver } from "../src/postgres.js";
 import { testDeltaRetention } from "./delta-retention-suite.js";
 import {
   dropSchema,

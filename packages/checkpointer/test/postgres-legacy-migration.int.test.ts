@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { RedactingSerializer } from "@leangraph/serde";
 import pg from "pg";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { createPostgresBlobStore, LeanPostgresSaver } from "../src/index.js";
+import { createPostgresBlobStore, LeanPostgresSaver } from "../src/postgres.js";
 import {
   legacyDir,
   legacyExpected,

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { expect, it } from "vitest";
-import { LeanPostgresSaver } from "../src/index.js";
+import { LeanPostgresSaver } from "../src/postgres.js";
 import { buildChatGraph, chat } from "./fixtures/chat-graph.js";
 import {
   dropSchema,

@@ -1,7 +1,7 @@
 import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpoint-validation";
 import pg from "pg";
 import { it } from "vitest";
-import { LeanPostgresSaver } from "../src/index.js";
+import { LeanPostgresSaver } from "../src/postgres.js";
 import {
   dropSchema,
   postgresUnavailableReason,

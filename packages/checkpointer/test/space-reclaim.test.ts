@@ -1,8 +1,8 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { LeanSqliteSaver } from "../src/index.js";
 import { sqliteMigrations } from "../src/sqlite/migrations.js";
+import { LeanSqliteSaver } from "../src/sqlite.js";
 import { buildChatGraph, chat } from "./fixtures/chat-graph.js";
 import { makeTempDir } from "./helpers.js";
 

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { LeanSqliteSaver } from "../src/index.js";
+import { LeanSqliteSaver } from "../src/sqlite.js";
 import { makeTempDir } from "./helpers.js";
 import { describeLifecycle, type LifecycleFactory } from "./lifecycle-suite.js";
 import { describeReferenceBehaviour } from "./reference-suite.js";

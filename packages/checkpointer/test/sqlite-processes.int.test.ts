@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { LeanSqliteSaver } from "../src/index.js";
+import { LeanSqliteSaver } from "../src/sqlite.js";
 import { digestFiles, expectedDigest, runAppendWorkload } from "./fixtures/append-workload.js";
 import { makeTempDir } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpoint-validation";
-import { LeanSqliteSaver } from "../src/index.js";
+import { LeanSqliteSaver } from "../src/sqlite.js";
 import { makeTempDir } from "./helpers.js";
 
 // LangGraph's own conformance suite, under our own name so none of its per-saver skips apply.

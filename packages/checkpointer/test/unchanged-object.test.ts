@@ -15,7 +15,7 @@ import { createMemoryBlobStore, RedactingSerializer } from "@leangraph/serde";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { matchesSnapshot, snapshotObject } from "../src/codec/unchanged-object.js";
-import { LeanSqliteSaver } from "../src/index.js";
+import { LeanSqliteSaver } from "../src/sqlite.js";
 
 function aiMessage(index: number): AIMessage {
   return new AIMessage({

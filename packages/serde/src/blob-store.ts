@@ -38,6 +38,14 @@ export interface BlobStore {
   close?(): Promise<void>;
 }
 
+const requiredBlobStoreMethods = ["put", "putStream", "get", "getStream", "has"] as const;
+
+/** True for any object with the BlobStore methods a serializer calls (what option checks accept). */
+export function isBlobStore(value: unknown): value is BlobStore {
+  const candidate = value as Record<string, unknown> | null | undefined;
+  return requiredBlobStoreMethods.every((name) => typeof candidate?.[name] === "function");
+}
+
 const blobIdPattern = /^[0-9a-f]{64}$/;
 
 export function isBlobId(value: unknown): value is BlobId {

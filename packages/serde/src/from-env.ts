@@ -1,6 +1,8 @@
 import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { parseOptions } from "@leangraph/errors";
+import { z } from "zod";
 import type { BlobStore } from "./blob-store.js";
-import { serdeOptionsFromEnv } from "./options.js";
+import { blobStoreOption, serdeOptionsFromEnv, serializerOption } from "./options.js";
 import { RedactingSerializer } from "./redacting-serializer.js";
 import { createFsBlobStore } from "./stores/fs.js";
 
@@ -13,6 +15,16 @@ export interface CreateSerializerFromEnvOptions {
   inner?: SerializerProtocol;
 }
 
+const createSerializerFromEnvOptionsSchema = z.strictObject({
+  env: z
+    .record(z.string(), z.string().optional(), {
+      message: "an environment object such as process.env",
+    })
+    .optional(),
+  blobStore: blobStoreOption.optional(),
+  inner: serializerOption.optional(),
+});
+
 /**
  * The serializer the LG_* flags ask for: a RedactingSerializer, or with `LG_REDACTING_SERDE=off`
  * the inner serializer itself, unchanged. Invalid flags throw ERR_LG_INVALID_OPTION here, at start.
@@ -20,12 +32,17 @@ export interface CreateSerializerFromEnvOptions {
 export function createSerializerFromEnv(
   options: CreateSerializerFromEnvOptions = {},
 ): RedactingSerializer | SerializerProtocol {
-  const { enabled, blobDir, ...limits } = serdeOptionsFromEnv(options.env ?? process.env);
-  const inner = options.inner ?? new JsonPlusSerializer();
+  const parsed = parseOptions(
+    createSerializerFromEnvOptionsSchema,
+    options,
+    "createSerializerFromEnv(options)",
+  );
+  const { enabled, blobDir, ...limits } = serdeOptionsFromEnv(parsed.env ?? process.env);
+  const inner = parsed.inner ?? new JsonPlusSerializer();
   if (!enabled) return inner;
   return new RedactingSerializer({
     ...limits,
     inner,
-    blobStore: options.blobStore ?? createFsBlobStore({ dir: blobDir ?? ".lg-blobs" }),
+    blobStore: parsed.blobStore ?? createFsBlobStore({ dir: blobDir ?? ".lg-blobs" }),
   });
 }

@@ -2,6 +2,7 @@ export * from "./blob-store.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
 export {
+  isSerializerProtocol,
   parseByteSize,
   type RedactingSerializerLimits,
   type SerdeEnvOptions,

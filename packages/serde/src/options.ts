@@ -3,7 +3,10 @@
  * code below trusts typed numbers. One zod schema per source; both report ERR_LG_INVALID_OPTION
  * naming the option, the value and what is accepted.
  */
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { parseOptions } from "@leangraph/errors";
 import { z } from "zod";
+import { type BlobStore, isBlobStore } from "./blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
 
 const sizeUnits: Record<string, number> = {
@@ -40,15 +43,33 @@ const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => {
   return z.number(accepted).int(accepted).min(min, accepted).max(max, accepted);
 };
 
-export const redactingSerializerLimitsSchema: z.ZodType<RedactingSerializerLimits, unknown> =
-  z.object({
-    maxStringBytes: wholeNumber(1).default(200 * 1024),
-    maxArrayLength: wholeNumber(1).default(2000),
-    maxObjectKeys: wholeNumber(1).default(2000),
-    maxPayloadBytes: wholeNumber(minPayloadBytes, maxPayloadBytesLimit).default(8 * 1024 * 1024),
-    maxDepth: wholeNumber(2, 5000).default(500),
-    stringCacheBytes: wholeNumber(0).default(1024 * 1024 * 1024),
-  });
+/** Any object with the BlobStore methods the serializer calls. */
+export const blobStoreOption = z.custom<BlobStore>(isBlobStore, {
+  message:
+    "a BlobStore with put, putStream, get, getStream and has, such as createFsBlobStore({ dir }) or createMemoryBlobStore()",
+});
+
+/** Any object with LangGraph's SerializerProtocol methods. */
+export const serializerOption = z.custom<SerializerProtocol>(isSerializerProtocol, {
+  message: "a SerializerProtocol with dumpsTyped and loadsTyped, such as new JsonPlusSerializer()",
+});
+
+export function isSerializerProtocol(value: unknown): value is SerializerProtocol {
+  const candidate = value as Partial<SerializerProtocol> | null | undefined;
+  return typeof candidate?.dumpsTyped === "function" && typeof candidate?.loadsTyped === "function";
+}
+
+/** Strict: an unknown option (a typo such as `maxStringByte`) is rejected, not ignored. */
+const redactingSerializerOptionsSchema = z.strictObject({
+  maxStringBytes: wholeNumber(1).default(200 * 1024),
+  maxArrayLength: wholeNumber(1).default(2000),
+  maxObjectKeys: wholeNumber(1).default(2000),
+  maxPayloadBytes: wholeNumber(minPayloadBytes, maxPayloadBytesLimit).default(8 * 1024 * 1024),
+  maxDepth: wholeNumber(2, 5000).default(500),
+  stringCacheBytes: wholeNumber(0).default(1024 * 1024 * 1024),
+  blobStore: blobStoreOption.optional(),
+  inner: serializerOption.optional(),
+});
 
 /** The thresholds of RedactingSerializer; each has a constructor option and (most) an LG_* flag. */
 export interface RedactingSerializerLimits {
@@ -159,10 +180,15 @@ export function serdeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Serde
   return options;
 }
 
-export function parseLimits(input: unknown): RedactingSerializerLimits {
-  const parsed = redactingSerializerLimitsSchema.safeParse(input);
-  if (!parsed.success) throw invalidOptionError(parsed.error, input, "option");
-  return parsed.data;
+/** Validates `new RedactingSerializer(options)`: the limits with their defaults, store and inner serializer. */
+export function parseRedactingSerializerOptions(
+  input: unknown,
+): RedactingSerializerLimits & { blobStore?: BlobStore; inner?: SerializerProtocol } {
+  return parseOptions(
+    redactingSerializerOptionsSchema,
+    input ?? {},
+    "new RedactingSerializer(options)",
+  );
 }
 
 function invalidOptionError(error: z.ZodError, source: unknown, noun: string): LeangraphError {

@@ -2,7 +2,7 @@ import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgrap
 import type { BlobStore } from "./blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
 import { loadJsonPlusPayload } from "./fast-load/json-plus-payload.js";
-import { parseLimits, type RedactingSerializerLimits } from "./options.js";
+import { parseRedactingSerializerOptions, type RedactingSerializerLimits } from "./options.js";
 import { BlobSlot } from "./redacting/blob-slot.js";
 import {
   createEncodeContext,
@@ -69,10 +69,8 @@ export class RedactingSerializer implements SerializerProtocol {
   private readonly stringCache: StringBlobCache;
 
   constructor(options: RedactingSerializerOptions = {}) {
-    const { blobStore, inner, ...limits } = options;
-    this.limits = Object.freeze(parseLimits(limits));
-    if (blobStore !== undefined) assertBlobStore(blobStore);
-    if (inner !== undefined) assertSerializer(inner);
+    const { blobStore, inner, ...limits } = parseRedactingSerializerOptions(options);
+    this.limits = Object.freeze(limits);
     this.blobStore = blobStore ?? createFsBlobStore({ dir: ".lg-blobs" });
     this.inner = inner ?? new JsonPlusSerializer();
     this.stringCache = new StringBlobCache(this.limits.stringCacheBytes);
@@ -285,28 +283,4 @@ function payloadTooLarge(bytes: number, maxBytes: number): LeangraphError {
     `The payload is ${bytes} bytes after externalizing everything possible; the limit is ${maxBytes}.`,
     { hint: "Raise LG_MAX_CHECKPOINT_SIZE or keep fewer, smaller keys in state." },
   );
-}
-
-function assertBlobStore(store: unknown): asserts store is BlobStore {
-  const methods = ["put", "putStream", "get", "getStream", "has"];
-  const missing = methods.filter((name) => typeof (store as any)?.[name] !== "function");
-  if (missing.length > 0) {
-    throw new LeangraphError(
-      SerdeErrorCode.invalidOption,
-      `Invalid option blobStore: expected a BlobStore, missing ${missing.join(", ")}.`,
-      { hint: "Pass createFsBlobStore({ dir }) or createMemoryBlobStore()." },
-    );
-  }
-}
-
-function assertSerializer(inner: unknown): asserts inner is SerializerProtocol {
-  if (
-    typeof (inner as any)?.dumpsTyped !== "function" ||
-    typeof (inner as any)?.loadsTyped !== "function"
-  ) {
-    throw new LeangraphError(
-      SerdeErrorCode.invalidOption,
-      "Invalid option inner: expected a SerializerProtocol with dumpsTyped and loadsTyped.",
-    );
-  }
 }

@@ -76,6 +76,21 @@ describe("LG_* serde flags", () => {
     },
   );
 
+  it("rejects an unknown option or a store that is not one, naming it", () => {
+    expect(() => createSerializerFromEnv({ environment: {} } as never)).toThrowError(
+      expect.objectContaining({
+        code: SerdeErrorCode.invalidOption,
+        message: expect.stringContaining("environment={} is not an option"),
+      }),
+    );
+    expect(() => createSerializerFromEnv({ env: {}, blobStore: "dir" } as never)).toThrowError(
+      expect.objectContaining({
+        code: SerdeErrorCode.invalidOption,
+        message: expect.stringContaining('blobStore="dir" is not accepted: expected a BlobStore'),
+      }),
+    );
+  });
+
   it("LG_REDACTING_SERDE=off hands back the inner serializer itself", () => {
     const inner = new JsonPlusSerializer();
     expect(createSerializerFromEnv({ env: { LG_REDACTING_SERDE: "off" }, inner })).toBe(inner);

@@ -301,6 +301,8 @@ describe("RedactingSerializer", () => {
       [{ maxPayloadBytes: 10 }, "maxPayloadBytes"],
       [{ maxArrayLength: 1.5 }, "maxArrayLength"],
       [{ blobStore: {} }, "blobStore"],
+      [{ inner: { dumpsTyped: () => {} } }, "inner"],
+      [{ maxStringByte: 10 }, "maxStringByte=10 is not an option"],
     ])("%j", (options, name) => {
       expect(() => new RedactingSerializer(options as never)).toThrowError(
         expect.objectContaining({

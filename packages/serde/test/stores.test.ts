@@ -138,3 +138,20 @@ describe("fs blob store specifics", () => {
     expect(listed).toEqual([]);
   });
 });
+
+describe("store options are validated when the store is built", () => {
+  it.each([
+    [() => createFsBlobStore({ dir: "" }), 'dir="" is not accepted'],
+    [() => createFsBlobStore({ dir: 42 } as never), "dir=42 is not accepted"],
+    [() => createFsBlobStore({ fsync: "yes" } as never), 'fsync="yes" is not accepted'],
+    [() => createFsBlobStore({ directory: "x" } as never), 'directory="x" is not an option'],
+    [() => createMemoryBlobStore({ dir: "x" } as never), 'dir="x" is not an option'],
+  ])("%s", (build, named) => {
+    expect(build).toThrowError(
+      expect.objectContaining({
+        code: "ERR_LG_INVALID_OPTION",
+        message: expect.stringContaining(named),
+      }),
+    );
+  });
+});

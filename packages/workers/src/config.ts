@@ -1,7 +1,7 @@
 import { availableParallelism, freemem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { WorkersError, WorkersErrorCode } from "./errors.js";
+import { LeangraphError, WorkersErrorCode } from "./errors.js";
 
 const onOff = z
   .enum(["on", "off", "true", "false", "1", "0"])
@@ -74,7 +74,7 @@ export function parseWorkersEnv(env: NodeJS.ProcessEnv = process.env): WorkersEn
     (name) =>
       `${name}=${JSON.stringify(relevant[name])} is not accepted: expected ${ACCEPTED[name as keyof WorkersEnv]}`,
   );
-  throw new WorkersError(WorkersErrorCode.invalidOption, problems.join("; "), {
+  throw new LeangraphError(WorkersErrorCode.invalidOption, problems.join("; "), {
     cause: parsed.error,
     hint: "Fix or unset the variable(s) named above.",
   });

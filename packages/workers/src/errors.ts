@@ -1,66 +1,28 @@
-/**
- * Every error this package raises carries a stable `code` (callers and tests switch on it, never
- * on message text), the underlying `cause`, and where it helps a `hint` telling the user what to
- * do. Same shape as `LeangraphError` in @leangraph/serde; kept local so this package has no
- * dependency on the serializer.
- */
-export class WorkersError extends Error {
-  readonly code: WorkersErrorCode;
-  readonly hint: string | undefined;
+import { LeangraphError, WorkersErrorCode } from "@leangraph/errors";
 
-  constructor(
-    code: WorkersErrorCode,
-    message: string,
-    options: { cause?: unknown; hint?: string } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "WorkersError";
-    this.code = code;
-    this.hint = options.hint;
-  }
-}
+// The one error class and every code live in @leangraph/errors; re-exported here so users of
+// this package find them where they use it.
+export { LeangraphError, WorkersErrorCode };
 
-/** Stable codes raised by @leangraph/workers. */
-export const WorkersErrorCode = {
-  /** The step's isolate hit its heap cap (`LG_WORKER_HEAP_MB`); Node's own code, kept as is. */
-  outOfMemory: "ERR_WORKER_OUT_OF_MEMORY",
-  /** The step ran longer than its wall-clock budget; its worker was terminated. */
-  timeout: "ERR_LG_STEP_TIMEOUT",
-  /** The step function threw or rejected; the original error is the `cause`. */
-  failed: "ERR_LG_STEP_FAILED",
-  /** The step called `process.exit` (or its thread ended) before returning. */
-  exited: "ERR_LG_STEP_EXITED",
-  /** The step wrote more than `LG_STEP_MAX_OUTPUT_MB`; nothing was left in the output dir. */
-  outputTooLarge: "ERR_LG_STEP_OUTPUT_TOO_LARGE",
-  /** The step returned something that is not string, bytes, or an (async) iterable of those. */
-  outputInvalid: "ERR_LG_STEP_OUTPUT_INVALID",
-  /** The step request or its JSON input was rejected (before or by the step's own schema). */
-  inputInvalid: "ERR_LG_STEP_INPUT_INVALID",
-  /** The step module could not be imported or does not export the named step. */
-  stepNotFound: "ERR_LG_STEP_NOT_FOUND",
-  /** Fresh workers keep dying while they boot, so the step could not be started. */
-  workerBootFailed: "ERR_LG_WORKER_BOOT_FAILED",
-  /** A worker that was not running a step failed (reported as a pool fault, never thrown). */
-  idleWorkerFailed: "ERR_LG_WORKER_IDLE_FAILED",
-  /** `run()` after `close()`, or a queued step dropped by `close()`. */
-  poolClosed: "ERR_LG_POOL_CLOSED",
-  /** An LG_* flag or option with an invalid value. */
-  invalidOption: "ERR_LG_INVALID_OPTION",
-} as const;
-
-export type WorkersErrorCode = (typeof WorkersErrorCode)[keyof typeof WorkersErrorCode];
+/** Codes of the pool itself (its configuration, its idle workers), never of a step. */
+const poolCodes = [
+  WorkersErrorCode.idleWorkerFailed,
+  WorkersErrorCode.invalidOption,
+  WorkersErrorCode.workerEntryMissing,
+] as const;
 
 /** The codes a step can fail with; these are the values a retry policy may name. */
-export type StepErrorCode = Exclude<
-  WorkersErrorCode,
-  typeof WorkersErrorCode.idleWorkerFailed | typeof WorkersErrorCode.invalidOption
->;
+export type StepErrorCode = Exclude<WorkersErrorCode, (typeof poolCodes)[number]>;
+
+export const stepErrorCodes = Object.values(WorkersErrorCode).filter(
+  (code): code is StepErrorCode => !(poolCodes as readonly string[]).includes(code),
+) as [StepErrorCode, ...StepErrorCode[]];
 
 /**
  * A step that did not produce its output. `attempts` counts the runs made (more than one when a
  * retry policy applied); `stepLabel` names the module export so logs point at the culprit.
  */
-export class StepError extends WorkersError {
+export class StepError extends LeangraphError {
   declare readonly code: StepErrorCode;
   readonly stepLabel: string;
   attempts: number;

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { BOOTED_MESSAGE_KEY } from "./booted-message.js";
+import { LeangraphError, WorkersErrorCode } from "./errors.js";
 import type { StepOutcome, StepTask } from "./step-runner.js";
 import type { StepWorkerData } from "./step-worker.js";
 
@@ -17,8 +18,12 @@ export function workerEntryPath(): string {
   if (existsSync(sibling)) return sibling;
   const built = fileURLToPath(new URL("../dist/step-worker.js", import.meta.url));
   if (existsSync(built)) return built;
-  throw new Error(
-    `@leangraph/workers: worker entry not found at ${sibling} or ${built}; run \`pnpm --filter @leangraph/workers build\``,
+  throw new LeangraphError(
+    WorkersErrorCode.workerEntryMissing,
+    `@leangraph/workers: worker entry not found at ${sibling} or ${built}.`,
+    {
+      hint: "Reinstall @leangraph/workers (its dist/ is incomplete); in this repository run `pnpm --filter @leangraph/workers build`.",
+    },
   );
 }
 

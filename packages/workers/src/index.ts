@@ -23,9 +23,9 @@ export {
 } from "./define-step.js";
 export {
   type ErrorData,
+  LeangraphError,
   StepError,
   type StepErrorCode,
-  WorkersError,
   WorkersErrorCode,
 } from "./errors.js";
 export {

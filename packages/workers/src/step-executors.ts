@@ -1,5 +1,5 @@
 import { unlink } from "node:fs/promises";
-import { StepError, WorkersError, WorkersErrorCode } from "./errors.js";
+import { LeangraphError, StepError, WorkersErrorCode } from "./errors.js";
 import {
   FreshIsolatePiscina,
   type UnexpectedExit,
@@ -35,7 +35,7 @@ export interface WorkerExecutorOptions {
   /** Called when an isolate may have become available: the queue should try again. */
   onCapacity: () => void;
   /** Faults outside any step (boot, idle); the pool turns them into events. */
-  onFault: (fault: WorkersError) => void;
+  onFault: (fault: LeangraphError) => void;
   /** Steps still waiting when boot keeps failing: reject them all. */
   rejectWaiting: (error: StepError) => void;
 }
@@ -117,7 +117,7 @@ export class WorkerStepExecutor implements StepExecutor {
     const boot = exit.kind === "boot";
     const code = boot ? WorkersErrorCode.workerBootFailed : WorkersErrorCode.idleWorkerFailed;
     const what = boot ? "died while booting" : "failed while idle";
-    const fault = new WorkersError(
+    const fault = new LeangraphError(
       code,
       `Worker thread ${exit.threadId} ${what} (exit code ${exit.exitCode})${exit.error ? `: ${exit.error.message}` : ""}`,
       { cause: exit.error },
@@ -155,7 +155,7 @@ export class WorkerStepExecutor implements StepExecutor {
       // This runs from exit handlers and microtasks: a throw here would end the host process.
       // Keep the degraded instance and fail the waiting steps with a typed error instead.
       this.#bootBlocked = true;
-      const fault = new WorkersError(
+      const fault = new LeangraphError(
         WorkersErrorCode.workerBootFailed,
         `Could not start a new set of worker isolates: ${(error as Error).message}`,
         { cause: error },

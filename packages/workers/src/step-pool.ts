@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { parseOptions } from "@leangraph/errors";
 import { z } from "zod";
 import {
   DEFAULT_STEP_MAX_OUTPUT_MB,
@@ -9,7 +10,8 @@ import {
   DEFAULT_WORKER_HEAP_MB,
   defaultWorkerThreads,
 } from "./config.js";
-import { StepError, WorkersError, WorkersErrorCode } from "./errors.js";
+import { LeangraphError, StepError, WorkersErrorCode } from "./errors.js";
+import { booleanOption, wholeNumber } from "./option-schemas.js";
 import { InProcessStepExecutor, type StepExecutor, WorkerStepExecutor } from "./step-executors.js";
 import { StepQueue } from "./step-queue.js";
 import {
@@ -50,26 +52,30 @@ export interface StepPoolOptions {
 }
 
 const moduleUrl = z
-  .string()
-  .min(1)
+  .string({ message: "an ES module path or file: URL" })
+  .min(1, "an ES module path or file: URL")
   .transform((value) => (value.startsWith("file:") ? value : pathToFileURL(resolve(value)).href));
 
-const optionsSchema = z.object({
-  outputDir: z.string().min(1),
-  useWorkers: z.boolean().default(true),
-  threads: z.number().int().min(1).max(256).optional(),
-  spareWorkers: z.number().int().min(0).max(256).optional(),
-  heapMb: z.number().int().min(16).max(65_536).default(DEFAULT_WORKER_HEAP_MB),
-  stepTimeoutMs: z.number().int().min(1).max(86_400_000).default(DEFAULT_STEP_TIMEOUT_MS),
-  maxOutputBytes: z
-    .number()
-    .int()
-    .min(1)
-    .default(DEFAULT_STEP_MAX_OUTPUT_MB * 1024 * 1024),
-  preloadModules: z.array(moduleUrl).default([]),
-  bootTimeoutMs: z.number().int().min(1).max(600_000).default(30_000),
-  warmUp: z.boolean().default(true),
-  workerExecArgv: z.array(z.string()).default([]),
+const optionsSchema = z.strictObject({
+  outputDir: z
+    .string({ message: "a directory path for step outputs" })
+    .min(1, "a non-empty directory path for step outputs"),
+  useWorkers: booleanOption.default(true),
+  threads: wholeNumber(1, 256, "threads").optional(),
+  spareWorkers: wholeNumber(0, 256, "workers").optional(),
+  heapMb: wholeNumber(16, 65_536, "MB").default(DEFAULT_WORKER_HEAP_MB),
+  stepTimeoutMs: wholeNumber(1, 86_400_000, "milliseconds").default(DEFAULT_STEP_TIMEOUT_MS),
+  maxOutputBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER, "bytes").default(
+    DEFAULT_STEP_MAX_OUTPUT_MB * 1024 * 1024,
+  ),
+  preloadModules: z
+    .array(moduleUrl, { message: "an array of ES module paths or file: URLs" })
+    .default([]),
+  bootTimeoutMs: wholeNumber(1, 600_000, "milliseconds").default(30_000),
+  warmUp: booleanOption.default(true),
+  workerExecArgv: z
+    .array(z.string(), { message: "an array of Node flags such as ['--enable-source-maps']" })
+    .default([]),
   watchdog: z
     .custom<PressureSource>(
       (value) =>
@@ -77,7 +83,7 @@ const optionsSchema = z.object({
         typeof value === "object" &&
         typeof (value as PressureSource).on === "function" &&
         typeof (value as PressureSource).off === "function",
-      { message: "expected a MemoryWatchdog (an object with on/off('level'))" },
+      { message: "a MemoryWatchdog (an object with on/off('level'))" },
     )
     .optional(),
 });
@@ -107,8 +113,8 @@ export interface StepPool {
   run(request: StepRequest): Promise<StepRunResult>;
   stats(): StepPoolStats;
   /** Faults outside any step, e.g. `ERR_LG_WORKER_BOOT_FAILED`, `ERR_LG_WORKER_IDLE_FAILED`. */
-  on(event: "fault", listener: (fault: WorkersError) => void): this;
-  off(event: "fault", listener: (fault: WorkersError) => void): this;
+  on(event: "fault", listener: (fault: LeangraphError) => void): this;
+  off(event: "fault", listener: (fault: LeangraphError) => void): this;
   /** Rejects waiting steps, lets running ones finish, then ends every worker. */
   close(): Promise<void>;
 }
@@ -187,7 +193,7 @@ class DefaultStepPool extends EventEmitter implements StepPool {
 
   async run(request: StepRequest): Promise<StepRunResult> {
     if (this.#closed) {
-      throw new WorkersError(WorkersErrorCode.poolClosed, "run() called on a closed step pool");
+      throw new LeangraphError(WorkersErrorCode.poolClosed, "run() called on a closed step pool");
     }
     const step = parseStepRequest(request);
     const label = stepLabel(step);
@@ -267,14 +273,5 @@ class DefaultStepPool extends EventEmitter implements StepPool {
  * });
  */
 export function createStepPool(options: StepPoolOptions): StepPool {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join(".") || "options"}: ${issue.message}`)
-      .join("; ");
-    throw new WorkersError(WorkersErrorCode.invalidOption, `createStepPool options: ${problems}`, {
-      cause: parsed.error,
-    });
-  }
-  return new DefaultStepPool(parsed.data);
+  return new DefaultStepPool(parseOptions(optionsSchema, options, "createStepPool(options)"));
 }

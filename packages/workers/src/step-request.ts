@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { StepError, type StepErrorCode, WorkersErrorCode } from "./errors.js";
+import { StepError, type StepErrorCode, stepErrorCodes, WorkersErrorCode } from "./errors.js";
 import { findNonJsonPart } from "./json-input.js";
 
 /** The failures a retry policy retries unless told otherwise: the ones a fresh isolate may cure. */
@@ -11,10 +11,6 @@ export const DEFAULT_RETRYABLE_CODES: readonly StepErrorCode[] = [
   WorkersErrorCode.exited,
   WorkersErrorCode.workerBootFailed,
 ];
-
-const stepErrorCodes = Object.values(WorkersErrorCode).filter(
-  (code) => code !== WorkersErrorCode.idleWorkerFailed && code !== WorkersErrorCode.invalidOption,
-) as [StepErrorCode, ...StepErrorCode[]];
 
 const moduleSpecifier = z
   .string()
@@ -44,7 +40,7 @@ const outputName = z
     },
   );
 
-export const retryPolicySchema = z.object({
+export const retryPolicySchema = z.strictObject({
   /** Extra attempts after the first one. */
   retries: z.number().int().min(0).max(10),
   /** Codes worth another attempt. @default ERR_WORKER_OUT_OF_MEMORY, ERR_LG_STEP_TIMEOUT, ERR_LG_STEP_EXITED, ERR_LG_WORKER_BOOT_FAILED */
@@ -53,7 +49,7 @@ export const retryPolicySchema = z.object({
 
 export type RetryPolicy = z.input<typeof retryPolicySchema>;
 
-export const stepRequestSchema = z.object({
+export const stepRequestSchema = z.strictObject({
   modulePath: moduleSpecifier,
   exportName: z
     .string()

@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createStepPool,
+  LeangraphError,
   type PressureChange,
   type PressureLevel,
   type PressureSource,
   StepError,
   type StepPool,
-  WorkersError,
   WorkersErrorCode,
 } from "../src/index.js";
 import { fixtureUrl, step, tempDir } from "./helpers.js";
@@ -47,7 +47,7 @@ async function expectHealthy(pool: StepPool, outputDir: string, tag: string, cou
 describe("createStepPool with workers", () => {
   const output = tempDir("pool");
   let pool: StepPool;
-  const faults: WorkersError[] = [];
+  const faults: LeangraphError[] = [];
 
   beforeAll(() => {
     pool = createStepPool({
@@ -198,6 +198,8 @@ describe("createStepPool with workers", () => {
       const outputName = `faults/${exportName}.out`;
       const error = await rejectionOf(pool.run(step(exportName, input, outputName)));
       expect(error).toBeInstanceOf(StepError);
+      // One error type: a step error is a LeangraphError too, the class every package throws.
+      expect(error).toBeInstanceOf(LeangraphError);
       expect(error.code).toBe(code);
       expect(error.attempts).toBe(1);
       check?.(error);
@@ -255,7 +257,7 @@ describe("faults outside any step", () => {
       heapMb: 64,
       preloadModules: [fixtureUrl("fail-boot.mjs", { counter: counter.path, target: 6 })],
     });
-    const faults: WorkersError[] = [];
+    const faults: LeangraphError[] = [];
     pool.on("fault", (fault) => faults.push(fault));
     try {
       await expectHealthy(pool, output.path, "before-boot-failure");
@@ -305,7 +307,7 @@ describe("faults outside any step", () => {
       preloadModules: [fixtureUrl("hang-boot.mjs", { counter: counter.path, target: 1 })],
     });
     try {
-      const fault = await new Promise<WorkersError>((resolve) => pool.on("fault", resolve));
+      const fault = await new Promise<LeangraphError>((resolve) => pool.on("fault", resolve));
       expect(fault.code).toBe(WorkersErrorCode.workerBootFailed);
       expect(String((fault.cause as Error | undefined)?.message)).toContain("did not boot within");
       await expectHealthy(pool, output.path, "after-boot-hang");
@@ -353,7 +355,7 @@ describe("faults outside any step", () => {
       preloadModules: [fixtureUrl("fail-idle.mjs", { counter: counter.path, target: 1 })],
     });
     try {
-      const fault = await new Promise<WorkersError>((resolve) => pool.on("fault", resolve));
+      const fault = await new Promise<LeangraphError>((resolve) => pool.on("fault", resolve));
       expect(fault.code).toBe(WorkersErrorCode.idleWorkerFailed);
       expect((fault.cause as Error).message).toContain("injected failure in idle isolate #1");
       await expectHealthy(pool, output.path, "after-idle-failure");
@@ -437,13 +439,23 @@ describe("createStepPool with useWorkers: false", () => {
 });
 
 describe("pool lifecycle and options", () => {
-  it("rejects bad options naming the option", () => {
-    expect(() => createStepPool({ outputDir: "/tmp/x", threads: 0 })).toThrow(/threads/);
-    try {
-      createStepPool({ outputDir: "", heapMb: 4 });
-    } catch (error) {
-      expect((error as WorkersError).code).toBe(WorkersErrorCode.invalidOption);
-      expect((error as Error).message).toContain("heapMb");
+  it("rejects bad and unknown options naming the option, the value and what is accepted", () => {
+    for (const [options, named] of [
+      [{ outputDir: "/tmp/x", threads: 0 }, "threads=0 is not accepted: expected a whole number"],
+      [{ outputDir: "", heapMb: 4 }, "heapMb=4 is not accepted: expected a whole number of MB"],
+      [{ outputDir: "/tmp/x", heapMB: 512 }, "heapMB=512 is not an option"],
+      [{ outputDir: "/tmp/x", useWorkers: "no" }, 'useWorkers="no" is not accepted'],
+      [{}, "outputDir is missing"],
+    ] as const) {
+      let error: unknown;
+      try {
+        createStepPool(options as never);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(LeangraphError);
+      expect((error as LeangraphError).code).toBe(WorkersErrorCode.invalidOption);
+      expect((error as Error).message).toContain(named);
     }
   });
 
@@ -452,7 +464,7 @@ describe("pool lifecycle and options", () => {
     const pool = createStepPool({ outputDir: output.path, threads: 1, heapMb: 64 });
     await pool.close();
     const error = await rejectionOf(pool.run(step("echo", {}, "x.txt")));
-    expect(error).toBeInstanceOf(WorkersError);
+    expect(error).toBeInstanceOf(LeangraphError);
     expect(error.code).toBe(WorkersErrorCode.poolClosed);
     output.remove();
   });

@@ -91,6 +91,13 @@ describe("step requests", () => {
     expect(rejection({ exportName: "not-an-identifier" }).message).toContain("exportName");
   });
 
+  it("rejects a misspelt field instead of ignoring it (a typo must not drop a timeout)", () => {
+    const typo = rejection({ timeoutMS: 5_000 });
+    expect(typo.code).toBe(WorkersErrorCode.inputInvalid);
+    expect(typo.message).toContain("timeoutMS");
+    expect(rejection({ retry: { retries: 1, retryon: [] } }).message).toContain("retryon");
+  });
+
   it("re-checks containment when resolving the path", () => {
     expect(resolveOutputPath("/runs/1", "src/app.ts")).toBe("/runs/1/src/app.ts");
     expect(() => resolveOutputPath("/runs/1", "../2/x")).toThrow(StepError);

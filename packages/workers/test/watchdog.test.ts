@@ -145,6 +145,12 @@ describe("startMemoryWatchdog", () => {
       expect((error as Error).message).toContain("heapThreshold");
     }
     expect(() => startMemoryWatchdog({ levels: { medium: 0.9, high: 0.5 } })).toThrow(/medium/);
+    expect(() => startMemoryWatchdog({ logIntervalSeconds: 5 } as never)).toThrowError(
+      expect.objectContaining({
+        code: WorkersErrorCode.invalidOption,
+        message: expect.stringContaining("logIntervalSeconds=5 is not an option"),
+      }),
+    );
   });
 });
 

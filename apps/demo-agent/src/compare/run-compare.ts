@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatBytes } from "../byte-size.js";
 import type { DemoOptions } from "../cli-options.js";
-import { DemoError, DemoErrorCode } from "../errors.js";
+import { DemoErrorCode, LeangraphError } from "../errors.js";
 import type { RunReport } from "../run/run-report.js";
 import { assertRunPathsUsable } from "../run/writable-paths.js";
 import { stepThreadsFromEnv } from "../runtime/steps.js";
@@ -163,7 +163,7 @@ function runChild(
         resolvePromise(JSON.parse(text) as RunReport);
       } catch (cause) {
         reject(
-          new DemoError(
+          new LeangraphError(
             DemoErrorCode.compareRunFailed,
             `the ${configuration.name} run exited with ${signal ?? `code ${code}`} and no result:\n${stderrTail}`,
             { cause },

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setImmediate } from "node:timers/promises";
 import { Command, END, Send, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { DemoErrorCode } from "../errors.js";
 import type { GenerateModuleInput } from "../generator/generate-module-step.js";
 import { planModule, planProject } from "../generator/plan-modules.js";
 import type { StepRunner } from "../runtime/steps.js";
@@ -244,7 +245,7 @@ async function runGenerationStep(
       heapUsedPeakBytes: 0,
       ms: 0,
       attempts: typeof attempts === "number" ? attempts : 1,
-      errorCode: typeof code === "string" ? code : "ERR_LG_DEMO_STEP_FAILED",
+      errorCode: typeof code === "string" ? code : DemoErrorCode.stepFailed,
     };
   }
 }

@@ -1,6 +1,6 @@
 import type { StateSnapshot } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
-import { DemoError, DemoErrorCode } from "../errors.js";
+import { DemoErrorCode, LeangraphError } from "../errors.js";
 import type { ProjectSpec } from "../graph/state.js";
 
 /**
@@ -30,7 +30,7 @@ export async function threadPosition(
     (snapshot.values.spec as ProjectSpec | null | undefined) ??
     (await savedInputSpec(saver, threadId));
   if (!spec) {
-    throw new DemoError(
+    throw new LeangraphError(
       DemoErrorCode.unknownThread,
       `thread ${threadId} has checkpoints but no project spec: it was not written by leangraph-demo`,
       { hint: "use a new --thread id, or another --run-dir" },

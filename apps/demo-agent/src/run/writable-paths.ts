@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { checkpointerFlagsFromEnv } from "@leangraph/checkpointer";
-import { DemoError, DemoErrorCode } from "../errors.js";
+import { DemoErrorCode, LeangraphError } from "../errors.js";
 import { checkpointerPaths } from "../runtime/checkpointer.js";
 
 /** A directory the run will create or write into, and the setting it came from. */
@@ -87,8 +87,8 @@ async function assertDirectoryCreatable(directory: PlannedDirectory): Promise<vo
   }
 }
 
-function unusable(directory: PlannedDirectory, problem: string, cause?: unknown): DemoError {
-  return new DemoError(
+function unusable(directory: PlannedDirectory, problem: string, cause?: unknown): LeangraphError {
+  return new LeangraphError(
     DemoErrorCode.unusablePath,
     `${directory.setting}=${JSON.stringify(directory.value)} cannot be used: ${problem}. Accepted: ${directory.accepted}.`,
     {

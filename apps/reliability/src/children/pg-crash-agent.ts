@@ -4,7 +4,7 @@
  * Usage: pg-crash-agent <schema> <threadId> <steps> <seed> <delayMs> <outFile>
  */
 import { writeFile } from "node:fs/promises";
-import { LeanPostgresSaver } from "@leangraph/checkpointer";
+import { LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { buildChunkGraph, canonicalChunkState } from "../support/chunk-graph.js";
 import { postgresUrl } from "../support/postgres.js";
 

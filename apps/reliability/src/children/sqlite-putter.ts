@@ -4,7 +4,7 @@
  * a thread all processes share. Prints the ids it wrote as JSON; any error exits non-zero.
  * Usage: sqlite-putter <dbPath> <blobDir> <processIndex> <puts>
  */
-import { LeanSqliteSaver } from "@leangraph/checkpointer";
+import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { createFsBlobStore } from "@leangraph/serde";
 import { putChain } from "../support/checkpoint-writer.js";
 

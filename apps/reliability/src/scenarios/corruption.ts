@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm, truncate, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LeanPostgresSaver, LeanSqliteSaver } from "@leangraph/checkpointer";
+import { LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
+import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
 import { putChain } from "../support/checkpoint-writer.js";
 import {

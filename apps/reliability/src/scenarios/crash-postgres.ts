@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LeanPostgresSaver } from "@leangraph/checkpointer";
+import { LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { cleanEnv, startNode, tail } from "../support/child-process.js";
 import { killAndResume } from "../support/kill-loop.js";
 import { childProgram } from "../support/paths.js";

@@ -29,6 +29,9 @@ export const invalidFlagValues: Record<string, string[]> = {
   LG_POSTGRES_URL: ["mysql://root@localhost/db"],
   LG_POSTGRES_SCHEMA: ["drop table x;"],
   LG_BLOB_STORE: ["s3"],
+  LG_RETENTION_KEEP_LAST: ["0", "all"],
+  LG_RETENTION_MAX_AGE: ["30", "a month"],
+  LG_RETENTION_SWEEP_INTERVAL: ["-5m"],
 };
 
 /** Flags whose only invalid values are paths: rejected when used, not by a schema. */

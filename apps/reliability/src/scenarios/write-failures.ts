@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
-import { LeanSqliteSaver } from "@leangraph/checkpointer";
+import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { createFsBlobStore } from "@leangraph/serde";
 import { expectThat, ScenarioRecorder, type ScenarioResult } from "../support/scenario-result.js";
 import { auditStorage, blobItemIdsSqlite } from "../support/storage-audit.js";

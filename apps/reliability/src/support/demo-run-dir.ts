@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { LeanSqliteSaver } from "@leangraph/checkpointer";
+import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { createFsBlobStore } from "@leangraph/serde";
 import { cleanEnv, startNode } from "./child-process.js";
 import { demoCliPath } from "./paths.js";

@@ -1,7 +1,7 @@
 import { LeangraphError } from "@leangraph/serde";
 import { CheckpointerErrorCode } from "../errors.js";
 
-const schemaPattern = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+export const schemaPattern = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
  * Schema names are spliced into SQL (identifiers cannot be bound), so they are validated here

@@ -5,6 +5,7 @@ import type { ValueCodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
 import type { RetentionOptions } from "../core/retention-sweeper.js";
 import { CheckpointerErrorCode } from "../errors.js";
+import { checkPostgresConnString, checkPostgresSaverArguments } from "../options.js";
 import { createPostgresBlobStore } from "../stores/postgres-blob-store.js";
 import { PostgresRowStore } from "./row-store.js";
 
@@ -45,6 +46,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
     options: LeanPostgresSaverOptions = {},
     ownership: { ownsPool?: boolean } = {},
   ) {
+    checkPostgresSaverArguments(pool, options, ownership);
     if ((pool.options.max ?? 10) < 2) {
       // A write transaction holds one client and may need a second for blob checks.
       throw new LeangraphError(
@@ -70,6 +72,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
     connectionString: string,
     options: LeanPostgresSaverOptions = {},
   ): LeanPostgresSaver {
+    checkPostgresConnString(connectionString, options);
     return new LeanPostgresSaver(new pg.Pool({ connectionString }), options, { ownsPool: true });
   }
 

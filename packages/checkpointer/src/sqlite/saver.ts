@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import type { ValueCodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
 import type { RetentionOptions } from "../core/retention-sweeper.js";
+import { checkSqliteConnString, checkSqliteSaverArguments } from "../options.js";
 import { configureConnection, SqliteRowStore } from "./row-store.js";
 
 export interface LeanSqliteSaverOptions {
@@ -47,6 +48,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
   readonly db: Database.Database;
 
   constructor(db: Database.Database, options: LeanSqliteSaverOptions = {}) {
+    checkSqliteSaverArguments(db, options);
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     configureConnection(db, busyTimeoutMs);
     // An in-memory database gets an in-memory blob store: nothing it writes should outlive it.
@@ -67,6 +69,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
 
   /** Opens (creating directories as needed) the database file at `path`. */
   static fromConnString(path: string, options: LeanSqliteSaverOptions = {}): LeanSqliteSaver {
+    checkSqliteConnString(path, options);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     return new LeanSqliteSaver(new Database(path), options);
   }

@@ -1,6 +1,3 @@
-import { LeangraphError } from "@leangraph/serde";
-import { CheckpointerErrorCode } from "../errors.js";
-
 /*
  * How a blob is cut into rows of lg_blob_parts (blob_key BIGINT, seq INTEGER, bytes BYTEA with
  * STORAGE PLAIN), so that Postgres stores the bytes in heap pages as they are: no TOAST, whose
@@ -38,18 +35,4 @@ export function tailLengths(remainder: number, partBytes: number): number[] {
   for (let offset = 0; offset < remainder; offset += pieceBytes)
     lengths.push(Math.min(pieceBytes, remainder - offset));
   return lengths;
-}
-
-export function validatedChunkBytes(value: number | undefined): number {
-  if (value === undefined) return maxPartBytes;
-  if (!Number.isInteger(value) || value < 1 || value > maxPartBytes) {
-    throw new LeangraphError(
-      CheckpointerErrorCode.invalidOption,
-      `createPostgresBlobStore: chunkBytes must be an integer from 1 to ${maxPartBytes}; got ${value}.`,
-      {
-        hint: `Leave chunkBytes unset: ${maxPartBytes} B is the largest part that fits one 8 KB heap page uncompressed and un-TOASTed.`,
-      },
-    );
-  }
-  return value;
 }

@@ -12,14 +12,10 @@ import {
 } from "@leangraph/serde";
 import pg from "pg";
 import { guardBlobStore } from "../core/storage-errors.js";
+import { checkPostgresBlobStoreOptions } from "../options.js";
 import { quotedSchema } from "../postgres/identifiers.js";
 import { inTransaction } from "../postgres/row-store.js";
-import {
-  maxPartBytes,
-  partLengths,
-  tailLengths,
-  validatedChunkBytes,
-} from "./postgres-blob-layout.js";
+import { maxPartBytes, partLengths, tailLengths } from "./postgres-blob-layout.js";
 import { createPartWriter, type PartWriter } from "./postgres-part-writer.js";
 
 export interface PostgresBlobStoreOptions {
@@ -159,7 +155,8 @@ export interface PostgresBlobStore extends BlobStore {
 }
 
 export function createPostgresBlobStore(options: PostgresBlobStoreOptions): PostgresBlobStore {
-  const partBytes = validatedChunkBytes(options.chunkBytes);
+  checkPostgresBlobStoreOptions(options);
+  const partBytes = options.chunkBytes ?? maxPartBytes;
   const ownsPool = options.pool === undefined;
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
   const schema = options.schema ?? "public";

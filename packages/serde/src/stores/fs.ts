@@ -12,6 +12,8 @@ import {
   utimes,
 } from "node:fs/promises";
 import { join } from "node:path";
+import { parseOptions } from "@leangraph/errors";
+import { z } from "zod";
 import {
   assertBlobId,
   type BlobId,
@@ -39,6 +41,11 @@ export interface FsBlobStoreOptions {
   fsync?: boolean;
 }
 
+const fsBlobStoreOptionsSchema = z.strictObject({
+  dir: z.string({ message: "a directory path" }).min(1, "a non-empty directory path").optional(),
+  fsync: z.boolean({ message: "true or false" }).optional(),
+});
+
 const tempSuffix = ".tmp";
 
 /** A file's stat, undefined when it does not exist; any other failure is ERR_LG_BLOB_READ_FAILED. */
@@ -51,12 +58,16 @@ async function statOrAbsent(path: string, id: BlobId) {
   }
 }
 
-/** A directory's entries, none when it does not exist; any other failure is ERR_LG_BLOB_READ_FAILED. */
+/**
+ * A directory's entries; none when it does not exist or is not a directory (a stray file where a
+ * fan-out directory would be holds no blobs). Any other failure is ERR_LG_BLOB_READ_FAILED.
+ */
 async function namesIn(path: string): Promise<string[]> {
   try {
     return await readdir(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
     throw blobReadFailedError(`list ${path}`, error);
   }
 }
@@ -74,8 +85,9 @@ async function hashFile(path: string): Promise<string> {
  * reader never sees a partial blob and a crash leaves at most a stray `*.tmp` (never listed).
  */
 export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
-  const dir = options.dir ?? ".lg-blobs";
-  const durable = options.fsync ?? true;
+  const parsed = parseOptions(fsBlobStoreOptionsSchema, options, "createFsBlobStore(options)");
+  const dir = parsed.dir ?? ".lg-blobs";
+  const durable = parsed.fsync ?? true;
   const knownDirs = new Set<string>();
 
   const pathOf = (id: BlobId) => join(dir, id.slice(0, 2), id.slice(2));

@@ -1,3 +1,5 @@
+import { parseOptions } from "@leangraph/errors";
+import { z } from "zod";
 import {
   assertBlobId,
   type BlobStat,
@@ -11,8 +13,14 @@ interface StoredBlob {
   writtenAtMs: number;
 }
 
+/** The memory store has no options yet; the type exists so a misplaced option fails loudly. */
+export type MemoryBlobStoreOptions = Record<string, never>;
+
+const memoryBlobStoreOptionsSchema = z.strictObject({});
+
 /** A blob store in this process's heap: for tests and short-lived runs, never for big payloads. */
-export function createMemoryBlobStore(): BlobStore {
+export function createMemoryBlobStore(options: MemoryBlobStoreOptions = {}): BlobStore {
+  parseOptions(memoryBlobStoreOptionsSchema, options, "createMemoryBlobStore(options)");
   const blobs = new Map<string, StoredBlob>();
 
   async function put(bytes: Uint8Array) {

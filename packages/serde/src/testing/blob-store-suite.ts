@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BlobId, BlobStore } from "../blob-store.js";
+import { SerdeErrorCode } from "../errors.js";
 
 /** What a store implementation hands the shared suite. */
 export interface BlobStoreHarness {
@@ -140,17 +141,17 @@ export function testBlobStore(
 
     it("raises ERR_LG_BLOB_MISSING for an absent blob, in get and getStream", async () => {
       const absent = sha256(bytesOf("never stored"));
-      expect(await codeOf(store.get(absent))).toBe("ERR_LG_BLOB_MISSING");
-      expect(await codeOf(collect(store.getStream(absent)))).toBe("ERR_LG_BLOB_MISSING");
+      expect(await codeOf(store.get(absent))).toBe(SerdeErrorCode.blobMissing);
+      expect(await codeOf(collect(store.getStream(absent)))).toBe(SerdeErrorCode.blobMissing);
     });
 
     it("rejects malformed ids before touching the backend", async () => {
       for (const id of maliciousIds) {
-        expect(await codeOf(store.get(id))).toBe("ERR_LG_BLOB_ID_INVALID");
-        expect(await codeOf(collect(store.getStream(id)))).toBe("ERR_LG_BLOB_ID_INVALID");
-        expect(await codeOf(store.has(id))).toBe("ERR_LG_BLOB_ID_INVALID");
-        expect(await codeOf(store.stat(id))).toBe("ERR_LG_BLOB_ID_INVALID");
-        expect(await codeOf(store.delete(id))).toBe("ERR_LG_BLOB_ID_INVALID");
+        expect(await codeOf(store.get(id))).toBe(SerdeErrorCode.blobIdInvalid);
+        expect(await codeOf(collect(store.getStream(id)))).toBe(SerdeErrorCode.blobIdInvalid);
+        expect(await codeOf(store.has(id))).toBe(SerdeErrorCode.blobIdInvalid);
+        expect(await codeOf(store.stat(id))).toBe(SerdeErrorCode.blobIdInvalid);
+        expect(await codeOf(store.delete(id))).toBe(SerdeErrorCode.blobIdInvalid);
       }
     });
 
@@ -159,14 +160,14 @@ export function testBlobStore(
         it("raises ERR_LG_BLOB_CORRUPT for a flipped byte, never wrong data", async () => {
           const id = await store.put(bytesOf("x".repeat(4096)));
           await harness.tamper!.flipByte(id);
-          expect(await codeOf(store.get(id))).toBe("ERR_LG_BLOB_CORRUPT");
-          expect(await codeOf(collect(store.getStream(id)))).toBe("ERR_LG_BLOB_CORRUPT");
+          expect(await codeOf(store.get(id))).toBe(SerdeErrorCode.blobCorrupt);
+          expect(await codeOf(collect(store.getStream(id)))).toBe(SerdeErrorCode.blobCorrupt);
         });
 
         it("raises ERR_LG_BLOB_CORRUPT for a truncated blob", async () => {
           const id = await store.put(bytesOf("y".repeat(4096)));
           await harness.tamper!.truncate(id);
-          expect(await codeOf(store.get(id))).toBe("ERR_LG_BLOB_CORRUPT");
+          expect(await codeOf(store.get(id))).toBe(SerdeErrorCode.blobCorrupt);
         });
 
         it("heals a damaged blob when the same content is put again", async () => {

@@ -1,13 +1,14 @@
 import { EventEmitter } from "node:events";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
+import { parseOptions } from "@leangraph/errors";
 import { z } from "zod";
 import {
   DEFAULT_HEAP_THRESHOLD,
   DEFAULT_MEM_LOG_INTERVAL_S,
   DEFAULT_SNAPSHOT_DIR,
 } from "../config.js";
-import { WorkersError, WorkersErrorCode } from "../errors.js";
+import { booleanOption, fractionOfHeap, numberAtLeast, wholeNumber } from "../option-schemas.js";
 import { HeapSnapshots, type SnapshotOutcome, type SnapshotReason } from "./heap-snapshots.js";
 import {
   DEFAULT_PRESSURE_THRESHOLDS,
@@ -57,44 +58,54 @@ export interface MemoryWatchdogOptions {
   leakGrowthMbPerMin?: number;
 }
 
-const optionsSchema = z.object({
-  enabled: z.boolean().default(true),
-  sampleIntervalMs: z.number().int().min(10).max(3_600_000).default(1000),
-  logIntervalS: z.number().int().min(0).max(86_400).default(DEFAULT_MEM_LOG_INTERVAL_S),
+const optionsSchema = z.strictObject({
+  enabled: booleanOption.default(true),
+  sampleIntervalMs: wholeNumber(10, 3_600_000, "milliseconds").default(1000),
+  logIntervalS: wholeNumber(0, 86_400, "seconds").default(DEFAULT_MEM_LOG_INTERVAL_S),
   log: z
     .custom<(line: string) => void>((value) => typeof value === "function", {
-      message: "expected a function (line: string) => void",
+      message: "a function (line: string) => void",
     })
     .default(() => (line: string) => {
       process.stderr.write(`${line}\n`);
     }),
-  heapThreshold: z.number().gt(0).max(1).default(DEFAULT_HEAP_THRESHOLD),
+  heapThreshold: fractionOfHeap("the snapshot threshold").default(DEFAULT_HEAP_THRESHOLD),
   levels: z
-    .object({
-      medium: z.number().gt(0).max(1).optional(),
-      high: z.number().gt(0).max(1).optional(),
-      critical: z.number().gt(0).max(1).optional(),
-    })
+    .strictObject(
+      {
+        medium: fractionOfHeap("where MEDIUM starts").optional(),
+        high: fractionOfHeap("where HIGH starts").optional(),
+        critical: fractionOfHeap("where CRITICAL starts").optional(),
+      },
+      { message: "an object { medium?, high?, critical? } of heap fractions" },
+    )
     .default({})
     .transform((levels) => ({ ...DEFAULT_PRESSURE_THRESHOLDS, ...levels }))
     .refine((levels) => levels.medium <= levels.high && levels.high <= levels.critical, {
-      message: "expected medium <= high <= critical",
+      message: "levels with medium <= high <= critical",
     }),
-  snapshotDir: z.string().min(1).default(DEFAULT_SNAPSHOT_DIR),
-  maxSnapshots: z.number().int().min(0).max(1000).default(3),
-  snapshotCooldownMs: z.number().int().min(0).default(600_000),
-  minFreeDiskMb: z.number().min(0).default(256),
-  nearHeapLimitSnapshots: z.number().int().min(0).max(100).default(1),
+  snapshotDir: z
+    .string({ message: "a directory path" })
+    .min(1, "a non-empty directory path")
+    .default(DEFAULT_SNAPSHOT_DIR),
+  maxSnapshots: wholeNumber(0, 1000, "snapshots").default(3),
+  snapshotCooldownMs: wholeNumber(0, Number.MAX_SAFE_INTEGER, "milliseconds").default(600_000),
+  minFreeDiskMb: numberAtLeast(0, "MB").default(256),
+  nearHeapLimitSnapshots: wholeNumber(0, 100, "snapshots").default(1),
   snapshotSignal: z
-    .string()
-    .regex(/^SIG[A-Z0-9]+$/)
+    .string({ message: 'a signal name such as "SIGUSR2", or null for none' })
+    .regex(/^SIG[A-Z0-9]+$/, 'a signal name such as "SIGUSR2", or null for none')
     .nullable()
     .default("SIGUSR2"),
-  gcOnHighPressure: z.boolean().default(true),
-  levelHysteresis: z.number().min(0).max(0.5).default(0.05),
-  historySize: z.number().int().min(2).max(1_000_000).default(600),
-  growthWindowMs: z.number().int().min(1).default(300_000),
-  leakGrowthMbPerMin: z.number().min(0).default(1),
+  gcOnHighPressure: booleanOption.default(true),
+  levelHysteresis: z
+    .number({ message: "a fraction from 0 to 0.5" })
+    .min(0, "a fraction from 0 to 0.5")
+    .max(0.5, "a fraction from 0 to 0.5")
+    .default(0.05),
+  historySize: wholeNumber(2, 1_000_000, "samples").default(600),
+  growthWindowMs: wholeNumber(1, Number.MAX_SAFE_INTEGER, "milliseconds").default(300_000),
+  leakGrowthMbPerMin: numberAtLeast(0, "MB per minute").default(1),
 });
 
 /** One reading of the process's memory. */
@@ -410,18 +421,7 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
  * here, once; `stop()` releases every timer and handler.
  */
 export function startMemoryWatchdog(options: MemoryWatchdogOptions = {}): MemoryWatchdog {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join(".") || "options"}: ${issue.message}`)
-      .join("; ");
-    throw new WorkersError(
-      WorkersErrorCode.invalidOption,
-      `startMemoryWatchdog options: ${problems}`,
-      {
-        cause: parsed.error,
-      },
-    );
-  }
-  return new DefaultMemoryWatchdog(parsed.data);
+  return new DefaultMemoryWatchdog(
+    parseOptions(optionsSchema, options, "startMemoryWatchdog(options)"),
+  );
 }

@@ -1,0 +1,85 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot } from "./pack-packages.js";
+import { runCommand } from "./run-command.js";
+
+type Manifest = {
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+};
+
+function manifest(relativePath: string): Manifest {
+  return JSON.parse(readFileSync(join(repoRoot, relativePath, "package.json"), "utf8")) as Manifest;
+}
+
+/**
+ * The versions a consumer installs beside the tarballs: the ranges our own manifests declare
+ * (what we build and test against), read from them so the two never drift apart.
+ */
+export function workspaceRanges(): Record<string, string> {
+  const checkpointer = manifest("packages/checkpointer");
+  const root = manifest(".");
+  const pick = (from: Record<string, string> | undefined, name: string): string => {
+    const range = from?.[name];
+    if (range === undefined) throw new Error(`no range for ${name} in the workspace manifests`);
+    return range;
+  };
+  return {
+    "@langchain/core": pick(checkpointer.peerDependencies, "@langchain/core"),
+    "@langchain/langgraph": pick(checkpointer.devDependencies, "@langchain/langgraph"),
+    "@langchain/langgraph-checkpoint": pick(
+      checkpointer.dependencies,
+      "@langchain/langgraph-checkpoint",
+    ),
+    zod: pick(checkpointer.dependencies, "zod"),
+    "better-sqlite3": pick(checkpointer.peerDependencies, "better-sqlite3"),
+    pg: pick(checkpointer.peerDependencies, "pg"),
+    "@types/better-sqlite3": pick(checkpointer.peerDependencies, "@types/better-sqlite3"),
+    "@types/pg": pick(checkpointer.peerDependencies, "@types/pg"),
+    "@types/node": pick(root.devDependencies, "@types/node"),
+    typescript: pick(root.devDependencies, "typescript"),
+  };
+}
+
+/**
+ * The environment of a consumer's npm and node: this process's, minus what pnpm, turbo and vitest
+ * add, with PATH as given. pnpm's bin shims set NODE_PATH to the workspace's hoisted store, where
+ * require() would find every workspace package (better-sqlite3 included) and hide a missing
+ * dependency; npm_config_* from pnpm would change what npm installs; NODE_ENV=production would
+ * drop devDependencies.
+ */
+export function consumerEnv(path: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(npm_|pnpm_|PNPM_|TURBO_|VITEST|NODE_ENV$|NODE_OPTIONS$|NODE_PATH$)/.test(name)) continue;
+    env[name] = value;
+  }
+  env.PATH = path;
+  return env;
+}
+
+export interface ConsumerProject {
+  dir: string;
+  installMs: number;
+}
+
+/**
+ * A new npm project in `dir` depending on `dependencies` (tarballs as file: specs), installed
+ * with plain `npm install` from the registry and npm's cache, never from the workspace.
+ */
+export async function installConsumerProject(
+  dir: string,
+  dependencies: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+): Promise<ConsumerProject> {
+  mkdirSync(dir, { recursive: true });
+  const packageJson = { name: "leangraph-consumer", private: true, type: "module", dependencies };
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify(packageJson, null, 2)}\n`);
+  const { ms } = await runCommand(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"],
+    { cwd: dir, env },
+  );
+  return { dir, installMs: ms };
+}

@@ -1,0 +1,5 @@
+/*
+ * `@leangraph/checkpointer/sqlite`: the SQLite saver. Importing it loads better-sqlite3, an
+ * optional peer dependency of this package (npm install better-sqlite3@^12).
+ */
+export { defaultBlobDirFor, LeanSqliteSaver, type LeanSqliteSaverOptions } from "./sqlite/saver.js";

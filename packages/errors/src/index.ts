@@ -1,0 +1,3 @@
+export * from "./codes.js";
+export { LeangraphError, type LeangraphErrorOptions } from "./leangraph-error.js";
+export { type OptionIssue, type OptionsSchema, parseOptions } from "./parse-options.js";
