@@ -17,6 +17,7 @@ export {
   checkpointerEnvSchema,
   checkpointerFlagsFromEnv,
 } from "./flags.js";
+export * from "./inspect/index.js";
 export { measureStorage } from "./measure-storage.js";
 export { LeanPostgresSaver, type LeanPostgresSaverOptions } from "./postgres/saver.js";
 export { defaultBlobDirFor, LeanSqliteSaver, type LeanSqliteSaverOptions } from "./sqlite/saver.js";

@@ -1,0 +1,10 @@
+export { type StoredCheckpoint, storedCheckpoints } from "./checkpoint-inventory.js";
+export { storedThreadIds } from "./saver-rows.js";
+export {
+  type ChannelStorage,
+  type OrphanBlob,
+  type StorageBreakdown,
+  type StorageBreakdownOptions,
+  storageBreakdown,
+  type ThreadStorage,
+} from "./storage-breakdown.js";

@@ -1,0 +1,29 @@
+import type { LeanCheckpointSaver } from "../core/lean-saver.js";
+import type { CheckpointRow, RowStore } from "../core/row-store.js";
+
+/**
+ * The saver's row store, for the read-only inspect modules of this package. `rows` is protected
+ * so application code cannot write behind the saver's back; these modules only read, and they
+ * live here so the CLI never needs to know how rows, items and trees are laid out.
+ */
+export function rowStoreOf(saver: LeanCheckpointSaver): RowStore {
+  return (saver as unknown as { rows: RowStore }).rows;
+}
+
+/**
+ * Thread ids in the store, sorted. Reads every checkpoint row once (rows hold ids and small JSON,
+ * under 1 KB each on the workloads we measure); a saver that grows a `listThreadIds()` of its own
+ * should be preferred by callers.
+ */
+export async function storedThreadIds(saver: LeanCheckpointSaver): Promise<string[]> {
+  const rows = await rowStoreOf(saver).listCheckpoints({});
+  return [...new Set(rows.map((row) => row.threadId))].sort();
+}
+
+/** Every checkpoint row of one thread, newest first, undecoded. */
+export function checkpointRowsOf(
+  saver: LeanCheckpointSaver,
+  threadId: string,
+): Promise<CheckpointRow[]> {
+  return rowStoreOf(saver).listCheckpoints({ threadId });
+}
