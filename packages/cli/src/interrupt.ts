@@ -25,3 +25,13 @@ export function listenForInterrupt(
   process.on("SIGINT", onSigint);
   return { signal: controller.signal, stop: () => process.off("SIGINT", onSigint) };
 }
+
+/**
+ * A place where stopping leaves nothing half-written. It first yields to the event loop: a loop
+ * of awaits that all resolve at once (SQLite calls are synchronous) runs entirely in microtasks,
+ * and the SIGINT handler, a macrotask, would otherwise only run after the whole loop.
+ */
+export async function safePoint(signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
+}

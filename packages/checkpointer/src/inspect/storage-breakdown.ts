@@ -108,7 +108,12 @@ export async function storageBreakdown(
   let rowBytesTotal = 0;
 
   for (const [index, threadId] of threadIds.entries()) {
-    options.signal?.throwIfAborted();
+    if (options.signal !== undefined) {
+      // Yield first: SQLite reads resolve at once, and a loop of them would otherwise hold off
+      // the caller's SIGINT handler (a macrotask) until the whole breakdown is done.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      options.signal.throwIfAborted();
+    }
     const checkpointRows = await checkpointRowsOf(saver, threadId);
     const rootsByChannel = new Map<string, PieceKey[]>();
     /** Small values kept inside the row's refs: stored again in every row that holds them. */

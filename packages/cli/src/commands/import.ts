@@ -12,6 +12,7 @@ import { type DatabaseTarget, describeTarget } from "../arguments/database-targe
 import { detectContents, requireKind } from "../database/detect-kind.js";
 import { CliErrorCode } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
+import { safePoint } from "../interrupt.js";
 import { type LeanStore, openLeanStore } from "../lean/open-lean-store.js";
 import { openStockSource } from "../stock/open-stock-source.js";
 import { type CheckpointKey, configOf, type StockSource } from "../stock/stock-source.js";
@@ -172,7 +173,7 @@ async function importAndVerify(
   try {
     let thread: ThreadImport | undefined;
     for await (const key of source.keys()) {
-      context.signal.throwIfAborted();
+      await safePoint(context.signal);
       if (thread?.threadId !== key.threadId) {
         thread = await ThreadImport.start(store, key.threadId);
       }
@@ -348,7 +349,7 @@ async function verifyAll(
     threadFailed = false;
   };
   for await (const key of source.keys()) {
-    context.signal.throwIfAborted();
+    await safePoint(context.signal);
     if (
       group === undefined ||
       group.threadId !== key.threadId ||
@@ -387,7 +388,7 @@ async function verifyNamespace(
   for await (const listed of destination.list({
     configurable: { thread_id: threadId, checkpoint_ns: checkpointNs },
   })) {
-    context.signal.throwIfAborted();
+    await safePoint(context.signal);
     const listedId = listed.config.configurable?.checkpoint_id as string;
     if (index >= expected.length)
       return mismatch(listedId, "list yields a checkpoint the source does not have");

@@ -8,6 +8,7 @@ import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";
 import { type DatabaseKind, requireKind } from "../database/detect-kind.js";
 import { ExitCode } from "../exit-codes.js";
+import { safePoint } from "../interrupt.js";
 import { openLeanStore } from "../lean/open-lean-store.js";
 import { openStockSource } from "../stock/open-stock-source.js";
 import { StockPostgresSource } from "../stock/stock-postgres-source.js";
@@ -125,7 +126,7 @@ async function walkStockCheckpoints(
   context.progress.phase("inspect", checkpointCount, "checkpoints");
   let done = 0;
   for await (const key of source.keys()) {
-    context.signal.throwIfAborted();
+    await safePoint(context.signal);
     const tuple = await source.getTuple(key);
     if (tuple === undefined) continue;
     for (const [channel, value] of Object.entries(tuple.checkpoint.channel_values ?? {})) {
@@ -168,7 +169,7 @@ async function walkStockPostgres(
   context.progress.phase("inspect channel values", undefined, "blobs");
   let done = 0;
   for await (const key of source.blobKeys()) {
-    context.signal.throwIfAborted();
+    await safePoint(context.signal);
     const loaded = await source.blobValue(key);
     if (loaded !== undefined) {
       measureInto(largest, loaded.value, {
@@ -183,7 +184,7 @@ async function walkStockPostgres(
   context.progress.phase("inspect pending writes", undefined, "writes");
   done = 0;
   for await (const key of source.writeKeys()) {
-    context.signal.throwIfAborted();
+    await safePoint(context.signal);
     measureInto(largest, await source.writeValue(key), {
       channel: key.channel,
       threadId: key.threadId,
@@ -274,7 +275,7 @@ async function largestInLatestStates(
   const unreadable: string[] = [];
   context.progress.phase("inspect values", threadIds.length, "threads");
   for (const [index, threadId] of threadIds.entries()) {
-    context.signal.throwIfAborted();
+    await safePoint(context.signal);
     const namespaces = new Set(
       (await storedCheckpoints(saver, threadId)).map((stored) => stored.checkpointNs),
     );

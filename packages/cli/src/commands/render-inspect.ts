@@ -2,6 +2,8 @@ import { formatBytes, formatCount, formatPercent, renderTable } from "../text-ta
 import type { InspectReport } from "./inspect-report.js";
 
 const shortId = (id: string) => (id.length > 14 ? `${id.slice(0, 13)}…` : id);
+/** Checkpoint ids (uuid6) are shortened; "files version 7" (stock Postgres) is kept whole. */
+const shortAt = (at: string) => (/^[0-9a-f]{8}-[0-9a-f]{4}-/.test(at) ? shortId(at) : at);
 
 /** The report for a person: what makes the database big first, then the detail behind it. */
 export function renderInspect(report: InspectReport, top: number): string {
@@ -62,7 +64,7 @@ export function renderInspect(report: InspectReport, top: number): string {
                 formatCount(value.copies),
                 formatBytes(value.storedBytes),
                 shortId(value.threadId),
-                `${value.source === "write" ? "write at " : ""}${shortId(value.at)}`,
+                `${value.source === "write" ? "write at " : ""}${shortAt(value.at)}`,
               ]),
             ["size", "copies", "stored"],
           )

@@ -3,6 +3,7 @@ import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";
 import { type DatabaseKind, requireKind } from "../database/detect-kind.js";
 import { ExitCode } from "../exit-codes.js";
+import { safePoint } from "../interrupt.js";
 import { threadIdsOf } from "../lean/lifecycle.js";
 import { openLeanStore } from "../lean/open-lean-store.js";
 import { openStockSource } from "../stock/open-stock-source.js";
@@ -82,7 +83,7 @@ async function leanStats(options: StatsOptions, context: CommandContext): Promis
     let writes = 0;
     context.progress.phase("count writes", threadIds.length, "threads");
     for (const [index, threadId] of threadIds.entries()) {
-      context.signal.throwIfAborted();
+      await safePoint(context.signal);
       for (const stored of await storedCheckpoints(store.saver, threadId))
         writes += stored.writeCount;
       context.progress.update(index + 1);

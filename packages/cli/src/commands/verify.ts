@@ -4,6 +4,7 @@ import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";
 import { requireKind } from "../database/detect-kind.js";
 import { ExitCode } from "../exit-codes.js";
+import { safePoint } from "../interrupt.js";
 import { threadIdsOf } from "../lean/lifecycle.js";
 import { openLeanStore } from "../lean/open-lean-store.js";
 import { formatCount } from "../text-table.js";
@@ -77,7 +78,7 @@ export async function runVerify(
     context.progress.phase("verify checkpoints", stats.checkpointCount, "checkpoints");
     for (const threadId of threadIds) {
       for (const stored of await storedCheckpoints(saver, threadId)) {
-        context.signal.throwIfAborted();
+        await safePoint(context.signal);
         try {
           await saver.getTuple({
             configurable: {
@@ -103,7 +104,7 @@ export async function runVerify(
     }
     context.progress.phase("verify blobs", stats.blobCount, "blobs");
     for await (const blobId of saver.blobStore.list()) {
-      context.signal.throwIfAborted();
+      await safePoint(context.signal);
       try {
         // Streamed: a blob's hash is checked at its end, with one chunk in memory.
         for await (const _chunk of saver.blobStore.getStream(blobId)) {

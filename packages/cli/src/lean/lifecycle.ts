@@ -5,6 +5,7 @@ import {
   storedCheckpoints,
   storedThreadIds,
 } from "@leangraph/checkpointer";
+import { safePoint } from "../interrupt.js";
 
 /**
  * The one place the CLI meets the savers' lifecycle API, written against today's
@@ -107,7 +108,7 @@ export async function pruneThreads(
   const report: PruneReport = { threads: 0, deletedCheckpoints: 0, dryRun: request.dryRun };
   const byKeep = new Map<number, string[]>();
   for (const [index, threadId] of request.threadIds.entries()) {
-    options.signal?.throwIfAborted();
+    if (options.signal) await safePoint(options.signal);
     const checkpoints = await storedCheckpoints(saver, threadId);
     const { keep, deletable } = keepCountFor(
       checkpoints,
@@ -128,7 +129,7 @@ export async function pruneThreads(
   }
   for (const [keep, threadIds] of byKeep) {
     for (let start = 0; start < threadIds.length; start += pruneBatchSize) {
-      options.signal?.throwIfAborted();
+      if (options.signal) await safePoint(options.signal);
       report.deletedCheckpoints += await saver.prune(
         threadIds.slice(start, start + pruneBatchSize),
         {

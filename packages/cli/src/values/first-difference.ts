@@ -1,7 +1,7 @@
 /**
  * Where two decoded values first differ (a path like `checkpoint.channel_values.files[3]`), or
  * undefined when they are equal. Equality is on data, as a round trip through JSON sees it: same
- * class (constructor name) for objects, same own enumerable properties with `undefined` ones
+ * class (constructor name) for objects (any Uint8Array counts as bytes), same own enumerable properties with `undefined` ones
  * treated as absent, same elements in order, same bytes, same Map/Set entries. Strings are
  * compared whole (a 200 KB file is one `===`).
  */
@@ -12,13 +12,15 @@ export function firstDifference(a: unknown, b: unknown, path = ""): string | und
   }
   const left = a as object;
   const right = b as object;
-  if (left.constructor?.name !== right.constructor?.name) {
-    return `${path || "(root)"}: ${left.constructor?.name} vs ${right.constructor?.name}`;
-  }
-  if (left instanceof Uint8Array) {
-    return Buffer.from(left).equals(Buffer.from(right as Uint8Array))
+  // Bytes are bytes: a Buffer (a Uint8Array subclass, what Node APIs hand out) equals a plain
+  // Uint8Array holding the same bytes.
+  if (left instanceof Uint8Array && right instanceof Uint8Array) {
+    return Buffer.from(left.buffer, left.byteOffset, left.byteLength).equals(right)
       ? undefined
       : `${path}: bytes differ`;
+  }
+  if (left.constructor?.name !== right.constructor?.name) {
+    return `${path || "(root)"}: ${left.constructor?.name} vs ${right.constructor?.name}`;
   }
   if (left instanceof Date) {
     return left.getTime() === (right as Date).getTime() ? undefined : `${path}: dates differ`;
