@@ -133,7 +133,10 @@ describe("parseCommandLine", () => {
     [["prune", "a.sqlite", "--keep-last", "1", "--thread", ""], CliErrorCode.invalidOption],
     [["import", "--from", "a.sqlite"], CliErrorCode.usage],
     [["import", "--from", "a.sqlite", "--to", "./a.sqlite"], CliErrorCode.invalidOption],
-    [["import", "--from", "a.sqlite", "--to", "b.sqlite", "--from-schema", "x"], CliErrorCode.invalidOption],
+    [
+      ["import", "--from", "a.sqlite", "--to", "b.sqlite", "--from-schema", "x"],
+      CliErrorCode.invalidOption,
+    ],
   ])("%j fails with %s", (argv, code) => {
     expect(codeOf(() => parseCommandLine(argv))).toBe(code);
   });

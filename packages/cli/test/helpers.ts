@@ -50,8 +50,11 @@ export function jsonOf<T = Record<string, any>>(run: CliRun): T {
   try {
     return JSON.parse(run.stdout) as T;
   } catch (error) {
-    throw new Error(`stdout is not JSON (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`, {
-      cause: error,
-    });
+    throw new Error(
+      `stdout is not JSON (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

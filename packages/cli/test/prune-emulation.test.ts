@@ -30,7 +30,10 @@ describe("prune on today's API (keepCountFor)", () => {
     expect(keepCountFor(daily(10), 1, 5.5 * dayMs, nowMs)).toEqual({ keep: 6, deletable: 4 });
     expect(keepCountFor(daily(10), 8, 5.5 * dayMs, nowMs)).toEqual({ keep: 8, deletable: 2 });
     // All older than the age: only keepLast stays.
-    expect(keepCountFor(daily(10, "", 100), 1, 30 * dayMs, nowMs)).toEqual({ keep: 1, deletable: 9 });
+    expect(keepCountFor(daily(10, "", 100), 1, 30 * dayMs, nowMs)).toEqual({
+      keep: 1,
+      deletable: 9,
+    });
   });
 
   it("takes the largest need over namespaces, so no namespace loses a young checkpoint", () => {

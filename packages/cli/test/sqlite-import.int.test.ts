@@ -9,13 +9,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImportReport } from "../src/commands/import.js";
 import { ExitCode } from "../src/exit-codes.js";
 import { expectSameThreads, normalized } from "./fixtures/compare-savers.js";
-import { buildManyThreadsSqlite, buildStockSqlite, stockContents } from "./fixtures/stock-databases.js";
+import {
+  buildManyThreadsSqlite,
+  buildStockSqlite,
+  stockContents,
+} from "./fixtures/stock-databases.js";
 import { buildWorkflowGraph } from "./fixtures/workflow-graph.js";
 import { jsonOf, makeTempDir, runLeangraph } from "./helpers.js";
 
 function openLean(path: string): LeanSqliteSaver {
   const blobStore = createFsBlobStore({ dir: `${path}.blobs` });
-  return new LeanSqliteSaver(new Database(path), { blobStore, serde: new RedactingSerializer({ blobStore }) });
+  return new LeanSqliteSaver(new Database(path), {
+    blobStore,
+    serde: new RedactingSerializer({ blobStore }),
+  });
 }
 
 /** A missing file and an empty one are the same content (a reader may leave an empty -wal). */
@@ -48,7 +55,10 @@ async function importStoppedBy(
   const run = runLeangraph(args);
   let sent = false;
   while (!sent) {
-    const exited = await Promise.race([run.then(() => true), new Promise((r) => setTimeout(r, 5, false))]);
+    const exited = await Promise.race([
+      run.then(() => true),
+      new Promise((r) => setTimeout(r, 5, false)),
+    ]);
     if (exited) break;
     if (importedCheckpoints(destination) >= atCheckpoints) {
       run.child.kill(signal);
@@ -103,7 +113,9 @@ describe("leangraph import from a stock SqliteSaver database", () => {
         const got = await buildWorkflowGraph(leanSaver).getState(config);
         expect(normalized(got.values)).toEqual(normalized(want.values));
         expect(got.next).toEqual(want.next);
-        expect(got.tasks.map((task) => task.interrupts)).toEqual(want.tasks.map((task) => task.interrupts));
+        expect(got.tasks.map((task) => task.interrupts)).toEqual(
+          want.tasks.map((task) => task.interrupts),
+        );
       }
       // The file blobs are stored once each, however many checkpoints hold them.
       const stats = await leanSaver.storageStats();
@@ -123,8 +135,14 @@ describe("leangraph import from a stock SqliteSaver database", () => {
   it("rerun on a finished import changes nothing and verifies again", async () => {
     const lean = join(temp.dir, "twice.sqlite");
     expect((await runLeangraph(["import", "--from", stock, "--to", lean])).code).toBe(ExitCode.ok);
-    const again = jsonOf<ImportReport>(await runLeangraph(["import", "--from", stock, "--to", lean, "--json"]));
-    expect(again).toMatchObject({ status: "done", imported: 0, verifiedThreads: stockContents.threads.length });
+    const again = jsonOf<ImportReport>(
+      await runLeangraph(["import", "--from", stock, "--to", lean, "--json"]),
+    );
+    expect(again).toMatchObject({
+      status: "done",
+      imported: 0,
+      verifiedThreads: stockContents.threads.length,
+    });
     expect(again.alreadyPresent).toBe(again.checkpoints);
   });
 
@@ -135,7 +153,13 @@ describe("leangraph import from a stock SqliteSaver database", () => {
     const saver = openLean(lean);
     const latest = (await saver.getTuple({ configurable: { thread_id: "chat" } }))!;
     await saver.put(
-      { configurable: { thread_id: "chat", checkpoint_ns: "", checkpoint_id: latest.parentConfig?.configurable?.checkpoint_id } },
+      {
+        configurable: {
+          thread_id: "chat",
+          checkpoint_ns: "",
+          checkpoint_id: latest.parentConfig?.configurable?.checkpoint_id,
+        },
+      },
       latest.checkpoint,
       { ...latest.metadata!, step: 999 },
       {},
@@ -167,7 +191,10 @@ describe("leangraph import, killed or interrupted part way", () => {
   });
   afterAll(() => temp.remove());
 
-  const threadIds = Array.from({ length: threads }, (_, thread) => `thread-${String(thread).padStart(3, "0")}`);
+  const threadIds = Array.from(
+    { length: threads },
+    (_, thread) => `thread-${String(thread).padStart(3, "0")}`,
+  );
 
   it("after SIGKILL, a rerun continues where it stopped and ends with the same result", async () => {
     const clean = join(temp.dir, "clean.sqlite");
@@ -193,7 +220,10 @@ describe("leangraph import, killed or interrupted part way", () => {
     const resumedSaver = openLean(killed);
     try {
       expect(await expectSameThreads(cleanSaver, resumedSaver, threadIds)).toBe(total);
-      const [cleanStats, resumedStats] = [await cleanSaver.storageStats(), await resumedSaver.storageStats()];
+      const [cleanStats, resumedStats] = [
+        await cleanSaver.storageStats(),
+        await resumedSaver.storageStats(),
+      ];
       expect(resumedStats.checkpointCount).toBe(cleanStats.checkpointCount);
       expect(resumedStats.blobCount).toBe(cleanStats.blobCount);
     } finally {
@@ -224,6 +254,9 @@ describe("leangraph import, killed or interrupted part way", () => {
     }
     const second = await runLeangraph(args);
     expect(second.code).toBe(ExitCode.ok);
-    expect(jsonOf<ImportReport>(second)).toMatchObject({ status: "done", verifiedThreads: threads });
+    expect(jsonOf<ImportReport>(second)).toMatchObject({
+      status: "done",
+      verifiedThreads: threads,
+    });
   });
 });

@@ -45,9 +45,9 @@ describe("measureValue", () => {
   });
 
   it("treats binary as a value of its byte length", () => {
-    expect(largeValuesOf({ image: new Uint8Array(4096) }, "s").map((v) => [v.path, v.bytes])).toEqual([
-      ["s.image", 4096],
-    ]);
+    expect(
+      largeValuesOf({ image: new Uint8Array(4096) }, "s").map((v) => [v.path, v.bytes]),
+    ).toEqual([["s.image", 4096]]);
   });
 });
 
@@ -56,7 +56,8 @@ describe("LargestValues", () => {
 
   it("counts copies of the same bytes exactly and ranks by bytes x copies", () => {
     const table = new LargestValues(10);
-    for (let copy = 0; copy < 5; copy += 1) table.offer({ path: "files[0]", bytes: 1000, hash: "a" }, at);
+    for (let copy = 0; copy < 5; copy += 1)
+      table.offer({ path: "files[0]", bytes: 1000, hash: "a" }, at);
     table.offer({ path: "files[1]", bytes: 3000, hash: "b" }, at);
     expect(table.top(2).map((v) => [v.path, v.copies])).toEqual([
       ["files[0]", 5],
@@ -82,13 +83,22 @@ describe("LargestValues", () => {
     const table = new LargestValues(3);
     table.offer({ path: "files[0]", bytes: 2000, hash: "a" }, { ...at, source: "write", at: "c0" });
     table.offer({ path: "files[7]", bytes: 2000, hash: "a" }, { ...at, at: "c1" });
-    expect(table.top(1)[0]).toMatchObject({ path: "files[7]", source: "state", at: "c1", copies: 2 });
+    expect(table.top(1)[0]).toMatchObject({
+      path: "files[7]",
+      source: "state",
+      at: "c1",
+      copies: 2,
+    });
   });
 });
 
 describe("firstDifference", () => {
   it("finds the first differing path, and nothing in equal data", () => {
-    const a = { files: ["x", "y"], meta: { step: 1, extra: undefined }, blob: new Uint8Array([1, 2]) };
+    const a = {
+      files: ["x", "y"],
+      meta: { step: 1, extra: undefined },
+      blob: new Uint8Array([1, 2]),
+    };
     const b = { files: ["x", "y"], meta: { step: 1 }, blob: Buffer.from([1, 2]) };
     expect(firstDifference(a, b)).toBeUndefined();
     expect(firstDifference(a, { ...b, files: ["x", "z"] })).toContain("files[1]");
