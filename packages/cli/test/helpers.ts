@@ -58,3 +58,27 @@ export function jsonOf<T = Record<string, any>>(run: CliRun): T {
     );
   }
 }
+
+/**
+ * Runs `leangraph` and sends `signal` as soon as `ready()` says so (polled every 5 ms): a kill at a
+ * point the test observes, not at a guessed time. `sent` is false if the run ended first.
+ */
+export async function runStoppedWhen(
+  args: readonly string[],
+  signal: NodeJS.Signals,
+  ready: () => Promise<boolean>,
+): Promise<{ run: CliRun; sent: boolean }> {
+  const run = runLeangraph(args);
+  let ended = false;
+  void run.then(() => {
+    ended = true;
+  });
+  while (!ended) {
+    if (await ready()) {
+      run.child.kill(signal);
+      return { run: await run, sent: true };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { run: await run, sent: false };
+}

@@ -2,28 +2,22 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import { LeanSqliteSaver } from "@leangraph/checkpointer";
-import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImportReport } from "../src/commands/import.js";
 import { ExitCode } from "../src/exit-codes.js";
 import { expectSameThreads, normalized } from "./fixtures/compare-savers.js";
+import { openLeanSqlite } from "./fixtures/lean-databases.js";
 import {
   buildManyThreadsSqlite,
   buildStockSqlite,
+  manyThreadIds,
   stockContents,
 } from "./fixtures/stock-databases.js";
 import { buildWorkflowGraph } from "./fixtures/workflow-graph.js";
-import { jsonOf, makeTempDir, runLeangraph } from "./helpers.js";
+import { jsonOf, makeTempDir, runLeangraph, runStoppedWhen } from "./helpers.js";
 
-function openLean(path: string): LeanSqliteSaver {
-  const blobStore = createFsBlobStore({ dir: `${path}.blobs` });
-  return new LeanSqliteSaver(new Database(path), {
-    blobStore,
-    serde: new RedactingSerializer({ blobStore }),
-  });
-}
+const openLean = openLeanSqlite;
 
 /** A missing file and an empty one are the same content (a reader may leave an empty -wal). */
 function fileDigest(path: string): string {
@@ -46,26 +40,17 @@ function importedCheckpoints(path: string): number {
 }
 
 /** Starts an import and sends `signal` once the destination holds at least `atCheckpoints`. */
-async function importStoppedBy(
+function importStoppedBy(
   args: string[],
   destination: string,
   signal: NodeJS.Signals,
   atCheckpoints: number,
 ) {
-  const run = runLeangraph(args);
-  let sent = false;
-  while (!sent) {
-    const exited = await Promise.race([
-      run.then(() => true),
-      new Promise((r) => setTimeout(r, 5, false)),
-    ]);
-    if (exited) break;
-    if (importedCheckpoints(destination) >= atCheckpoints) {
-      run.child.kill(signal);
-      sent = true;
-    }
-  }
-  return { run: await run, sent, storedWhenSent: importedCheckpoints(destination) };
+  return runStoppedWhen(
+    args,
+    signal,
+    async () => importedCheckpoints(destination) >= atCheckpoints,
+  ).then((stopped) => ({ ...stopped, storedWhenSent: importedCheckpoints(destination) }));
 }
 
 describe("leangraph import from a stock SqliteSaver database", () => {
@@ -191,10 +176,7 @@ describe("leangraph import, killed or interrupted part way", () => {
   });
   afterAll(() => temp.remove());
 
-  const threadIds = Array.from(
-    { length: threads },
-    (_, thread) => `thread-${String(thread).padStart(3, "0")}`,
-  );
+  const threadIds = manyThreadIds(threads);
 
   it("after SIGKILL, a rerun continues where it stopped and ends with the same result", async () => {
     const clean = join(temp.dir, "clean.sqlite");
