@@ -50,7 +50,7 @@ function importStoppedBy(
     args,
     signal,
     async () => importedCheckpoints(destination) >= atCheckpoints,
-  ).then((stopped) => ({ ...stopped, storedWhenSent: importedCheckpoints(destination) }));
+  ).then((stopped) => ({ ...stopped, storedAfterStop: importedCheckpoints(destination) }));
 }
 
 describe("leangraph import from a stock SqliteSaver database", () => {
@@ -188,12 +188,15 @@ describe("leangraph import, killed or interrupted part way", () => {
     expect(first.sent).toBe(true);
     expect(first.run.signal).toBe("SIGKILL");
     const total = threads * (steps + 2);
-    expect(first.storedWhenSent).toBeLessThan(total);
+    expect(first.storedAfterStop).toBeLessThan(total);
 
     const second = await runLeangraph(args);
     expect(second.code, second.stderr).toBe(ExitCode.ok);
     const report = jsonOf<ImportReport>(second);
-    expect(report.alreadyPresent).toBeGreaterThanOrEqual(40);
+    // Checkpoints are imported one after another, each with its writes: a kill leaves at most one
+    // stored without all of its writes, which the rerun puts again.
+    expect(report.alreadyPresent).toBeGreaterThanOrEqual(first.storedAfterStop - 1);
+    expect(report.alreadyPresent).toBeLessThanOrEqual(first.storedAfterStop);
     expect(report.imported).toBeGreaterThan(0);
     expect(report.alreadyPresent + report.imported).toBe(total);
     expect(report.verifiedThreads).toBe(threads);

@@ -175,6 +175,8 @@ async function importAndVerify(
     for await (const key of source.keys()) {
       await safePoint(context.signal);
       if (thread?.threadId !== key.threadId) {
+        // Let the previous thread's saver (and the arrays it remembers) go before the next starts.
+        thread = undefined;
         thread = await ThreadImport.start(store, key.threadId);
       }
       const outcome = await thread.importCheckpoint(source, key);
@@ -410,17 +412,16 @@ async function verifyNamespace(
   if (index < expected.length) {
     return mismatch(expected[index], `list stops after ${index} of ${expected.length} checkpoints`);
   }
+  // The source's latest is its largest id (what the stock savers' ORDER BY checkpoint_id DESC
+  // returns); the destination's getTuple without an id must return that one.
   const latestConfig = { configurable: { thread_id: threadId, checkpoint_ns: checkpointNs } };
-  const [sourceLatest, destinationLatest] = [
-    await source.saver.getTuple(latestConfig),
-    await destination.getTuple(latestConfig),
-  ];
-  const sourceLatestId = sourceLatest?.config.configurable?.checkpoint_id;
-  const destinationLatestId = destinationLatest?.config.configurable?.checkpoint_id;
-  if (sourceLatestId !== destinationLatestId) {
+  const latestId = expected[0];
+  const destinationLatestId = (await destination.getTuple(latestConfig))?.config.configurable
+    ?.checkpoint_id;
+  if (destinationLatestId !== latestId) {
     return mismatch(
-      sourceLatestId,
-      `getTuple (latest) returns ${destinationLatestId} where the source returns ${sourceLatestId}`,
+      latestId,
+      `getTuple (latest) returns ${destinationLatestId} where the source's latest is ${latestId}`,
     );
   }
   return undefined;

@@ -47,4 +47,6 @@ export interface InspectReport {
   missingPieces?: number;
   damagedPieces?: number;
   notes: string[];
+  /** Peak resident set size of the inspecting process: memory stays bounded on any size. */
+  peakRssBytes: number;
 }

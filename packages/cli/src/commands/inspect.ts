@@ -15,7 +15,7 @@ import { StockPostgresSource } from "../stock/stock-postgres-source.js";
 import type { StockSource } from "../stock/stock-source.js";
 import { type FoundIn, LargestValues } from "../values/largest-values.js";
 import { measureValue } from "../values/value-size.js";
-import type { CommandContext, CommandOutcome } from "./command.js";
+import { type CommandContext, type CommandOutcome, peakRssBytes } from "./command.js";
 import type { ChannelBytes, InspectReport } from "./inspect-report.js";
 import { renderInspect } from "./render-inspect.js";
 
@@ -44,6 +44,7 @@ export async function runInspect(
   );
   const report =
     kind === "stock" ? await inspectStock(options, context) : await inspectLean(options, context);
+  report.peakRssBytes = peakRssBytes();
   return {
     exitCode: ExitCode.ok,
     report: report as unknown as Record<string, unknown>,
@@ -106,6 +107,7 @@ async function inspectStock(
       notes: [
         "A stock saver stores the whole state again at every checkpoint. To store each value once: leangraph import --from <this database> --to <lean.sqlite | postgres://…>",
       ],
+      peakRssBytes: 0,
     };
   } finally {
     await source.close();
@@ -259,6 +261,7 @@ async function inspectLean(
       missingPieces: breakdown.missingPieces,
       damagedPieces: breakdown.damagedPieces,
       notes,
+      peakRssBytes: 0,
     };
   } finally {
     await store.close();

@@ -1,3 +1,9 @@
+import type {
+  Checkpoint,
+  CheckpointMetadata,
+  CheckpointPendingWrite,
+  CheckpointTuple,
+} from "@langchain/langgraph-checkpoint";
 import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import type pg from "pg";
 import { createReadOnlyPool } from "../database/connections.js";
@@ -34,6 +40,18 @@ export function stockPostgresSql(schema: string) {
     writesPerThread: `SELECT thread_id, COUNT(*)::bigint AS writes,
         COALESCE(SUM(octet_length(blob)), 0)::bigint AS bytes
       FROM ${s}.checkpoint_writes GROUP BY thread_id`,
+    // One checkpoint, as PostgresSaver.getTuple reads it, but each blob as a row of its own: the
+    // stock query aggregates them into a bytea[][] that node-postgres parses from text, which at
+    // 100 appended 200 KB files takes ~9 s and ~1.5 GB per checkpoint read.
+    checkpointRow: `SELECT thread_id, checkpoint, checkpoint_ns, checkpoint_id, parent_checkpoint_id, metadata
+      FROM ${s}.checkpoints WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3`,
+    channelValues: `SELECT bl.channel, bl.type, bl.blob FROM ${s}.checkpoints AS cp
+      CROSS JOIN LATERAL jsonb_each_text(cp.checkpoint -> 'channel_versions') AS v
+      INNER JOIN ${s}.checkpoint_blobs AS bl ON bl.thread_id = cp.thread_id
+        AND bl.checkpoint_ns = cp.checkpoint_ns AND bl.channel = v.key AND bl.version = v.value
+      WHERE cp.thread_id = $1 AND cp.checkpoint_ns = $2 AND cp.checkpoint_id = $3`,
+    pendingWrites: `SELECT task_id, channel, type, blob FROM ${s}.checkpoint_writes
+      WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3 ORDER BY task_id, idx`,
     counts: `SELECT (SELECT COUNT(*) FROM ${s}.checkpoints)::bigint AS checkpoints,
         (SELECT COUNT(DISTINCT thread_id) FROM ${s}.checkpoints)::bigint AS threads,
         (SELECT COUNT(*) FROM ${s}.checkpoint_writes)::bigint AS writes`,
@@ -74,6 +92,28 @@ interface KeyRecord {
   checkpoint_id: string;
   parent_checkpoint_id: string | null;
   write_count: number;
+}
+
+interface CheckpointRecord {
+  thread_id: string;
+  checkpoint: Omit<Checkpoint, "channel_values"> & { v: number };
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  metadata: CheckpointMetadata;
+}
+
+interface BlobRecord {
+  channel: string;
+  type: string;
+  blob: Buffer | null;
+}
+
+interface WriteRecord {
+  task_id: string;
+  channel: string;
+  type: string;
+  blob: Buffer;
 }
 
 interface BlobKeyRecord {
@@ -219,8 +259,67 @@ export class StockPostgresSource implements StockSource {
     }
   }
 
-  getTuple(key: CheckpointId) {
-    return this.saver.getTuple(configOf(key));
+  /**
+   * What `PostgresSaver.getTuple` returns for this checkpoint, built the way it builds it (same
+   * serializer calls, same shape; test/stock-postgres-reader.int.test.ts compares the two on every
+   * checkpoint of real graphs), but reading blobs as plain rows. Checkpoints older than format v4
+   * carry pending sends on their parent; those are left to the stock saver itself.
+   */
+  async getTuple(key: CheckpointId): Promise<CheckpointTuple | undefined> {
+    const params = [key.threadId, key.checkpointNs, key.checkpointId];
+    const row = (await this.pool.query<CheckpointRecord>(this.#sql.checkpointRow, params)).rows[0];
+    if (row === undefined) return undefined;
+    if (row.checkpoint.v < 4 && row.parent_checkpoint_id != null) {
+      return this.saver.getTuple(configOf(key));
+    }
+    const serde = this.saver.serde;
+    const blobs = (await this.pool.query<BlobRecord>(this.#sql.channelValues, params)).rows;
+    const channelValues: Record<string, unknown> = {};
+    for (const blob of blobs) {
+      if (blob.type === "empty") continue;
+      channelValues[blob.channel] = await serde.loadsTyped(
+        blob.type,
+        blob.blob ?? new Uint8Array(),
+      );
+    }
+    const writes = (await this.pool.query<WriteRecord>(this.#sql.pendingWrites, params)).rows;
+    const pendingWrites: CheckpointPendingWrite[] = [];
+    for (const write of writes) {
+      pendingWrites.push([
+        write.task_id,
+        write.channel,
+        await serde.loadsTyped(write.type, write.blob),
+      ]);
+    }
+    // The stock saver round-trips metadata through its serializer; so must a faithful reading.
+    const [metadataType, metadataBytes] = await serde.dumpsTyped(row.metadata);
+    const checkpointNs = key.checkpointNs;
+    return {
+      config: {
+        configurable: {
+          thread_id: key.threadId,
+          checkpoint_ns: checkpointNs,
+          checkpoint_id: row.checkpoint_id,
+        },
+      },
+      checkpoint: {
+        ...row.checkpoint,
+        channel_versions: row.checkpoint.channel_versions ?? {},
+        versions_seen: row.checkpoint.versions_seen ?? {},
+        channel_values: channelValues,
+      } as Checkpoint,
+      metadata: (await serde.loadsTyped(metadataType, metadataBytes)) as CheckpointMetadata,
+      parentConfig: row.parent_checkpoint_id
+        ? {
+            configurable: {
+              thread_id: key.threadId,
+              checkpoint_ns: checkpointNs,
+              checkpoint_id: row.parent_checkpoint_id,
+            },
+          }
+        : undefined,
+      pendingWrites,
+    };
   }
 
   /** Every channel value blob, once each, in key order; bytes are fetched one blob at a time. */
