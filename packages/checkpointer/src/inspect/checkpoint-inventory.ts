@@ -1,4 +1,6 @@
+import { LeangraphError } from "@leangraph/serde";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
+import type { CheckpointRow } from "../core/row-store.js";
 import { checkpointRowsOf, rowStoreOf } from "./saver-rows.js";
 
 /** One stored checkpoint, described without decoding its channel values. */
@@ -28,9 +30,7 @@ export async function storedCheckpoints(
   const rows = rowStoreOf(saver);
   const stored: StoredCheckpoint[] = [];
   for (const row of await checkpointRowsOf(saver, threadId)) {
-    const skeleton = (await saver.serde
-      .loadsTyped(row.checkpointType, row.checkpoint)
-      .catch(() => undefined)) as { ts?: unknown } | undefined;
+    const skeleton = await skeletonOf(saver, row);
     const writes = await rows.getWrites(row.threadId, row.checkpointNs, row.checkpointId);
     stored.push({
       threadId: row.threadId,
@@ -42,4 +42,21 @@ export async function storedCheckpoints(
     });
   }
   return stored;
+}
+
+/**
+ * The row's serialized checkpoint without its values, or undefined when it cannot be decoded
+ * (a damaged row: `getTuple` on it raises the coded error, and `verify` names it). Anything that
+ * is not a decoding failure is rethrown: "could not read" must never pass for "nothing there".
+ */
+async function skeletonOf(
+  saver: LeanCheckpointSaver,
+  row: CheckpointRow,
+): Promise<{ ts?: unknown } | undefined> {
+  try {
+    return (await saver.serde.loadsTyped(row.checkpointType, row.checkpoint)) as { ts?: unknown };
+  } catch (error) {
+    if (error instanceof LeangraphError || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
 }

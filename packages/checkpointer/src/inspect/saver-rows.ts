@@ -1,3 +1,4 @@
+import type { ValueRef } from "../codec/value-codec.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
 import type { CheckpointRow, RowStore } from "../core/row-store.js";
 
@@ -26,4 +27,9 @@ export function checkpointRowsOf(
   threadId: string,
 ): Promise<CheckpointRow[]> {
   return rowStoreOf(saver).listCheckpoints({ threadId });
+}
+
+/** A row's per-channel refs: `{ [channel]: { v: version, r: ValueRef } }`. */
+export function channelRefsOf(row: CheckpointRow): Record<string, { r: ValueRef }> {
+  return JSON.parse(row.channelRefs) as Record<string, { r: ValueRef }>;
 }

@@ -1,10 +1,8 @@
-import { type BlobStore, LeangraphError, SerdeErrorCode } from "@leangraph/serde";
-import { blobIdOfRef, isContainerRef, serdeRefsIn, serdeRefsInBlob } from "../codec/serde-refs.js";
-import { childItemIds, decodeNode } from "../codec/tree-node.js";
 import { parseValueRef, type ValueRef } from "../codec/value-codec.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
-import type { CheckpointRow, RowStore } from "../core/row-store.js";
-import { checkpointRowsOf, rowStoreOf, storedThreadIds } from "./saver-rows.js";
+import type { CheckpointRow } from "../core/row-store.js";
+import { PieceGraph, type PieceKey, rootKeys } from "./piece-graph.js";
+import { channelRefsOf, checkpointRowsOf, rowStoreOf, storedThreadIds } from "./saver-rows.js";
 
 /** Stored bytes reachable from one channel: its values in checkpoints and the writes to it. */
 export interface ChannelStorage {
@@ -66,23 +64,6 @@ export interface StorageBreakdownOptions {
   onThread?: (done: number, total: number) => void;
   /** Checked between threads; an aborted signal stops with its reason. */
   signal?: AbortSignal;
-}
-
-/**
- * A piece of storage: a tree node (`n:`), a value item (`v:`) or a serializer blob (`s:` + the
- * serializer's `<kind>:<id>` ref). The prefix says how to read it, because an item row does not
- * say what it is.
- */
-type PieceKey = string;
-
-interface Piece {
-  bytes: number;
-  /** Held by the blob store (rather than in an item row's body). */
-  blobId: string | undefined;
-  next: PieceKey[];
-  missing: boolean;
-  /** Stored, but its bytes do not hash to its id (found while scanning it for references). */
-  damaged?: boolean;
 }
 
 /**
@@ -204,10 +185,6 @@ export async function storageBreakdown(
   };
 }
 
-function channelRefsOf(row: CheckpointRow): Record<string, { r: ValueRef }> {
-  return JSON.parse(row.channelRefs) as Record<string, { r: ValueRef }>;
-}
-
 function checkpointRowBytes(row: CheckpointRow): number {
   return (
     row.threadId.length +
@@ -220,122 +197,4 @@ function checkpointRowBytes(row: CheckpointRow): number {
     row.metadata.byteLength +
     row.channelRefs.length
   );
-}
-
-function serdeKeys(refs: readonly string[]): PieceKey[] {
-  return refs.map((ref) => `s:${ref}`);
-}
-
-/** Pieces a value ref points at; inline refs carry only the serializer's references. */
-function rootKeys(ref: ValueRef): PieceKey[] {
-  if ("a" in ref) return [`n:${ref.a}`];
-  if ("i" in ref) return [`v:${ref.i}`];
-  if ("s" in ref) return serdeKeys(serdeRefsIn(ref.s));
-  return serdeKeys(serdeRefsIn(Buffer.from(ref.b, "base64")));
-}
-
-/** Pieces read once and remembered, so threads and channels sharing content cost one read. */
-class PieceGraph {
-  readonly #pieces = new Map<PieceKey, Piece>();
-
-  constructor(
-    private readonly rows: RowStore,
-    private readonly blobStore: BlobStore,
-  ) {}
-
-  known(key: PieceKey): Piece {
-    return this.#pieces.get(key)!;
-  }
-
-  /** Adds to `seen` every piece reachable from `roots` that it lacks; sums what was added. */
-  async reach(
-    roots: readonly PieceKey[],
-    seen: Set<PieceKey>,
-  ): Promise<{ bytes: number; pieces: number }> {
-    let bytes = 0;
-    let pieces = 0;
-    let frontier = roots.filter((key) => !seen.has(key));
-    while (frontier.length > 0) {
-      await this.#load(frontier);
-      const next: PieceKey[] = [];
-      for (const key of frontier) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const piece = this.#pieces.get(key)!;
-        bytes += piece.bytes;
-        pieces += 1;
-        for (const child of piece.next) if (!seen.has(child)) next.push(child);
-      }
-      frontier = next;
-    }
-    return { bytes, pieces };
-  }
-
-  async #load(keys: readonly PieceKey[]): Promise<void> {
-    const unknown = [...new Set(keys.filter((key) => !this.#pieces.has(key)))];
-    const itemIds = unknown.filter((key) => !key.startsWith("s:")).map((key) => key.slice(2));
-    const bodies = itemIds.length > 0 ? await this.rows.itemBodies(itemIds) : new Map();
-    for (const key of unknown) {
-      this.#pieces.set(key, await this.#read(key, bodies));
-    }
-  }
-
-  async #read(key: PieceKey, bodies: Map<string, Uint8Array | null>): Promise<Piece> {
-    if (key.startsWith("s:")) {
-      const ref = key.slice(2);
-      const blobId = blobIdOfRef(ref);
-      return this.#blobPiece(blobId, isContainerRef(ref));
-    }
-    const id = key.slice(2);
-    const body = bodies.get(id);
-    if (body === undefined) return { bytes: 0, blobId: undefined, next: [], missing: true };
-    if (key.startsWith("n:")) {
-      // Tree nodes always live in the database. Leaves hold small elements inline, and with them
-      // any serializer references those elements carry.
-      const node = decodeNode(id, body ?? new Uint8Array());
-      const children = childItemIds(node).map(
-        (child): PieceKey => (node.kind === "inner" ? `n:${child}` : `v:${child}`),
-      );
-      const refs = node.kind === "leaf" ? serdeKeys(serdeRefsIn(body ?? new Uint8Array())) : [];
-      return {
-        bytes: body?.byteLength ?? 0,
-        blobId: undefined,
-        next: [...children, ...refs],
-        missing: false,
-      };
-    }
-    if (body !== null) {
-      return {
-        bytes: body.byteLength,
-        blobId: undefined,
-        next: serdeKeys(serdeRefsIn(body)),
-        missing: false,
-      };
-    }
-    // A value item in the blob store may itself hold serializer references (an element with a
-    // huge string inside it): scan it, streaming, as mark-and-sweep relies on item rows for.
-    return this.#blobPiece(id, true);
-  }
-
-  async #blobPiece(blobId: string, mayHoldRefs: boolean): Promise<Piece> {
-    const stat = await this.blobStore.stat(blobId);
-    if (stat === undefined) return { bytes: 0, blobId, next: [], missing: true };
-    let next: PieceKey[] = [];
-    if (mayHoldRefs) {
-      try {
-        next = serdeKeys(await serdeRefsInBlob(this.blobStore, blobId));
-      } catch (error) {
-        // Vanished between stat and read, or damaged: an accounting still has an answer (the
-        // bytes are there, or not); naming the damage is `verify`'s job.
-        if (error instanceof LeangraphError && error.code === SerdeErrorCode.blobMissing) {
-          return { bytes: 0, blobId, next: [], missing: true };
-        }
-        if (error instanceof LeangraphError && error.code === SerdeErrorCode.blobCorrupt) {
-          return { bytes: stat.bytes, blobId, next: [], missing: false, damaged: true };
-        }
-        throw error;
-      }
-    }
-    return { bytes: stat.bytes, blobId, next, missing: false };
-  }
 }
