@@ -1,5 +1,5 @@
-import { storedCheckpoints } from "@leangraph/checkpointer";
-import { LeangraphError } from "@leangraph/serde";
+import { CheckpointerErrorCode, checkReferences, storedCheckpoints } from "@leangraph/checkpointer";
+import { LeangraphError, SerdeErrorCode } from "@leangraph/serde";
 import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";
 import { requireKind } from "../database/detect-kind.js";
@@ -17,11 +17,20 @@ export interface VerifyOptions {
 
 /** One damaged thing, as the saver or the blob store named it. */
 export interface Damage {
-  /** `checkpoint`: the checkpoint (or one of its channels or writes) cannot be read back; `blob`: a stored blob fails its hash. */
-  kind: "checkpoint" | "blob";
+  /**
+   * `checkpoint`: the checkpoint (or one of its channels or writes) cannot be read back;
+   * `reference`: an item or blob a row reaches is missing or does not match its id (named once,
+   * with the first row that reaches it); `blob`: a stored blob fails its hash.
+   */
+  kind: "checkpoint" | "reference" | "blob";
   threadId?: string;
   checkpointNs?: string;
   checkpointId?: string;
+  /** reference: the item or blob id and what it is (tree node, item, serializer blob). */
+  id?: string;
+  pieceKind?: string;
+  /** reference: `channel "files"` or `write <task>/<idx> to channel "files"`. */
+  reference?: string;
   blobId?: string;
   code: string;
   /** The coded error's message: it names the item or blob, and the channel or write. */
@@ -35,6 +44,8 @@ export interface VerifyReport {
   checkpoints: number;
   blobs: number;
   damagedCheckpoints: number;
+  /** Distinct items and blobs that rows reach but that are missing or altered. */
+  damagedReferences: number;
   damagedBlobs: number;
   /** The first 1,000; all are counted. */
   damage: Damage[];
@@ -62,11 +73,13 @@ export async function runVerify(
     checkpoints: 0,
     blobs: 0,
     damagedCheckpoints: 0,
+    damagedReferences: 0,
     damagedBlobs: 0,
     damage: [],
   };
   const record = (damage: Damage) => {
     if (damage.kind === "checkpoint") report.damagedCheckpoints += 1;
+    else if (damage.kind === "reference") report.damagedReferences += 1;
     else report.damagedBlobs += 1;
     if (report.damage.length < maxListedDamage) report.damage.push(damage);
   };
@@ -102,6 +115,25 @@ export async function runVerify(
         context.progress.update(report.checkpoints);
       }
     }
+    context.progress.phase("verify references", threadIds.length, "threads");
+    const references = await checkReferences(saver, {
+      threadIds,
+      signal: context.signal,
+      onThread: (done) => context.progress.update(done),
+    });
+    for (const damaged of references.damaged) {
+      record({
+        kind: "reference",
+        id: damaged.id,
+        pieceKind: damaged.kind,
+        threadId: damaged.threadId,
+        checkpointNs: damaged.checkpointNs,
+        checkpointId: damaged.checkpointId,
+        reference: damaged.reference,
+        code: referenceCode(damaged.problem, damaged.inBlobStore),
+        message: `${damaged.kind} ${damaged.id} is ${damaged.problem === "missing" ? "missing" : "altered: its bytes do not match its id"} (first reached from ${damaged.reference} of checkpoint ${damaged.checkpointId}, thread ${damaged.threadId})`,
+      });
+    }
     context.progress.phase("verify blobs", stats.blobCount, "blobs");
     for await (const blobId of saver.blobStore.list()) {
       await safePoint(context.signal);
@@ -132,12 +164,21 @@ export async function runVerify(
     throw error;
   }
   await store.close();
-  report.ok = report.damagedCheckpoints + report.damagedBlobs === 0;
+  report.ok = report.damagedCheckpoints + report.damagedReferences + report.damagedBlobs === 0;
   return {
     exitCode: report.ok ? ExitCode.ok : ExitCode.failed,
     report: { ...report, status: report.ok ? "ok" : "damaged" },
     text: renderVerify(report, false),
   };
+}
+
+/** The code a read of this piece raises, so a report and a failing getTuple speak alike. */
+function referenceCode(problem: "missing" | "corrupt", inBlobStore: boolean): string {
+  if (inBlobStore)
+    return problem === "missing" ? SerdeErrorCode.blobMissing : SerdeErrorCode.blobCorrupt;
+  return problem === "missing"
+    ? CheckpointerErrorCode.itemMissing
+    : CheckpointerErrorCode.itemCorrupt;
 }
 
 function renderVerify(report: VerifyReport, interrupted: boolean): string {
@@ -148,18 +189,20 @@ function renderVerify(report: VerifyReport, interrupted: boolean): string {
     lines.push(
       damage.kind === "blob"
         ? `DAMAGED blob ${damage.blobId}: ${damage.code}: ${damage.message}`
-        : `DAMAGED checkpoint ${damage.checkpointId} (thread ${damage.threadId}${damage.checkpointNs ? `, ns ${damage.checkpointNs}` : ""}): ${damage.code}: ${damage.message}`,
+        : damage.kind === "reference"
+          ? `DAMAGED ${damage.pieceKind} ${damage.id}: ${damage.code}: ${damage.message}`
+          : `DAMAGED checkpoint ${damage.checkpointId} (thread ${damage.threadId}${damage.checkpointNs ? `, ns ${damage.checkpointNs}` : ""}): ${damage.code}: ${damage.message}`,
     );
   }
   const listed = report.damage.length;
-  const total = report.damagedCheckpoints + report.damagedBlobs;
+  const total = report.damagedCheckpoints + report.damagedReferences + report.damagedBlobs;
   if (total > listed) lines.push(`… and ${formatCount(total - listed)} more`);
   if (interrupted)
     lines.push("Interrupted before the end: what was read so far is reported above.");
   else if (total === 0) lines.push("OK: every reference resolves and every hash matches.");
   else
     lines.push(
-      `${formatCount(report.damagedCheckpoints)} checkpoints cannot be read back, ${formatCount(report.damagedBlobs)} blobs fail their hash.`,
+      `${formatCount(report.damagedCheckpoints)} checkpoints cannot be read back; ${formatCount(report.damagedReferences)} items or blobs they reach are missing or altered; ${formatCount(report.damagedBlobs)} blobs fail their hash.`,
     );
   return lines.join("\n");
 }
