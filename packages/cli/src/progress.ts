@@ -98,7 +98,9 @@ function createBarProgress(stream: ProgressStream, redrawMs: number, now: () => 
   let state: PhaseState | undefined;
   let drawn = false;
   let lastDrawAtMs = 0;
-  const fit = (text: string) => text.slice(0, Math.max(20, (stream.columns ?? 100) - 1));
+  // A pty without a size (script, some CI runners) reports 0 columns.
+  const width = () => (stream.columns !== undefined && stream.columns > 0 ? stream.columns : 100);
+  const fit = (text: string) => text.slice(0, Math.max(20, width() - 1));
   const draw = () => {
     if (!state) return;
     const fraction =

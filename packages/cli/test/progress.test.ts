@@ -28,6 +28,14 @@ describe("progress", () => {
     expect(output.split("\n").length).toBe(2);
   });
 
+  it("draws the whole bar on a terminal that reports no width (a pty without a size)", () => {
+    const stream = { ...fakeStream(true), columns: 0 };
+    const progress = createProgress(stream, { now: () => 0 });
+    progress.phase("verify", 4, "checkpoints");
+    progress.done();
+    expect(stream.writes.join("")).toContain("verify: 0/4 checkpoints");
+  });
+
   it("elsewhere prints plain lines: at the start, every interval, and the final count", () => {
     const stream = fakeStream(false);
     let nowMs = 0;
