@@ -74,35 +74,33 @@ export async function runImport(
   await requireKind("--from", options.from, ["stock"]);
   await requireImportDestination(options);
   const source = await openStockSource(options.from);
-  let store: LeanStore | undefined;
+  let report: ImportReport;
+  let blobDir: string | undefined;
   try {
-    store = await openLeanStore(options.to, options.lean, {
+    const store = await openLeanStore(options.to, options.lean, {
       stringCacheBytes: importStringCacheBytes,
     });
-    const report = await importAndVerify(source, store, options, context);
-    await store.close();
-    const closedStore = store;
-    store = undefined;
-    report.destinationBytes = await destinationBytes(
-      options.to,
-      closedStore,
-      report.destinationBytes,
-    );
-    report.peakRssBytes = peakRssBytes();
-    return {
-      exitCode:
-        report.status === "done"
-          ? ExitCode.ok
-          : report.status === "interrupted"
-            ? ExitCode.interrupted
-            : ExitCode.failed,
-      report: report as unknown as Record<string, unknown>,
-      text: renderImport(report),
-    };
+    blobDir = store.blobDir;
+    try {
+      report = await importAndVerify(source, store, options, context);
+    } finally {
+      await store.close();
+    }
   } finally {
-    await store?.close();
     await source.close();
   }
+  report.destinationBytes = await destinationBytes(options.to, blobDir, report.destinationBytes);
+  report.peakRssBytes = peakRssBytes();
+  return {
+    exitCode:
+      report.status === "done"
+        ? ExitCode.ok
+        : report.status === "interrupted"
+          ? ExitCode.interrupted
+          : ExitCode.failed,
+    report: report as unknown as Record<string, unknown>,
+    text: renderImport(report),
+  };
 }
 
 async function requireImportDestination(options: ImportOptions): Promise<void> {
@@ -124,15 +122,14 @@ async function requireImportDestination(options: ImportOptions): Promise<void> {
 }
 
 /** SQLite: real file sizes after close (the WAL folded back); Postgres: what storageStats saw. */
-async function destinationBytes(target: DatabaseTarget, store: LeanStore, measuredOpen: number) {
+async function destinationBytes(
+  target: DatabaseTarget,
+  blobDir: string | undefined,
+  measuredOpen: number,
+): Promise<number> {
   if (target.backend !== "sqlite") return measuredOpen;
-  const usage = await diskUsage([
-    target.path,
-    `${target.path}-wal`,
-    `${target.path}-shm`,
-    ...(store.blobDir === undefined ? [] : [store.blobDir]),
-  ]);
-  return usage.apparentBytes;
+  const paths = [target.path, `${target.path}-wal`, `${target.path}-shm`];
+  return (await diskUsage(blobDir === undefined ? paths : [...paths, blobDir])).apparentBytes;
 }
 
 async function importAndVerify(
