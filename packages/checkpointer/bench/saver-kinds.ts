@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createCheckpointer, type ManagedCheckpointer } from "../src/index.js";
-import { diskUsage } from "./disk-usage.js";
+import { diskUsage } from "../src/inspect/disk-usage.js";
 
 /** The savers the bench compares, each built exactly as `createCheckpointer` builds it from flags. */
 export const saverKinds = [

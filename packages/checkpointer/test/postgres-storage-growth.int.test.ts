@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createFsBlobStore } from "@leangraph/serde";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { diskUsage } from "../bench/disk-usage.js";
+import { diskUsage } from "../src/inspect/disk-usage.js";
 import { LeanPostgresSaver } from "../src/postgres.js";
 import { digestFiles, expectedDigest, runAppendWorkload } from "./fixtures/append-workload.js";
 import { makeTempDir } from "./helpers.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diskUsage } from "../bench/disk-usage.js";
+import { diskUsage } from "../src/inspect/disk-usage.js";
 import { LeanSqliteSaver } from "../src/sqlite.js";
 import { digestFiles, expectedDigest, runAppendWorkload } from "./fixtures/append-workload.js";
 import { makeTempDir } from "./helpers.js";

@@ -106,6 +106,23 @@ export const DemoErrorCode = {
   stepFailed: "ERR_LG_DEMO_STEP_FAILED",
 } as const;
 
+/** Codes raised by the `leangraph` command (@leangraph/cli). */
+export const CliErrorCode = {
+  ...SharedErrorCode,
+  /** Unknown command or flag, a missing argument, or a flag given twice where once is allowed. */
+  usage: "ERR_LG_CLI_USAGE",
+  /** The database file or schema named on the command line holds no checkpoint tables. */
+  databaseNotFound: "ERR_LG_CLI_DATABASE_NOT_FOUND",
+  /** The database is of a kind this command does not take (e.g. `verify` on a stock database). */
+  wrongDatabaseKind: "ERR_LG_CLI_WRONG_DATABASE_KIND",
+  /** A driver or stock saver package this database needs is not installed (the savers' code). */
+  driverMissing: CheckpointerErrorCode.driverMissing,
+  /** An imported thread reads back different from its source. */
+  importMismatch: "ERR_LG_CLI_IMPORT_MISMATCH",
+  /** Stopped by SIGINT at a safe point. */
+  interrupted: "ERR_LG_CLI_INTERRUPTED",
+} as const;
+
 type ValueOf<T> = T[keyof T];
 
 export type SharedErrorCode = ValueOf<typeof SharedErrorCode>;
@@ -113,11 +130,13 @@ export type SerdeErrorCode = ValueOf<typeof SerdeErrorCode>;
 export type CheckpointerErrorCode = ValueOf<typeof CheckpointerErrorCode>;
 export type WorkersErrorCode = ValueOf<typeof WorkersErrorCode>;
 export type DemoErrorCode = ValueOf<typeof DemoErrorCode>;
+export type CliErrorCode = ValueOf<typeof CliErrorCode>;
 
 /** Any code a LeangraphError can carry. */
 export type LeangraphErrorCode =
   | SerdeErrorCode
   | CheckpointerErrorCode
+  | CliErrorCode
   | WorkersErrorCode
   | DemoErrorCode;
 

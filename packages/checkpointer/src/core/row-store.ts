@@ -246,6 +246,8 @@ export interface RowStore {
   /** Thread ids in ascending order, after `afterThreadId`, at most `limit`. */
   threadIds(afterThreadId: string | undefined, limit: number): Promise<string[]>;
   existingItemIds(ids: readonly string[]): Promise<Set<string>>;
+  /** What items are (kind, where their bytes are, what they reference), for read-only tools. */
+  itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>>;
   /**
    * Runs `work` in one write transaction. `exclusive` transactions (lifecycle: delete, prune, gc)
    * exclude every other write, which is what makes deleting a blob safe against a concurrent put

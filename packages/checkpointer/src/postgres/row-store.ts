@@ -196,6 +196,10 @@ export class PostgresRowStore implements RowStore {
     return new Set(rows.map((row) => row.id));
   }
 
+  itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>> {
+    return itemMetaVia(this.pool, this.#sql, ids);
+  }
+
   async write<T>(
     work: (tx: RowWriteTransaction) => Promise<T>,
     options: { exclusive?: boolean } = {},
@@ -344,26 +348,7 @@ export class PostgresRowStore implements RowStore {
           valueRefs: [...valueRefs, ...retained].map((row) => row.value_ref),
         };
       },
-      async itemMeta(ids) {
-        const { rows } = await client.query<{
-          id: string;
-          kind: NewItem["kind"];
-          in_blob_store: boolean;
-          node_body: Buffer | null;
-          blob_refs: string | null;
-        }>(sql.itemMeta, [ids]);
-        return new Map<string, ItemMeta>(
-          rows.map((row) => [
-            row.id,
-            {
-              kind: row.kind,
-              inBlobStore: row.in_blob_store,
-              nodeBytes: row.node_body ?? undefined,
-              blobRefs: parseBlobRefsColumn(row.blob_refs),
-            },
-          ]),
-        );
-      },
+      itemMeta: (ids) => itemMetaVia(client, sql, ids),
       async allItems() {
         const { rows } = await client.query<{ id: string; in_blob_store: boolean }>(sql.allItems);
         return rows.map((row) => ({ id: row.id, inBlobStore: row.in_blob_store }));
@@ -396,4 +381,30 @@ export class PostgresRowStore implements RowStore {
 
   /** The pool belongs to the saver (or its caller), which decides when to end it. */
   async close(): Promise<void> {}
+}
+
+/** Item metadata through a pool (reads) or a transaction's client. */
+async function itemMetaVia(
+  queryable: pg.Pool | pg.PoolClient,
+  sql: PostgresSql,
+  ids: readonly string[],
+): Promise<Map<string, ItemMeta>> {
+  const { rows } = await queryable.query<{
+    id: string;
+    kind: NewItem["kind"];
+    in_blob_store: boolean;
+    node_body: Buffer | null;
+    blob_refs: string | null;
+  }>(sql.itemMeta, [ids]);
+  return new Map<string, ItemMeta>(
+    rows.map((row) => [
+      row.id,
+      {
+        kind: row.kind,
+        inBlobStore: row.in_blob_store,
+        nodeBytes: row.node_body ?? undefined,
+        blobRefs: parseBlobRefsColumn(row.blob_refs),
+      },
+    ]),
+  );
 }

@@ -229,6 +229,27 @@ export class SqliteRowStore implements RowStore {
       .all(afterThreadId ?? "", limit) as string[];
   }
 
+  async itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>> {
+    const rows = this.#statement(SQL.itemMeta).all(JSON.stringify(ids)) as {
+      id: string;
+      kind: NewItem["kind"];
+      in_blob_store: number;
+      node_body: Buffer | null;
+      blob_refs: string | null;
+    }[];
+    return new Map<string, ItemMeta>(
+      rows.map((row) => [
+        row.id,
+        {
+          kind: row.kind,
+          inBlobStore: row.in_blob_store === 1,
+          nodeBytes: row.node_body ?? undefined,
+          blobRefs: parseBlobRefsColumn(row.blob_refs),
+        },
+      ]),
+    );
+  }
+
   write<T>(work: (tx: RowWriteTransaction) => Promise<T>): Promise<T> {
     return this.#mutex.run(async () => {
       // Exclusive and shared writes are the same here: SQLite has one writer at a time.
@@ -361,26 +382,7 @@ export class SqliteRowStore implements RowStore {
           ],
         };
       },
-      async itemMeta(ids) {
-        const rows = statement(SQL.itemMeta).all(JSON.stringify(ids)) as {
-          id: string;
-          kind: NewItem["kind"];
-          in_blob_store: number;
-          node_body: Buffer | null;
-          blob_refs: string | null;
-        }[];
-        return new Map<string, ItemMeta>(
-          rows.map((row) => [
-            row.id,
-            {
-              kind: row.kind,
-              inBlobStore: row.in_blob_store === 1,
-              nodeBytes: row.node_body ?? undefined,
-              blobRefs: parseBlobRefsColumn(row.blob_refs),
-            },
-          ]),
-        );
-      },
+      itemMeta: (ids) => this.itemMeta(ids),
       async allItems() {
         return (statement(SQL.allItems).all() as { id: string; in_blob_store: number }[]).map(
           (row) => ({

@@ -1,0 +1,89 @@
+import { parseValueRef } from "../codec/value-codec.js";
+import type { LeanCheckpointSaver } from "../core/lean-saver.js";
+import {
+  type Piece,
+  PieceGraph,
+  type PieceKey,
+  pieceIdOf,
+  pieceKindOf,
+  rootKeys,
+  rowBlobKeys,
+} from "./piece-graph.js";
+import { channelRefsOf, checkpointRowsOf, rowStoreOf, storedThreadIds } from "./saver-rows.js";
+
+/** A referenced piece of storage that is not there or not what its id says. */
+export interface DamagedReference {
+  /** The item or blob id. */
+  id: string;
+  kind: "tree node" | "item" | "serializer blob";
+  problem: "missing" | "corrupt";
+  /** Its bytes are (or should be) in the blob store rather than in an item row. */
+  inBlobStore: boolean;
+  /** The first reference to it found (threads in order, newest checkpoint first). */
+  threadId: string;
+  checkpointNs: string;
+  checkpointId: string;
+  /** `channel "files"` or `write <task>/<idx> to channel "files"`. */
+  reference: string;
+}
+
+export interface ReferenceCheck {
+  /** Distinct items and blobs reached from every row. */
+  pieces: number;
+  damaged: DamagedReference[];
+}
+
+/**
+ * Follows every reference of every checkpoint and write row to the items and blobs it reaches,
+ * each once: names every one that is missing or does not hash to its id, with the first row that
+ * reaches it. Read-only, from rows and the references the saver recorded: blobs are only checked
+ * to exist here; reading every blob through the store checks their bytes.
+ */
+export async function checkReferences(
+  saver: LeanCheckpointSaver,
+  options: {
+    threadIds?: readonly string[];
+    signal?: AbortSignal;
+    onThread?: (done: number, total: number) => void;
+  } = {},
+): Promise<ReferenceCheck> {
+  const rows = rowStoreOf(saver);
+  const graph = new PieceGraph(rows, saver.blobStore);
+  const threadIds = options.threadIds ?? (await storedThreadIds(saver));
+  const seen = new Set<PieceKey>();
+  const damaged: DamagedReference[] = [];
+  for (const [index, threadId] of threadIds.entries()) {
+    if (options.signal !== undefined) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      options.signal.throwIfAborted();
+    }
+    for (const row of await checkpointRowsOf(saver, threadId)) {
+      const at = { threadId, checkpointNs: row.checkpointNs, checkpointId: row.checkpointId };
+      const note = (reference: string) => (key: PieceKey, piece: Piece) => {
+        if (!piece.missing && !piece.damaged) return;
+        damaged.push({
+          id: pieceIdOf(key),
+          kind: pieceKindOf(key),
+          problem: piece.missing ? "missing" : "corrupt",
+          inBlobStore: piece.blobId !== undefined,
+          ...at,
+          reference,
+        });
+      };
+      await graph.reach(rowBlobKeys(row), seen, note("the checkpoint's own metadata"));
+      for (const [channel, { r }] of Object.entries(channelRefsOf(row))) {
+        await graph.reach(rootKeys(r), seen, note(`channel ${JSON.stringify(channel)}`));
+      }
+      for (const write of await rows.getWrites(row.threadId, row.checkpointNs, row.checkpointId)) {
+        const ref = parseValueRef(write.valueRef, `write ${write.taskId}/${write.idx}`);
+        await graph.reach(
+          rootKeys(ref),
+          seen,
+          note(`write ${write.taskId}/${write.idx} to channel ${JSON.stringify(write.channel)}`),
+        );
+      }
+    }
+    options.onThread?.(index + 1, threadIds.length);
+  }
+  return { pieces: seen.size, damaged };
+}

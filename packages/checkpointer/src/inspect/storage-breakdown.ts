@@ -1,0 +1,204 @@
+import { parseValueRef, type ValueRef } from "../codec/value-codec.js";
+import type { LeanCheckpointSaver } from "../core/lean-saver.js";
+import type { CheckpointRow } from "../core/row-store.js";
+import { PieceGraph, type PieceKey, rootKeys, rowBlobKeys } from "./piece-graph.js";
+import { channelRefsOf, checkpointRowsOf, rowStoreOf, storedThreadIds } from "./saver-rows.js";
+
+/** Stored bytes reachable from one channel: its values in checkpoints and the writes to it. */
+export interface ChannelStorage {
+  channel: string;
+  /**
+   * Unique bytes of the items and blobs reachable from this channel, each counted once, plus the
+   * small values kept inline in rows (counted per row; they are part of the rows' bytes too).
+   */
+  bytes: number;
+  /** How many distinct items and blobs those bytes are. */
+  pieces: number;
+}
+
+export interface ThreadStorage {
+  threadId: string;
+  namespaces: number;
+  checkpoints: number;
+  writes: number;
+  /** Checkpoint and write rows themselves: ids, skeleton, metadata, refs. */
+  rowBytes: number;
+  /**
+   * rowBytes plus the unique item and blob bytes this thread reaches. Content is shared between
+   * threads (a copied thread, a common file), so these do not add up to the store's size.
+   */
+  bytes: number;
+  /** Largest first. */
+  channels: ChannelStorage[];
+}
+
+/** A blob in the store that no checkpoint or write reaches: what `gc()` reclaims once old enough. */
+export interface OrphanBlob {
+  id: string;
+  bytes: number;
+  writtenAtMs: number;
+}
+
+export interface StorageBreakdown {
+  /** Largest first. */
+  threads: ThreadStorage[];
+  /** Over all threads, each item or blob counted once per channel; largest first. */
+  channels: ChannelStorage[];
+  /** Unique bytes of every reachable item and blob, plus every row. */
+  reachableBytes: number;
+  blobCount: number;
+  blobBytes: number;
+  /** Largest first. */
+  orphanBlobs: OrphanBlob[];
+  orphanBlobBytes: number;
+  /** Items or blobs a row reaches that are not stored (`leangraph verify` names them). */
+  missingPieces: number;
+  /** Blobs whose bytes do not match their id, found while scanning them for references. */
+  damagedPieces: number;
+}
+
+export interface StorageBreakdownOptions {
+  /** @default every thread in the store */
+  threadIds?: readonly string[];
+  /** Called after each thread. */
+  onThread?: (done: number, total: number) => void;
+  /** Checked between threads; an aborted signal stops with its reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Where a lean store's bytes go: per thread, per channel, and blobs nothing reaches. Read-only:
+ * rows through the row store's read methods, bodies through `itemBodies`, blobs through the blob
+ * store's `stat` and (for blobs that may hold serializer references) a streaming scan. Follows
+ * references the way mark-and-sweep does (tree nodes down to their items, serializer references
+ * inside bodies and inside container blobs), so an orphan here is what `gc()` would delete once
+ * past its grace period.
+ *
+ * Memory: one small entry per distinct item and blob, and one set of keys per channel.
+ */
+export async function storageBreakdown(
+  saver: LeanCheckpointSaver,
+  options: StorageBreakdownOptions = {},
+): Promise<StorageBreakdown> {
+  const rows = rowStoreOf(saver);
+  const graph = new PieceGraph(rows, saver.blobStore);
+  const threadIds = options.threadIds ?? (await storedThreadIds(saver));
+  const everything = new Set<PieceKey>();
+  const byChannel = new Map<string, { seen: Set<PieceKey>; bytes: number }>();
+  const threads: ThreadStorage[] = [];
+  let rowBytesTotal = 0;
+
+  for (const [index, threadId] of threadIds.entries()) {
+    if (options.signal !== undefined) {
+      // Yield first: SQLite reads resolve at once, and a loop of them would otherwise hold off
+      // the caller's SIGINT handler (a macrotask) until the whole breakdown is done.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      options.signal.throwIfAborted();
+    }
+    const checkpointRows = await checkpointRowsOf(saver, threadId);
+    const rootsByChannel = new Map<string, PieceKey[]>();
+    /** Small values kept inside the row's refs: stored again in every row that holds them. */
+    const inlineBytes = new Map<string, number>();
+    const addRoots = (channel: string, ref: ValueRef) => {
+      const roots = rootsByChannel.get(channel) ?? [];
+      rootsByChannel.set(channel, roots);
+      roots.push(...rootKeys(ref));
+      const inline = "s" in ref ? ref.s.length : "b" in ref ? ref.b.length : 0;
+      inlineBytes.set(channel, (inlineBytes.get(channel) ?? 0) + inline);
+    };
+    let writes = 0;
+    let rowBytes = 0;
+    /** Blobs a row's own checkpoint or metadata bytes reference (no channel owns them). */
+    const rowRoots: PieceKey[] = [];
+    for (const row of checkpointRows) {
+      rowBytes += checkpointRowBytes(row);
+      rowRoots.push(...rowBlobKeys(row));
+      for (const [channel, { r }] of Object.entries(channelRefsOf(row))) addRoots(channel, r);
+      for (const write of await rows.getWrites(row.threadId, row.checkpointNs, row.checkpointId)) {
+        writes += 1;
+        rowBytes += write.taskId.length + write.channel.length + write.valueRef.length + 8;
+        addRoots(
+          write.channel,
+          parseValueRef(write.valueRef, `write ${write.taskId}/${write.idx}`),
+        );
+      }
+    }
+    const threadSeen = new Set<PieceKey>();
+    let threadBytes = rowBytes + (await graph.reach(rowRoots, threadSeen)).bytes;
+    await graph.reach(rowRoots, everything);
+    const channels: ChannelStorage[] = [];
+    for (const [channel, roots] of rootsByChannel) {
+      const inline = inlineBytes.get(channel) ?? 0;
+      const own = await graph.reach(roots, new Set());
+      channels.push({ channel, bytes: own.bytes + inline, pieces: own.pieces });
+      threadBytes += (await graph.reach(roots, threadSeen)).bytes;
+      const global = byChannel.get(channel) ?? { seen: new Set<PieceKey>(), bytes: 0 };
+      byChannel.set(channel, global);
+      global.bytes += (await graph.reach(roots, global.seen)).bytes + inline;
+      await graph.reach(roots, everything);
+    }
+    rowBytesTotal += rowBytes;
+    threads.push({
+      threadId,
+      namespaces: new Set(checkpointRows.map((row) => row.checkpointNs)).size,
+      checkpoints: checkpointRows.length,
+      writes,
+      rowBytes,
+      bytes: threadBytes,
+      channels: channels.sort((a, b) => b.bytes - a.bytes),
+    });
+    options.onThread?.(index + 1, threadIds.length);
+  }
+
+  const liveBlobIds = new Set<string>();
+  let reachableBytes = rowBytesTotal;
+  let missingPieces = 0;
+  let damagedPieces = 0;
+  for (const key of everything) {
+    const piece = graph.known(key);
+    reachableBytes += piece.bytes;
+    if (piece.missing) missingPieces += 1;
+    if (piece.damaged) damagedPieces += 1;
+    if (piece.blobId !== undefined) liveBlobIds.add(piece.blobId);
+  }
+  const orphanBlobs: OrphanBlob[] = [];
+  let blobCount = 0;
+  let blobBytes = 0;
+  for await (const id of saver.blobStore.list()) {
+    const stat = await saver.blobStore.stat(id);
+    // Deleted between list and stat (a concurrent gc): it is neither counted nor an orphan.
+    if (stat === undefined) continue;
+    blobCount += 1;
+    blobBytes += stat.bytes;
+    if (!liveBlobIds.has(id))
+      orphanBlobs.push({ id, bytes: stat.bytes, writtenAtMs: stat.writtenAtMs });
+  }
+  orphanBlobs.sort((a, b) => b.bytes - a.bytes);
+  return {
+    threads: threads.sort((a, b) => b.bytes - a.bytes),
+    channels: [...byChannel]
+      .map(([channel, { seen, bytes }]) => ({ channel, bytes, pieces: seen.size }))
+      .sort((a, b) => b.bytes - a.bytes),
+    reachableBytes,
+    blobCount,
+    blobBytes,
+    orphanBlobs,
+    orphanBlobBytes: orphanBlobs.reduce((sum, blob) => sum + blob.bytes, 0),
+    missingPieces,
+    damagedPieces,
+  };
+}
+
+function checkpointRowBytes(row: CheckpointRow): number {
+  return (
+    row.threadId.length +
+    row.checkpointNs.length +
+    row.checkpointId.length +
+    (row.parentCheckpointId?.length ?? 0) +
+    row.checkpointType.length +
+    row.checkpoint.byteLength +
+    row.metadataType.length +
+    row.metadata.byteLength +
+    row.channelRefs.length
+  );
+}

@@ -1,0 +1,11 @@
+export { type Command, parseCommandLine } from "./arguments/command-line.js";
+export { type DatabaseTarget, parseDatabaseTarget } from "./arguments/database-target.js";
+export { parseDurationMs } from "./arguments/duration.js";
+export type { CommandContext, CommandOutcome } from "./commands/command.js";
+export { type ImportReport, runImport } from "./commands/import.js";
+export { runInspect } from "./commands/inspect.js";
+export type { InspectReport } from "./commands/inspect-report.js";
+export { runVerify, type VerifyReport } from "./commands/verify.js";
+export { CliErrorCode } from "./errors.js";
+export { ExitCode } from "./exit-codes.js";
+export { runCli } from "./run-cli.js";
