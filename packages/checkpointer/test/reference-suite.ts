@@ -105,6 +105,27 @@ export function describeReferenceBehaviour(name: string, create: LifecycleFactor
       );
     });
 
+    it("a copy of a kept checkpoint whose parent was pruned reads its DeltaChannel as MemorySaver's copy does", async () => {
+      const { reference, lean } = await runBoth(async (checkpointer) => {
+        const graph = buildDeltaChatGraph(checkpointer);
+        await deltaChat(graph, "copied", 6);
+        return { graph };
+      });
+      await saver.prune(["copied"], { keepLast: 2 });
+      const copyOfOldestKept = async (graph: typeof lean.graph) => {
+        const kept = [];
+        for await (const snapshot of graph.getStateHistory(
+          { configurable: { thread_id: "copied" } },
+          { limit: 2 },
+        ))
+          kept.push(snapshot);
+        // LangGraph puts the copy under the source's parent: here a pruned checkpoint.
+        const copy = await graph.updateState(kept[1]!.config, {}, "__copy__");
+        return observed(graph, copy);
+      };
+      expect(await copyOfOldestKept(lean.graph)).toEqual(await copyOfOldestKept(reference.graph));
+    });
+
     it("prune by age keeps every younger checkpoint of a DeltaChannel thread as it was", async () => {
       const { reference, lean } = await runBoth(async (checkpointer) => {
         const graph = buildDeltaChatGraph(checkpointer);

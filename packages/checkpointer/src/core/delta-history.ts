@@ -13,9 +13,11 @@ import {
  * (the seed). Same walk and order as BaseCheckpointSaver.getDeltaChannelHistory: newest ancestor
  * first while walking, each ancestor's writes in LangGraph's write order, oldest first at the end.
  *
- * A prune deletes ancestors, so it first stores this history for the oldest checkpoint it keeps
- * (its "retained history"). When a walk ends because a parent row is gone, the retained history of
- * the last row it reached continues it: the result is the same as before the prune.
+ * A prune deletes ancestors, so it first stores, under each deleted checkpoint that a kept one
+ * has as parent, the history a walk would collect from that parent up (its "retained history").
+ * When a walk reaches a parent row that is gone, that parent's retained history continues it: the
+ * result is the same as before the prune, for the kept children and for any checkpoint put under
+ * the same parent later (LangGraph puts a `__copy__` under its source's parent).
  */
 export async function deltaHistoryRefs(
   rows: Pick<RowStore, "getCheckpoint" | "getWrites" | "retainedHistory">,
@@ -27,7 +29,6 @@ export async function deltaHistoryRefs(
   );
   const seeds = new Map<string, string>();
   const remaining = new Set(channels);
-  let reached = target;
   let cursor = target.parentCheckpointId;
   let parentGone = false;
   while (cursor !== undefined && remaining.size > 0) {
@@ -51,16 +52,12 @@ export async function deltaHistoryRefs(
       seeds.set(channel, JSON.stringify(ref.r));
       remaining.delete(channel);
     }
-    reached = row;
     cursor = row.parentCheckpointId;
   }
-  if (parentGone && remaining.size > 0) {
-    const retained = await rows.retainedHistory(
-      reached.threadId,
-      reached.checkpointNs,
-      reached.checkpointId,
-      [...remaining],
-    );
+  if (parentGone && cursor !== undefined && remaining.size > 0) {
+    const retained = await rows.retainedHistory(target.threadId, target.checkpointNs, cursor, [
+      ...remaining,
+    ]);
     for (const [channel, history] of retained) {
       if (history.seedRef !== undefined) seeds.set(channel, history.seedRef);
       const collected = newestFirst.get(channel)!;

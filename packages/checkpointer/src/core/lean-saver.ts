@@ -741,22 +741,33 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
           const plan = planPrune(await tx.checkpointPlaces(threadId), rule, nowMs);
           deletedCheckpoints += plan.deleted.length;
           if (dryRun || plan.deleted.length === 0) continue;
-          // Every history is computed before anything is deleted, from the thread as it is.
-          const retained: [CheckpointRow, Map<string, RetainedHistory>][] = [];
+          // Every history is computed before anything is deleted, from the thread as it is, and
+          // kept under the deleted parent: children of one parent share it.
+          const retained = new Map<
+            string,
+            { checkpointNs: string; histories: Map<string, RetainedHistory> }
+          >();
           for (const place of plan.cutPoints) {
             const row = await this.rows.getCheckpoint(
               threadId,
               place.checkpointNs,
               place.checkpointId,
             );
-            if (row === undefined) continue;
+            if (row === undefined || row.parentCheckpointId === undefined) continue;
             const histories = await this.#historiesToRetain(row);
-            if (histories.size > 0) retained.push([row, histories]);
+            if (histories.size === 0) continue;
+            checkpointsWithRetainedHistory += 1;
+            const key = `${row.checkpointNs}\0${row.parentCheckpointId}`;
+            const merged = retained.get(key)?.histories ?? new Map<string, RetainedHistory>();
+            for (const [channel, history] of histories) merged.set(channel, history);
+            retained.set(key, { checkpointNs: row.checkpointNs, histories: merged });
           }
-          for (const [row, histories] of retained)
-            await tx.putRetainedHistory(threadId, row.checkpointNs, row.checkpointId, histories);
-          checkpointsWithRetainedHistory += retained.length;
+          for (const [key, { checkpointNs, histories }] of retained) {
+            const parentId = key.slice(checkpointNs.length + 1);
+            await tx.putRetainedHistory(threadId, checkpointNs, parentId, histories);
+          }
           await tx.deleteCheckpoints(threadId, plan.deleted);
+          await tx.dropUnusedRetained(threadId);
         }
         return { deletedCheckpoints, checkpointsWithRetainedHistory };
       },

@@ -199,12 +199,14 @@ export interface RowWriteTransaction {
   deleteThread(threadId: string): Promise<void>;
   /** Every checkpoint of the thread, all namespaces, without payloads. */
   checkpointPlaces(threadId: string): Promise<CheckpointPlace[]>;
-  /** Deletes these checkpoints with their writes and retained history. */
+  /** Deletes these checkpoints with their writes (retained history stays: see dropUnusedRetained). */
   deleteCheckpoints(
     threadId: string,
     checkpoints: readonly { checkpointNs: string; checkpointId: string }[],
   ): Promise<void>;
-  /** Replaces the retained history of these channels at one checkpoint. */
+  /** Removes retained history that no remaining checkpoint of the thread has as its parent. */
+  dropUnusedRetained(threadId: string): Promise<void>;
+  /** Replaces the retained history of these channels under one (deleted) checkpoint id. */
   putRetainedHistory(
     threadId: string,
     checkpointNs: string,

@@ -304,7 +304,9 @@ export class PostgresRowStore implements RowStore {
         ];
         await client.query(sql.deleteCheckpoints, keys);
         await client.query(sql.deleteCheckpointWrites, keys);
-        await client.query(sql.deleteCheckpointRetained, keys);
+      },
+      async dropUnusedRetained(threadId) {
+        await client.query(sql.dropUnusedRetained, [threadId]);
       },
       async putRetainedHistory(threadId, checkpointNs, checkpointId, histories) {
         if (histories.size === 0) return;

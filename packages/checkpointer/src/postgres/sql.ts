@@ -76,9 +76,9 @@ export function postgresSql(schema: string) {
     deleteCheckpointWrites: `DELETE FROM ${s}.lg_writes AS w
       USING unnest($2::text[], $3::text[]) AS k(ns, id)
       WHERE w.thread_id = $1 AND w.checkpoint_ns = k.ns AND w.checkpoint_id = k.id`,
-    deleteCheckpointRetained: `DELETE FROM ${s}.lg_retained_history AS r
-      USING unnest($2::text[], $3::text[]) AS k(ns, id)
-      WHERE r.thread_id = $1 AND r.checkpoint_ns = k.ns AND r.checkpoint_id = k.id`,
+    dropUnusedRetained: `DELETE FROM ${s}.lg_retained_history AS r WHERE r.thread_id = $1
+      AND NOT EXISTS (SELECT 1 FROM ${s}.lg_checkpoints AS c WHERE c.thread_id = r.thread_id
+        AND c.checkpoint_ns = r.checkpoint_ns AND c.parent_checkpoint_id = r.checkpoint_id)`,
     threadHasCheckpoints: `SELECT 1 FROM ${s}.lg_checkpoints WHERE thread_id = $1 LIMIT 1`,
     copyThreadCheckpoints: `INSERT INTO ${s}.lg_checkpoints (${checkpointColumns})
       SELECT $1, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint_type, checkpoint,

@@ -343,8 +343,10 @@ export class SqliteRowStore implements RowStore {
         for (const { checkpointNs, checkpointId } of checkpoints) {
           statement(SQL.deleteCheckpoint).run(threadId, checkpointNs, checkpointId);
           statement(SQL.deleteCheckpointWrites).run(threadId, checkpointNs, checkpointId);
-          statement(SQL.deleteCheckpointRetained).run(threadId, checkpointNs, checkpointId);
         }
+      },
+      async dropUnusedRetained(threadId) {
+        statement(SQL.dropUnusedRetained).run(threadId);
       },
       async putRetainedHistory(threadId, checkpointNs, checkpointId, histories) {
         const insert = statement(SQL.insertRetained);

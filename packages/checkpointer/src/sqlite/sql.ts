@@ -48,8 +48,10 @@ export const SQL = {
     FROM lg_checkpoints WHERE thread_id = ?`,
   deleteCheckpoint: `DELETE FROM lg_checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
   deleteCheckpointWrites: `DELETE FROM lg_writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
-  deleteCheckpointRetained: `DELETE FROM lg_retained_history
-    WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
+  dropUnusedRetained: `DELETE FROM lg_retained_history WHERE thread_id = ? AND NOT EXISTS (
+    SELECT 1 FROM lg_checkpoints AS c WHERE c.thread_id = lg_retained_history.thread_id
+      AND c.checkpoint_ns = lg_retained_history.checkpoint_ns
+      AND c.parent_checkpoint_id = lg_retained_history.checkpoint_id)`,
   threadHasCheckpoints: `SELECT 1 FROM lg_checkpoints WHERE thread_id = ? LIMIT 1`,
   copyThreadCheckpoints: `INSERT INTO lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id,
     parent_checkpoint_id, checkpoint_type, checkpoint, metadata_type, metadata, channel_refs,
