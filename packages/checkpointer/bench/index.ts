@@ -7,6 +7,8 @@
  *    they grow quadratically), lean savers also at BENCH_LONG_STEPS (default 1000).
  * 2. put / getTuple latency on a small chat-like state, all savers interleaved round-robin in one
  *    process so machine noise hits them alike.
+ * 3. list() with a metadata filter on one thread of BENCH_LIST_CHECKPOINTS checkpoints (default
+ *    10,000), every saver in this process, filters interleaved.
  * Medians over BENCH_REPEATS runs (default 3) / BENCH_LATENCY_ITERATIONS iterations (default 300);
  * ratios are lean / stock on the same backend, measured in this same run.
  */
@@ -17,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { fillThread, timeFilteredList } from "./filtered-list.js";
 import { ChatLatencyRun, median, percentile } from "./latency.js";
 import {
   type BenchSaver,
@@ -31,6 +34,9 @@ const steps = Number(process.env.BENCH_STEPS ?? 100);
 const longSteps = Number(process.env.BENCH_LONG_STEPS ?? 1000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const latencyIterations = Number(process.env.BENCH_LATENCY_ITERATIONS ?? 300);
+const listCheckpoints = Number(process.env.BENCH_LIST_CHECKPOINTS ?? 10_000);
+/** BENCH_SECTIONS=workload,latency,list (default: all) runs only some sections. */
+const sections = new Set((process.env.BENCH_SECTIONS ?? "workload,latency,list").split(","));
 const workerScript = fileURLToPath(new URL("./workload-run.ts", import.meta.url));
 const workDir = mkdtempSync(join(tmpdir(), "lg-bench-"));
 
@@ -95,10 +101,11 @@ console.log(
 try {
   const workloadRows: string[][] = [];
   const medianOf = new Map<string, WorkloadResult>();
-  for (const [runSteps, runKinds, runRepeats] of [
+  const workloadRuns = [
     [steps, kinds, repeats],
     [longSteps, kinds.filter((kind) => kind.startsWith("Lean")), 1],
-  ] as const) {
+  ] as const;
+  for (const [runSteps, runKinds, runRepeats] of sections.has("workload") ? workloadRuns : []) {
     for (const kind of runKinds) {
       const runs: WorkloadResult[] = [];
       for (let run = 0; run < runRepeats; run += 1) runs.push(await runWorkload(kind, runSteps));
@@ -129,28 +136,30 @@ try {
       console.log(`[bench] ${kind} ${runSteps} steps done`);
     }
   }
-  printTable(
-    `Append workload (real StateGraph, one unique ${fileBytes / 1000} KB file per step; medians)`,
-    [
-      "saver",
-      "steps",
-      "bytes on disk",
-      "invoke",
-      "getState",
-      "peak RSS",
-      "largest row B",
-      "state identical",
-      "lean / stock",
-    ],
-    workloadRows,
-  );
+  if (sections.has("workload"))
+    printTable(
+      `Append workload (real StateGraph, one unique ${fileBytes / 1000} KB file per step; medians)`,
+      [
+        "saver",
+        "steps",
+        "bytes on disk",
+        "invoke",
+        "getState",
+        "peak RSS",
+        "largest row B",
+        "state identical",
+        "lean / stock",
+      ],
+      workloadRows,
+    );
 
   const savers = new Map<SaverKind, BenchSaver>();
-  for (const kind of kinds) savers.set(kind, await openBenchSaver(kind, workDir));
+  for (const kind of sections.has("latency") ? kinds : [])
+    savers.set(kind, await openBenchSaver(kind, workDir));
   const runs = new Map(
     [...savers].map(([kind, bench]) => [kind, new ChatLatencyRun(bench.saver, 20)] as const),
   );
-  for (let iteration = 0; iteration < latencyIterations; iteration += 1) {
+  for (let iteration = 0; savers.size > 0 && iteration < latencyIterations; iteration += 1) {
     for (const run of runs.values()) await run.step();
   }
   const warm = Math.min(20, Math.floor(latencyIterations / 5));
@@ -175,11 +184,55 @@ try {
     ]);
   }
   for (const bench of savers.values()) await bench.dispose();
-  printTable(
-    `Chat-like state (20 messages growing to ${20 + latencyIterations}; ${latencyIterations - warm} measured iterations, interleaved)`,
-    ["saver", "put median", "put p95", "getTuple median", "getTuple p95", "lean / stock"],
-    latencyRows,
-  );
+  if (sections.has("latency"))
+    printTable(
+      `Chat-like state (20 messages growing to ${20 + latencyIterations}; ${latencyIterations - warm} measured iterations, interleaved)`,
+      ["saver", "put median", "put p95", "getTuple median", "getTuple p95", "lean / stock"],
+      latencyRows,
+    );
+
+  const listSavers = new Map<SaverKind, { bench: BenchSaver; threadId: string }>();
+  for (const kind of sections.has("list") ? kinds : []) {
+    const bench = await openBenchSaver(kind, workDir);
+    listSavers.set(kind, { bench, threadId: await fillThread(bench.saver, listCheckpoints) });
+    console.log(`[bench] ${kind}: ${listCheckpoints} checkpoints written for list()`);
+  }
+  const filters = {
+    "one match ({ step })": { step: Math.floor(listCheckpoints * 0.77) },
+    "a tenth ({ source: 'input' })": { source: "input" },
+  };
+  const listTimes = new Map<string, number[]>();
+  const listMatches = new Map<string, number>();
+  for (let run = 0; run < 5; run += 1) {
+    for (const [label, filter] of Object.entries(filters)) {
+      for (const [kind, { bench, threadId }] of listSavers) {
+        const { ms, matches } = await timeFilteredList(bench.saver, threadId, filter);
+        const key = `${kind}\0${label}`;
+        listTimes.set(key, [...(listTimes.get(key) ?? []), ms]);
+        listMatches.set(key, matches);
+      }
+    }
+  }
+  const listRows: string[][] = [];
+  for (const kind of listSavers.keys()) {
+    const stockKind = kind.replace("Lean", "").replace("+fs", "");
+    const cells = Object.keys(filters).flatMap((label) => {
+      const ms = median(listTimes.get(`${kind}\0${label}`)!);
+      const stockMs = median(listTimes.get(`${stockKind}\0${label}`) ?? [Number.NaN]);
+      return [
+        `${ms.toFixed(1)} ms (${listMatches.get(`${kind}\0${label}`)})`,
+        kind.startsWith("Lean") ? ratio(ms, stockMs) : "",
+      ];
+    });
+    listRows.push([kind, ...cells]);
+  }
+  for (const { bench } of listSavers.values()) await bench.dispose();
+  if (sections.has("list"))
+    printTable(
+      `list() with a metadata filter on one thread of ${listCheckpoints} checkpoints (median of 5, interleaved; matches in parentheses)`,
+      ["saver", ...Object.keys(filters).flatMap((label) => [label, "lean / stock"])],
+      listRows,
+    );
 } finally {
   rmSync(workDir, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
-import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
-import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
+import type { BaseCheckpointSaver, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { type BlobStore, RedactingSerializer } from "@leangraph/serde";
 import { blobReadOperations, createFaultyBlobStore } from "@leangraph/serde/testing";
@@ -340,6 +340,58 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
       expect(writeError?.message).toContain("writes[0][1][0][1] is a function");
       expect(await blobIds(saver)).toEqual(blobsBefore);
       expect(await harness.itemCount()).toBe(itemsBefore);
+    });
+
+    it("list filters metadata exactly as MemorySaver does, also for values kept outside the row", async () => {
+      const long = "n".repeat(5000);
+      const put = async (checkpointer: BaseCheckpointSaver) => {
+        let config = { configurable: { thread_id: "filtered", checkpoint_ns: "" } } as {
+          configurable: Record<string, unknown>;
+        };
+        for (let step = 0; step < 8; step += 1) {
+          const metadata = {
+            source: step % 3 === 0 ? "input" : "loop",
+            step,
+            parents: {},
+            note: step % 2 === 0 ? long : "short",
+            flag: step === 5 ? null : step % 2 === 0,
+            nested: { a: step },
+          };
+          config = (await checkpointer.put(
+            config,
+            { ...emptyCheckpoint(), id: uuid6(step), channel_values: {}, channel_versions: {} },
+            metadata as never,
+            {},
+          )) as typeof config;
+        }
+      };
+      const reference = new MemorySaver();
+      await put(reference);
+      await put(harness.saver);
+      const steps = async (checkpointer: BaseCheckpointSaver, filter: Record<string, unknown>) => {
+        const found: unknown[] = [];
+        for await (const tuple of checkpointer.list(
+          { configurable: { thread_id: "filtered" } },
+          { filter },
+        ))
+          found.push(tuple.metadata?.step);
+        return found;
+      };
+      for (const filter of [
+        { source: "input" },
+        { step: 3 },
+        { source: "loop", step: 4 },
+        { note: long },
+        { note: "short", source: "loop" },
+        { flag: null },
+        { flag: false },
+        { absent: null },
+        { nested: { a: 1 } },
+        { 'odd "key"': 1 },
+      ]) {
+        expect(await steps(harness.saver, filter)).toEqual(await steps(reference, filter));
+      }
+      expect(await steps(harness.saver, { note: long })).toEqual([6, 4, 2, 0]);
     });
 
     it("gc deletes no blob live state needs, whichever blob-store read fails (EIO at every position)", async () => {

@@ -58,6 +58,7 @@ import {
 } from "./retention-sweeper.js";
 import {
   type CheckpointRow,
+  isJsonScalar,
   type RetainedHistory,
   type RowStore,
   type RowWriteTransaction,
@@ -243,16 +244,22 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     let limit = options?.limit;
     const threadId = config.configurable?.thread_id;
     await this.setup();
+    const filtering = filter !== undefined && Object.keys(filter).length > 0;
     const rows = await this.rows.listCheckpoints({
       threadId: threadId === undefined || threadId === null ? undefined : String(threadId),
       checkpointNs: config.configurable?.checkpoint_ns,
       checkpointId: config.configurable?.checkpoint_id || undefined,
       beforeCheckpointId: before?.configurable?.checkpoint_id || undefined,
-      limit: filter && Object.keys(filter).length > 0 ? undefined : limit,
+      // Scalars are compared in the database; every returned row is still checked below, with
+      // MemorySaver's semantics (===), which an object value never meets.
+      metadataEquals: Object.entries(filter ?? {}).flatMap(([key, value]) =>
+        isJsonScalar(value) ? [{ key, json: JSON.stringify(value) }] : [],
+      ),
+      limit: filtering ? undefined : limit,
     });
     for (const row of rows) {
       if (limit !== undefined && limit <= 0) return;
-      if (filter && Object.keys(filter).length > 0) {
+      if (filtering) {
         const metadata = (await this.serde.loadsTyped(row.metadataType, row.metadata)) as Record<
           string,
           unknown

@@ -79,8 +79,30 @@ export interface ListQuery {
   checkpointNs?: string | undefined;
   checkpointId?: string | undefined;
   beforeCheckpointId?: string | undefined;
-  /** Only when no metadata filter applies (the filter runs after decoding, in the saver). */
+  /**
+   * Metadata keys that must equal these JSON scalars, evaluated in the database on JSON metadata.
+   * A pre-filter: rows it cannot judge (metadata that is not JSON, or that references blobs, so a
+   * value may stand outside it) are kept, and the saver checks every row it returns.
+   */
+  metadataEquals?: readonly MetadataEquals[] | undefined;
+  /** Only when no metadata filter applies (the saver's own check may drop rows after the query). */
   limit?: number | undefined;
+}
+
+export interface MetadataEquals {
+  key: string;
+  /** The value as JSON text (`"input"`, `3`, `true`, `null`). */
+  json: string;
+}
+
+/** A metadata filter value the database can compare (as MemorySaver does, with ===). */
+export function isJsonScalar(value: unknown): value is string | number | boolean | null {
+  return (
+    value === null ||
+    typeof value === "string" ||
+    typeof value === "boolean" ||
+    (typeof value === "number" && Number.isFinite(value))
+  );
 }
 
 /**

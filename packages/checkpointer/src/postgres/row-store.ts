@@ -138,12 +138,14 @@ export class PostgresRowStore implements RowStore {
     const where = conditions.map(
       ({ column, operator }, index) => `${column} ${operator} $${index + 1}`,
     );
+    const params: unknown[] = conditions.map(({ value }) => value);
+    for (const { key, json } of query.metadataEquals ?? []) {
+      params.push(key, json);
+      where.push(this.#sql.metadataEquals(params.length - 1, params.length));
+    }
     const sql = `${this.#sql.listCheckpointsFrom} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY checkpoint_id DESC${limitClause(query.limit)}`;
-    const { rows } = await this.pool.query<CheckpointRecord>(
-      sql,
-      conditions.map(({ value }) => value),
-    );
+    const { rows } = await this.pool.query<CheckpointRecord>(sql, params);
     return rows.map(checkpointRowFromRecord);
   }
 

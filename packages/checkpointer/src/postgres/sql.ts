@@ -21,6 +21,14 @@ export function postgresSql(schema: string) {
     latestCheckpoint: `SELECT ${checkpointColumns} FROM ${s}.lg_checkpoints
       WHERE thread_id = $1 AND checkpoint_ns = $2 ORDER BY checkpoint_id DESC LIMIT 1`,
     listCheckpointsFrom: `SELECT ${checkpointColumns} FROM ${s}.lg_checkpoints`,
+    /**
+     * Metadata key $key equals the JSON scalar $json. Rows whose metadata is not JSON, or
+     * references blobs (a value may stand outside it), are kept for the saver to judge; CASE
+     * fixes the order, so only JSON metadata is ever converted.
+     */
+    metadataEquals: (key: number, json: number) => `(CASE WHEN metadata_type = 'json'
+      AND blob_refs IS NULL THEN convert_from(metadata, 'UTF8')::jsonb -> $${key}::text = $${json}::jsonb
+      ELSE true END)`,
     upsertCheckpoint: `INSERT INTO ${s}.lg_checkpoints (${checkpointColumns})
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
       ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET

@@ -176,7 +176,13 @@ export class SqliteRowStore implements RowStore {
   async listCheckpoints(query: ListQuery): Promise<CheckpointRow[]> {
     const conditions = listConditions(query);
     const where = conditions.map(({ column, operator }) => `${column} ${operator} ?`);
-    const params = conditions.map(({ value }) => value);
+    const params: unknown[] = conditions.map(({ value }) => value);
+    for (const { key, json } of query.metadataEquals ?? []) {
+      // A JSON path can quote any key but one holding a double quote: that one the saver checks.
+      if (key.includes('"')) continue;
+      where.push(SQL.metadataEquals);
+      params.push(`$."${key}"`, json);
+    }
     const sql = `SELECT * FROM lg_checkpoints ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY checkpoint_id DESC${limitClause(query.limit)}`;
     return (this.#statement(sql).all(...params) as CheckpointRecord[]).map(checkpointRowFromRecord);

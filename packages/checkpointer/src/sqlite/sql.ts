@@ -10,6 +10,10 @@ export const SQL = {
   upsertCheckpoint: `INSERT OR REPLACE INTO lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id,
     parent_checkpoint_id, checkpoint_type, checkpoint, metadata_type, metadata, channel_refs,
     created_at_ms, blob_refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  // Rows whose metadata is not JSON, or references blobs (a value may stand outside it), are
+  // kept for the saver to judge: this narrows, never decides (see ListQuery.metadataEquals).
+  metadataEquals: `(CASE WHEN metadata_type = 'json' AND blob_refs IS NULL
+    THEN CAST(metadata AS TEXT) -> ? = json(?) ELSE 1 END)`,
   writesOf: `SELECT task_id, idx, channel, task_path, value_ref FROM lg_writes
     WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
   insertWriteKeepFirst: `INSERT OR IGNORE INTO lg_writes (thread_id, checkpoint_ns, checkpoint_id,
