@@ -9,7 +9,7 @@ export {
   serdeEnvSchema,
   serdeOptionsFromEnv,
 } from "./options.js";
-export type { PreparedPayload } from "./redacting/prepared-payload.js";
+export { blobClosureOf, type PreparedPayload } from "./redacting/prepared-payload.js";
 export { type PathStep, UnserializableError } from "./redacting/unserializable.js";
 export { RedactingSerializer, type RedactingSerializerOptions } from "./redacting-serializer.js";
 export { isStagedSerializer, type StagedSerializer } from "./staged-serializer.js";

@@ -67,6 +67,7 @@ const redactingSerializerOptionsSchema = z.strictObject({
   maxPayloadBytes: wholeNumber(minPayloadBytes, maxPayloadBytesLimit).default(8 * 1024 * 1024),
   maxDepth: wholeNumber(2, 5000).default(500),
   stringCacheBytes: wholeNumber(0).default(1024 * 1024 * 1024),
+  chunkMinBytes: wholeNumber(1).default(64 * 1024),
   blobStore: blobStoreOption.optional(),
   inner: serializerOption.optional(),
 });
@@ -106,6 +107,13 @@ export interface RedactingSerializerLimits {
    * @default 1073741824 (1 GiB)
    */
   stringCacheBytes: number;
+  /**
+   * Externalized UTF-8 strings and binaries of at least this many bytes (up to 16 MiB) are stored
+   * as content-defined chunks, so a new version of an edited file stores only the chunks around
+   * the edit. Below it chunking does not pay (a manifest and a blob per ~8 KiB chunk).
+   * @default 65536 (64 KiB)
+   */
+  chunkMinBytes: number;
 }
 
 const acceptedSize = "a byte size such as 200000, 200kb, 8mb or 1gb";

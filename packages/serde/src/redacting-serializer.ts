@@ -11,7 +11,7 @@ import {
   encodeUnit,
 } from "./redacting/encode-value.js";
 import { estimateJsonBytes, fitToBudget } from "./redacting/fit-budget.js";
-import { blobIdsWithin, createSlotHasher, hashSlotsWithin } from "./redacting/pending-blobs.js";
+import { blobReferencesOf, createSlotHasher, hashSlotsWithin } from "./redacting/pending-blobs.js";
 import {
   type PreparedPayload,
   pendingBlobsOf,
@@ -21,6 +21,7 @@ import { revive } from "./redacting/revive-value.js";
 import { StringBlobCache } from "./redacting/string-blob-cache.js";
 import { UnserializableError } from "./redacting/unserializable.js";
 import { writePendingBlobs } from "./redacting/write-blobs.js";
+import { WrittenChunkIds } from "./redacting/written-chunk-ids.js";
 import { collectReferencedBlobIds } from "./referenced-blobs.js";
 import { createFsBlobStore } from "./stores/fs.js";
 
@@ -67,6 +68,7 @@ export class RedactingSerializer implements SerializerProtocol {
   readonly inner: SerializerProtocol;
   readonly limits: Readonly<RedactingSerializerLimits>;
   private readonly stringCache: StringBlobCache;
+  private readonly writtenChunks = new WrittenChunkIds();
 
   constructor(options: RedactingSerializerOptions = {}) {
     const { blobStore, inner, ...limits } = parseRedactingSerializerOptions(options);
@@ -109,7 +111,7 @@ export class RedactingSerializer implements SerializerProtocol {
    * removed them). Resolves when every blob is durable.
    */
   async writeBlobs(payloads: readonly PreparedPayload[]): Promise<void> {
-    await writePendingBlobs(this.blobStore, pendingBlobsOf(payloads));
+    await writePendingBlobs(this.blobStore, pendingBlobsOf(payloads), this.writtenChunks);
   }
 
   /**
@@ -147,7 +149,11 @@ export class RedactingSerializer implements SerializerProtocol {
 
     // The budget is only fitted when the rough size says it may be needed: a state that keeps
     // one big (cached) string otherwise costs one stringify.
-    const hasher = createSlotHasher(this.stringCache);
+    const hasher = createSlotHasher(
+      this.stringCache,
+      this.limits.chunkMinBytes,
+      this.writtenChunks,
+    );
     let root = context.approxBytes > maxPayloadBytes ? this.fitRoot(tree, context) : tree;
     planBlobUnits(context);
     await hashSlotsWithin(hasher, root);
@@ -161,11 +167,13 @@ export class RedactingSerializer implements SerializerProtocol {
     if (bytes.byteLength > maxPayloadBytes) {
       throw payloadTooLarge(bytes.byteLength, maxPayloadBytes);
     }
-    const referenced = blobIdsWithin(root);
+    const { direct, children, closure } = blobReferencesOf(root);
     return preparedPayload(
       "json",
       bytes,
-      referenced.map((id) => hasher.pending.get(id)!),
+      closure.map((id) => hasher.pending.get(id)!),
+      direct,
+      children,
     );
   }
 

@@ -23,6 +23,7 @@
  * | `j`  | one JSON document in JsonPlus format (may hold references)   | any value              |
  * | `a`  | a JSON array, written and read element by element            | array                  |
  * | `o`  | a JSON array of `[key, value]` pairs, streamed like `a`      | plain object           |
+ * | `c`  | a chunk list: the value as content-defined chunks, each a blob (chunk-manifest.ts) | string or Uint8Array |
  *
  * A user string that happens to start with `\uE000lg:` is written as `"\uE000lg:esc:" + string`,
  * so look-alikes round-trip unchanged and never resolve.
@@ -30,14 +31,14 @@
 import { isBlobId } from "./blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
 
-export type BlobKind = "s" | "w" | "b" | "j" | "a" | "o";
+export type BlobKind = "s" | "w" | "b" | "j" | "a" | "o" | "c";
 
 /** Any string starting with this is ours: a reference or an escaped user string. */
 export const reservedPrefix = "\uE000lg:";
 export const reservedPrefixCharCode = 0xe000;
 const referencePrefix = `${reservedPrefix}ref:`;
 const escapePrefix = `${reservedPrefix}esc:`;
-const blobKinds = new Set<string>(["s", "w", "b", "j", "a", "o"]);
+const blobKinds = new Set<string>(["s", "w", "b", "j", "a", "o", "c"]);
 
 /** Same length as a real id, so a payload measured with it has its final size. */
 export const placeholderBlobId = "0".repeat(64);

@@ -12,6 +12,8 @@ import { createMemoryBlobStore } from "../src/stores/memory.js";
 import { countingStore, listBlobs, payloadText, withTempDir } from "./helpers.js";
 
 const kb = 1024;
+/** These tests count one blob per large string; chunking (its own tests) is off for them. */
+const oneBlobPerString = { chunkMinBytes: Number.MAX_SAFE_INTEGER };
 const mb = 1024 * kb;
 
 async function roundTrip(serializer: RedactingSerializer, value: unknown) {
@@ -22,7 +24,7 @@ async function roundTrip(serializer: RedactingSerializer, value: unknown) {
 describe("RedactingSerializer", () => {
   it("moves a string above maxStringBytes to a blob and leaves a short reference", async () => {
     const blobStore = createMemoryBlobStore();
-    const serializer = new RedactingSerializer({ blobStore });
+    const serializer = new RedactingSerializer({ ...oneBlobPerString, blobStore });
     const big = "a".repeat(300 * kb);
     const { payload, loaded } = await roundTrip(serializer, { big, small: "b" });
     expect(payload.byteLength).toBeLessThan(200);
@@ -105,7 +107,7 @@ describe("RedactingSerializer", () => {
   it("writes the same large string once across many checkpoints, and once more never after a reload", async () => {
     await withTempDir(async (dir) => {
       const blobStore = countingStore(createFsBlobStore({ dir }));
-      const serializer = new RedactingSerializer({ blobStore });
+      const serializer = new RedactingSerializer({ ...oneBlobPerString, blobStore });
       const artifact = "generated source\n".repeat(300 * kb);
       let payload: Uint8Array | undefined;
       for (let step = 0; step < 100; step++) {
@@ -114,7 +116,7 @@ describe("RedactingSerializer", () => {
       expect(blobStore.writes()).toBe(1);
 
       // A fresh process reads the checkpoint back; dumping what it read costs no new write.
-      const reader = new RedactingSerializer({ blobStore });
+      const reader = new RedactingSerializer({ ...oneBlobPerString, blobStore });
       const state = await reader.loadsTyped("json", payload!);
       expect(state.artifact).toBe(artifact);
       await reader.dumpsTyped({ ...state, step: 100 });
@@ -158,7 +160,11 @@ describe("RedactingSerializer", () => {
 
   it("lists every blob a payload depends on, through nested JSON blobs", async () => {
     const blobStore = createMemoryBlobStore();
-    const serializer = new RedactingSerializer({ blobStore, maxArrayLength: 10 });
+    const serializer = new RedactingSerializer({
+      ...oneBlobPerString,
+      blobStore,
+      maxArrayLength: 10,
+    });
     const value = {
       rows: Array.from({ length: 50 }, (_, index) => ({ index, text: `${index}`.repeat(300_000) })),
     };
@@ -203,7 +209,11 @@ describe("RedactingSerializer", () => {
 
     it("LG_BLOB_CACHE_SIZE=0 keeps nothing alive: every dump hashes and writes again", async () => {
       const blobStore = countingStore(createMemoryBlobStore());
-      const serializer = new RedactingSerializer({ blobStore, stringCacheBytes: 0 });
+      const serializer = new RedactingSerializer({
+        ...oneBlobPerString,
+        blobStore,
+        stringCacheBytes: 0,
+      });
       await serializer.dumpsTyped({ artifact });
       await serializer.dumpsTyped({ artifact });
       expect(blobStore.writes()).toBe(2);
@@ -211,7 +221,7 @@ describe("RedactingSerializer", () => {
 
     it("a string absent from the last 256 dumps is released", async () => {
       const blobStore = countingStore(createMemoryBlobStore());
-      const serializer = new RedactingSerializer({ blobStore });
+      const serializer = new RedactingSerializer({ ...oneBlobPerString, blobStore });
       await serializer.dumpsTyped({ artifact });
       await serializer.dumpsTyped({ artifact });
       expect(blobStore.writes()).toBe(1);
@@ -222,7 +232,11 @@ describe("RedactingSerializer", () => {
 
     it("stays under its size bound, least recently used first", async () => {
       const blobStore = countingStore(createMemoryBlobStore());
-      const serializer = new RedactingSerializer({ blobStore, stringCacheBytes: 2 * mb });
+      const serializer = new RedactingSerializer({
+        ...oneBlobPerString,
+        blobStore,
+        stringCacheBytes: 2 * mb,
+      });
       const first = "1".repeat(mb);
       const second = "2".repeat(mb);
       const third = "3".repeat(mb);

@@ -1,16 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { SerdeErrorCode } from "../src/errors.js";
+import { blobClosureOf } from "../src/redacting/prepared-payload.js";
 import { RedactingSerializer } from "../src/redacting-serializer.js";
 import { isStagedSerializer } from "../src/staged-serializer.js";
 import { createMemoryBlobStore } from "../src/stores/memory.js";
 import { countingStore, listBlobs } from "./helpers.js";
 
 const kb = 1024;
+/** These tests count one blob per large string; chunking (its own tests) is off for them. */
+const oneBlobPerString = { chunkMinBytes: Number.MAX_SAFE_INTEGER };
 
 describe("RedactingSerializer in two phases: prepare (no I/O), then writeBlobs", () => {
   it("plans payloads and every blob they need without writing, then writes exactly those", async () => {
     const blobStore = countingStore(createMemoryBlobStore());
-    const serializer = new RedactingSerializer({ blobStore, maxArrayLength: 10 });
+    const serializer = new RedactingSerializer({
+      ...oneBlobPerString,
+      blobStore,
+      maxArrayLength: 10,
+    });
     expect(isStagedSerializer(serializer)).toBe(true);
     const values = [
       { rows: Array.from({ length: 20 }, (_, index) => `${index}`.repeat(300 * kb)) },
@@ -20,19 +27,22 @@ describe("RedactingSerializer in two phases: prepare (no I/O), then writeBlobs",
     const prepared = await serializer.prepare(values);
     expect(blobStore.writes()).toBe(0);
     expect(await listBlobs(blobStore)).toEqual([]);
-    // 20 strings and the array blob holding their references; the third value shares string 0.
-    expect(prepared[0]!.blobIds).toHaveLength(21);
+    // The payload names the array blob, which names the 20 strings; the third value shares one.
+    const [array] = prepared[0]!.blobIds;
+    expect(prepared[0]!.blobIds).toHaveLength(1);
+    expect(prepared[0]!.blobChildren.get(array!)).toHaveLength(20);
+    expect(blobClosureOf(prepared[0]!)).toHaveLength(21);
     expect(prepared[1]!.blobIds).toEqual([]);
     expect(prepared[2]!.blobIds).toHaveLength(1);
-    expect(prepared[0]!.blobIds).toContain(prepared[2]!.blobIds[0]);
+    expect(blobClosureOf(prepared[0]!)).toContain(prepared[2]!.blobIds[0]);
 
     await serializer.writeBlobs(prepared);
-    expect((await listBlobs(blobStore)).sort()).toEqual([...prepared[0]!.blobIds].sort());
+    expect((await listBlobs(blobStore)).sort()).toEqual(blobClosureOf(prepared[0]!).sort());
     expect(blobStore.writes()).toBe(21);
     // What a payload names is exactly what reading it back from bytes finds.
     for (const payload of prepared) {
       expect((await serializer.referencedBlobIds(payload.type, payload.bytes)).sort()).toEqual(
-        [...payload.blobIds].sort(),
+        blobClosureOf(payload).sort(),
       );
       expect(await serializer.loadsTyped(payload.type, payload.bytes)).toStrictEqual(
         values[prepared.indexOf(payload)],
@@ -42,7 +52,7 @@ describe("RedactingSerializer in two phases: prepare (no I/O), then writeBlobs",
 
   it("confirms a cached blob instead of writing it again, and rewrites it when a gc removed it", async () => {
     const blobStore = countingStore(createMemoryBlobStore());
-    const serializer = new RedactingSerializer({ blobStore });
+    const serializer = new RedactingSerializer({ ...oneBlobPerString, blobStore });
     const artifact = "a".repeat(300 * kb);
     await serializer.writeBlobs(await serializer.prepare([{ artifact }]));
     expect(blobStore.writes()).toBe(1);

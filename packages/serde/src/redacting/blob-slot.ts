@@ -19,6 +19,8 @@ export class BlobSlot {
   kind: BlobKind;
   /** Set once the writer's format (`j`, or streamed `a`/`o`) is chosen for a tree. */
   planned = false;
+  /** For a `c` slot: the chunks its manifest lists (payloads referencing it name them too). */
+  chunkIds: readonly string[] | undefined;
 
   constructor(
     public content: SlotContent,

@@ -252,7 +252,11 @@ type WellFormedCheck = string & { isWellFormed(): boolean };
 export function stringSlot(value: string, context: EncodeContext): BlobSlot {
   // A cached string skips the O(n) well-formedness scan too: only the lookup is paid per dump.
   const cached = context.stringCache.blobOf(value);
-  if (cached) return new BlobSlot({ type: "string", value }, cached.kind, cached.id);
+  if (cached) {
+    const slot = new BlobSlot({ type: "string", value }, cached.kind, cached.id);
+    slot.chunkIds = cached.chunkIds;
+    return slot;
+  }
   // UTF-8 cannot hold lone surrogates (they would come back as U+FFFD); UTF-16LE holds any string.
   const kind = (value as WellFormedCheck).isWellFormed() ? "s" : "w";
   return new BlobSlot({ type: "string", value }, kind);

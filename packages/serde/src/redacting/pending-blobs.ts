@@ -6,7 +6,9 @@
  */
 import { createHash } from "node:crypto";
 import { BlobSlot } from "./blob-slot.js";
+import { type ChunkedContent, chunkBlob } from "./chunk-manifest.js";
 import type { StringBlobCache } from "./string-blob-cache.js";
+import type { WrittenChunkIds } from "./written-chunk-ids.js";
 
 /** Strings and JSON pieces are encoded in slices of this many UTF-16 units (<= 12 MB of UTF-8). */
 const sliceUnits = 4 * 1024 * 1024;
@@ -20,6 +22,8 @@ const utf8 = new TextEncoder();
 /** A blob a payload references, with what it holds; written (or confirmed) by writeBlobs. */
 export interface PendingBlob {
   id: string;
+  /** A chunk of a chunked value (remembered once written, see written-chunk-ids.ts). */
+  chunk?: boolean;
   /** The bytes, or a way to produce them again in slices (values too large to hold twice). */
   content: Uint8Array | (() => AsyncIterable<Uint8Array>);
   /**
@@ -31,13 +35,21 @@ export interface PendingBlob {
 
 export interface SlotHasher {
   readonly stringCache: StringBlobCache;
+  /** UTF-8 strings and binaries of at least this many bytes are stored as content-defined chunks. */
+  readonly chunkMinBytes: number;
+  /** Chunks written lately: only confirmed, not put again (see written-chunk-ids.ts). */
+  readonly writtenChunks: WrittenChunkIds;
   readonly hashed: WeakMap<BlobSlot, Promise<void>>;
   /** Every blob hashed so far, by id. */
   readonly pending: Map<string, PendingBlob>;
 }
 
-export function createSlotHasher(stringCache: StringBlobCache): SlotHasher {
-  return { stringCache, hashed: new WeakMap(), pending: new Map() };
+export function createSlotHasher(
+  stringCache: StringBlobCache,
+  chunkMinBytes: number,
+  writtenChunks: WrittenChunkIds,
+): SlotHasher {
+  return { stringCache, chunkMinBytes, writtenChunks, hashed: new WeakMap(), pending: new Map() };
 }
 
 /** Slots directly inside a JSON-ready tree (not inside other slots), iteratively. */
@@ -63,18 +75,40 @@ export function slotsWithin(tree: unknown): BlobSlot[] {
 }
 
 /** Every blob id a tree references, through the slots of nested JSON blobs. */
-export function blobIdsWithin(tree: unknown): string[] {
-  const ids = new Set<string>();
-  const trees: unknown[] = [tree];
-  while (trees.length > 0) {
-    for (const slot of slotsWithin(trees.pop())) {
-      if (slot.id === undefined) throw new Error("A slot must be hashed before it is referenced.");
-      if (ids.has(slot.id)) continue;
-      ids.add(slot.id);
-      if (slot.content.type === "tree") trees.push(slot.content.value);
+export interface BlobReferences {
+  /** Blobs the tree's own JSON names. */
+  direct: string[];
+  /** For each blob that names others (a JSON blob, a chunk list): the blobs it names directly. */
+  children: Map<string, string[]>;
+  /** Every blob reachable: the direct ones and all their descendants. */
+  closure: string[];
+}
+
+/** What a hashed tree references, directly and through the blobs it references. */
+export function blobReferencesOf(tree: unknown): BlobReferences {
+  const idOf = (slot: BlobSlot) => {
+    if (slot.id === undefined) throw new Error("A slot must be hashed before it is referenced.");
+    return slot.id;
+  };
+  const direct = [...new Set(slotsWithin(tree).map(idOf))];
+  const children = new Map<string, string[]>();
+  const closure = new Set<string>();
+  const pending = slotsWithin(tree);
+  while (pending.length > 0) {
+    const slot = pending.pop()!;
+    const id = idOf(slot);
+    if (closure.has(id)) continue;
+    closure.add(id);
+    const named: string[] = [...(slot.chunkIds ?? [])];
+    if (slot.content.type === "tree") {
+      const inner = slotsWithin(slot.content.value);
+      named.push(...inner.map(idOf));
+      pending.push(...inner);
     }
+    for (const chunkId of slot.chunkIds ?? []) closure.add(chunkId);
+    if (named.length > 0) children.set(id, [...new Set(named)]);
   }
-  return [...ids];
+  return { direct, children, closure: [...closure] };
 }
 
 export async function hashSlotsWithin(hasher: SlotHasher, tree: unknown): Promise<void> {
@@ -106,19 +140,23 @@ async function hashSlotOnce(hasher: SlotHasher, slot: BlobSlot): Promise<void> {
       const text = content.value;
       const wide = slot.kind === "w";
       if (slot.id !== undefined) {
-        addPending(hasher, {
-          id: slot.id,
-          content: () => stringSlices(text, wide),
-          knownStored: true,
-        });
+        confirmCached(hasher, slot, text);
         return;
       }
       const bytesEstimate = wide ? text.length * 2 : text.length * 3;
       if (bytesEstimate <= singleBufferBytes) {
         const bytes = wide ? Buffer.from(text, "utf16le") : utf8.encode(text);
+        // Strings with lone surrogates (UTF-16LE, rare) stay one blob: only UTF-8 is chunked.
+        if (!wide && bytes.byteLength >= hasher.chunkMinBytes) {
+          addChunked(hasher, slot, bytes, "s");
+          hasher.stringCache.remember(text, { id: slot.id!, kind: "c", chunkIds: slot.chunkIds });
+          return;
+        }
         slot.id = sha256Hex(bytes);
         addPending(hasher, { id: slot.id, content: bytes, knownStored: false });
       } else {
+        // Past 16 MiB a string is streamed as one blob: chunking pays for edited files, and
+        // holding every chunk of a value that large in memory at once does not.
         slot.id = await sha256OfStream(stringSlices(text, wide));
         addPending(hasher, {
           id: slot.id,
@@ -130,8 +168,13 @@ async function hashSlotOnce(hasher: SlotHasher, slot: BlobSlot): Promise<void> {
       return;
     }
     case "binary": {
-      slot.id = sha256Hex(content.value);
-      addPending(hasher, { id: slot.id, content: content.value, knownStored: false });
+      const bytes = content.value;
+      if (bytes.byteLength >= hasher.chunkMinBytes && bytes.byteLength <= singleBufferBytes) {
+        addChunked(hasher, slot, bytes, "b");
+        return;
+      }
+      slot.id = sha256Hex(bytes);
+      addPending(hasher, { id: slot.id, content: bytes, knownStored: false });
       return;
     }
     case "tree": {
@@ -151,6 +194,58 @@ async function hashSlotOnce(hasher: SlotHasher, slot: BlobSlot): Promise<void> {
     case "deferred":
       throw new Error("A deferred slot must be encoded before it is hashed.");
   }
+}
+
+/** Makes `slot` a `c` reference: its manifest and every chunk become pending blobs. */
+function addChunked(
+  hasher: SlotHasher,
+  slot: BlobSlot,
+  bytes: Uint8Array,
+  content: ChunkedContent,
+): void {
+  const chunked = chunkBlob(bytes, content);
+  // Chunks before the manifest: a manifest is only ever written once its chunks are durable.
+  for (const chunk of chunked.chunks)
+    addPending(hasher, {
+      id: chunk.id,
+      content: chunk.bytes,
+      chunk: true,
+      knownStored: hasher.writtenChunks.has(chunk.id),
+    });
+  addPending(hasher, {
+    id: chunked.manifestId,
+    content: chunked.manifestBytes,
+    knownStored: false,
+  });
+  slot.kind = "c";
+  slot.id = chunked.manifestId;
+  slot.chunkIds = chunked.chunks.map((chunk) => chunk.id);
+}
+
+/**
+ * A string the cache says was written before: its blobs are only confirmed by the write phase
+ * (every chunk as well as the manifest: a gc interrupted between deleting them may have left one
+ * without the other). What to write if one is gone is produced again from the string.
+ */
+function confirmCached(hasher: SlotHasher, slot: BlobSlot, text: string): void {
+  const id = slot.id!;
+  if (slot.kind !== "c") {
+    const wide = slot.kind === "w";
+    addPending(hasher, { id, content: () => stringSlices(text, wide), knownStored: true });
+    return;
+  }
+  let rebuilt: ReturnType<typeof chunkBlob> | undefined;
+  // Re-chunking the text reproduces the same chunks: boundaries depend on the bytes only.
+  const bytesOf = (blobId: string) =>
+    async function* () {
+      rebuilt ??= chunkBlob(utf8.encode(text), "s");
+      yield rebuilt.manifestId === blobId
+        ? rebuilt.manifestBytes
+        : rebuilt.chunks.find((chunk) => chunk.id === blobId)!.bytes;
+    };
+  for (const chunkId of slot.chunkIds ?? [])
+    addPending(hasher, { id: chunkId, content: bytesOf(chunkId), chunk: true, knownStored: true });
+  addPending(hasher, { id, content: bytesOf(id), knownStored: true });
 }
 
 function sha256Hex(bytes: Uint8Array): string {

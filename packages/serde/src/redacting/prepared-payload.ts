@@ -8,22 +8,50 @@ import type { PendingBlob } from "./pending-blobs.js";
 export interface PreparedPayload {
   readonly type: string;
   readonly bytes: Uint8Array;
-  /** Every blob id the payload needs, each once. Empty when it references none. */
+  /** The blobs the payload's bytes name directly, each once. Empty when it names none. */
   readonly blobIds: readonly string[];
+  /**
+   * For every blob the payload needs that names other blobs (a JSON blob, a chunk list): the
+   * blobs it names directly. A fact about content (a blob's id fixes its bytes, so its children),
+   * so it can be recorded once per blob rather than in every row that references it.
+   */
+  readonly blobChildren: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Every blob a payload needs: what it names and, recursively, what those name. */
+export function blobClosureOf(payload: PreparedPayload): string[] {
+  const closure = new Set<string>();
+  const pending = [...payload.blobIds];
+  while (pending.length > 0) {
+    const id = pending.pop()!;
+    if (closure.has(id)) continue;
+    closure.add(id);
+    pending.push(...(payload.blobChildren.get(id) ?? []));
+  }
+  return [...closure];
 }
 
 /** What writeBlobs needs and callers must not: kept outside the payload object. */
 const pendingByPayload = new WeakMap<PreparedPayload, readonly PendingBlob[]>();
 
+const noChildren: ReadonlyMap<string, readonly string[]> = new Map();
+
+/**
+ * `pending`: every blob the payload needs (written or confirmed by writeBlobs); `direct` and
+ * `children` describe how the payload reaches them.
+ */
 export function preparedPayload(
   type: string,
   bytes: Uint8Array,
   pending: readonly PendingBlob[],
+  direct: readonly string[] = [],
+  children: ReadonlyMap<string, readonly string[]> = noChildren,
 ): PreparedPayload {
   const payload: PreparedPayload = Object.freeze({
     type,
     bytes,
-    blobIds: Object.freeze(pending.map((blob) => blob.id)),
+    blobIds: Object.freeze([...direct]),
+    blobChildren: children,
   });
   pendingByPayload.set(payload, pending);
   return payload;

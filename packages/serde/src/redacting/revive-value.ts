@@ -19,6 +19,7 @@ import {
   parseReservedString,
   reservedPrefixCharCode,
 } from "../reference-format.js";
+import { readChunked } from "./chunk-manifest.js";
 import type { StringBlobCache } from "./string-blob-cache.js";
 
 export interface ReviveContext {
@@ -142,6 +143,15 @@ export function resolveReference(kind: BlobKind, id: string, context: ReviveCont
       return context.store.get(id).then((bytes) => revive(parseJson(bytes, id), context));
     case "a":
       return readStreamedArray(id, context, false);
+    case "c": {
+      let pending = context.strings.get(id);
+      if (!pending) {
+        pending = readChunkedValue(id, context) as Promise<string>;
+        context.strings.set(id, pending);
+      }
+      // A chunked binary is a new Uint8Array per reference, as a `b` reference is.
+      return pending.then((value) => (typeof value === "string" ? value : new Uint8Array(value)));
+    }
     case "o":
       return readStreamedArray(id, context, true).then((entries) => {
         const pairs = entries as [string, unknown][];
@@ -151,6 +161,15 @@ export function resolveReference(kind: BlobKind, id: string, context: ReviveCont
         );
       });
   }
+}
+
+/** A chunked string (remembered like any large string) or binary. */
+async function readChunkedValue(id: string, context: ReviveContext): Promise<string | Uint8Array> {
+  const cached = context.stringCache.stringOf(id);
+  if (cached !== undefined) return cached;
+  const { value, chunkIds } = await readChunked(context.store, id);
+  if (typeof value === "string") context.stringCache.remember(value, { id, kind: "c", chunkIds });
+  return value;
 }
 
 async function readString(

@@ -19,10 +19,14 @@
  * - idle expiry: an entry not used during the last `idleTicks` dumps is dropped, so a string that
  *   left the state is released a few checkpoints later even when the cache is not full.
  */
-/** Where a string lives: its blob id and the encoding it was stored in (`s` UTF-8, `w` UTF-16LE). */
+/**
+ * Where a string lives: its blob id and how it was stored (`s` UTF-8, `w` UTF-16LE, `c` as
+ * content-defined chunks, whose ids a payload referencing it must name too).
+ */
 export interface StringBlob {
   id: string;
-  kind: "s" | "w";
+  kind: "s" | "w" | "c";
+  chunkIds?: readonly string[];
 }
 
 interface CacheEntry extends StringBlob {
@@ -69,10 +73,10 @@ export class StringBlobCache {
     return entry.value;
   }
 
-  remember(value: string, { id, kind }: StringBlob): void {
+  remember(value: string, { id, kind, chunkIds }: StringBlob): void {
     if (value.length > this.maxChars || this.byId.has(id)) return;
     const fingerprint = fingerprintOf(value);
-    const entry: CacheEntry = { value, id, kind, fingerprint, lastTick: this.tick };
+    const entry: CacheEntry = { value, id, kind, chunkIds, fingerprint, lastTick: this.tick };
     const bucket = this.buckets.get(fingerprint);
     if (bucket) bucket.push(entry);
     else this.buckets.set(fingerprint, [entry]);

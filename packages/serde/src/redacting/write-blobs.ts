@@ -6,6 +6,7 @@
 import type { BlobStore } from "../blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
 import type { PendingBlob } from "./pending-blobs.js";
+import type { WrittenChunkIds } from "./written-chunk-ids.js";
 
 /** A failed write is tried this many times (see writeOne). */
 const writeAttempts = 3;
@@ -13,12 +14,13 @@ const writeAttempts = 3;
 export async function writePendingBlobs(
   store: BlobStore,
   blobs: Iterable<PendingBlob>,
+  writtenChunks: WrittenChunkIds,
 ): Promise<void> {
   // Sequential: peak memory stays at one blob's worth of buffers, and a store is never asked to
   // verify the same content twice at once.
   for (const blob of blobs) {
-    if (blob.knownStored && (await store.has(blob.id))) continue;
-    await writeOne(store, blob);
+    if (!(blob.knownStored && (await store.has(blob.id)))) await writeOne(store, blob);
+    if (blob.chunk) writtenChunks.add(blob.id);
   }
 }
 
