@@ -154,10 +154,92 @@ describe("ValueCodec with a RedactingSerializer", () => {
     const files = Array.from({ length: 5 }, (_, index) => `${index}`.repeat(300_000));
     const encoded = await codec.encode(files);
     const named = new Set(encoded.items.flatMap((item) => item.blobRefs));
+    // Each string is a chunk list: items name the lists, the lists name their chunks.
     expect(named.size).toBe(5);
     expect(new Set(encoded.toWrite.flatMap((payload) => payload.blobIds))).toEqual(named);
+    for (const payload of encoded.toWrite)
+      for (const id of payload.blobIds)
+        expect(payload.blobChildren.get(id)?.length).toBeGreaterThan(0);
     const written: string[] = [];
     for await (const id of blobStore.list()) written.push(id);
     expect(written).toEqual([]);
+  });
+});
+
+describe("ValueCodec object and Map trees", () => {
+  const codec = new ValueCodec(new JsonPlusSerializer(), tinyTree);
+  const read = async (value: unknown) => {
+    const encoded = await codec.encode(value);
+    const items = new Map(encoded.items.map((item) => [item.id, item]));
+    return { encoded, decoded: await codec.decode(encoded.ref, memoryReader(items)) };
+  };
+  const stock = async (value: unknown) => {
+    const serde = new JsonPlusSerializer();
+    return serde.loadsTyped(...(await serde.dumpsTyped(value)));
+  };
+
+  it("round-trips any JSON object, key order included, as the serializer alone does", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 8, maxKeys: 40 }),
+        async (object) => {
+          const { encoded, decoded } = await read(object);
+          expect("o" in encoded.ref).toBe(true);
+          const expected = await stock(object);
+          expect(decoded).toEqual(expected);
+          expect(Object.keys(decoded as object)).toEqual(Object.keys(expected));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("keeps Maps, nested objects and arrays, __proto__ keys, undefined values and messages as stock does", async () => {
+    const nested = Object.fromEntries(
+      Array.from({ length: 10 }, (_, index) => [`n${index}`, index]),
+    );
+    const tricky: Record<string, unknown> = {
+      messages: [new HumanMessage("hi"), new AIMessage("yo")],
+      nested,
+      list: Array.from({ length: 30 }, (_, index) => `element ${index}`),
+      missing: undefined,
+      map: new Map(
+        Array.from({ length: 9 }, (_, index) => [index % 2 ? `k${index}` : index, { index }]),
+      ),
+      "10": "integer-like keys come first",
+      set: new Set([1, 2]),
+      lcLike: { lc: 1, note: "an object with an lc key is one value" },
+    };
+    Object.defineProperty(tricky, "__proto__", { value: { own: true }, enumerable: true });
+    const { decoded } = await read(tricky);
+    const expected = await stock(tricky);
+    expect(decoded).toEqual(expected);
+    // A `__proto__` key comes back as the stock reviver leaves it (it sets the prototype).
+    expect(Object.getPrototypeOf(decoded)).toEqual(Object.getPrototypeOf(expected));
+    expect(Object.keys(decoded as object)).toEqual(Object.keys(expected));
+    const map = new Map(Array.from({ length: 12 }, (_, index) => [{ id: index }, `v${index}`]));
+    expect((await read(map)).decoded).toEqual(map);
+  });
+
+  it("changing one key writes that entry's leaf and the path to the root, not the whole object", async () => {
+    const keyed = new ValueCodec(new JsonPlusSerializer());
+    const files = Object.fromEntries(
+      Array.from({ length: 400 }, (_, index) => [`src/file-${index}.ts`, `content ${index}`]),
+    );
+    const first = await keyed.encode(files, "channel");
+    const changed = await keyed.encode({ ...files, "src/file-200.ts": "edited" }, "channel");
+    const bytesOf = (items: NewItem[]) =>
+      items.reduce((sum, item) => sum + item.bytes.byteLength, 0);
+    expect(bytesOf(changed.items)).toBeLessThan(bytesOf(first.items) / 4);
+    // A key inserted in the middle also touches only the nodes around it (content boundaries).
+    const inserted = await keyed.encode(
+      Object.fromEntries([
+        ...Object.entries(files).slice(0, 100),
+        ["src/new.ts", "new"],
+        ...Object.entries(files).slice(100),
+      ]),
+      "channel",
+    );
+    expect(bytesOf(inserted.items)).toBeLessThan(bytesOf(first.items) / 4);
   });
 });

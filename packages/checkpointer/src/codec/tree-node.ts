@@ -2,12 +2,16 @@ import { createHash } from "node:crypto";
 import { rowCorruptError } from "../errors.js";
 
 /**
- * Binary format of the nodes that store a channel's array value as a tree of content-addressed
- * chunks. A node's id is the sha256 of its bytes, so an unchanged chunk is the same row in every
- * checkpoint that contains it, and appending to an array rewrites only the open tail of each level.
+ * Binary format of the nodes that store a channel's array, object or Map value as a tree of
+ * content-addressed chunks. A node's id is the sha256 of its bytes, so an unchanged chunk is the
+ * same row in every checkpoint that contains it: appending to an array rewrites only the open tail
+ * of each level, changing one key of an object only its leaf and the path to the root.
  *
- * Leaf node:  'L' then entries; an entry is one array element, either inline bytes or a reference
- *             to an item (its own row, or a blob) when the serialized element is large.
+ * Leaf node:  'L' then entries. An array's entry is one element, either inline bytes or a
+ *             reference to an item (its own row, or a blob) when the serialized element is large.
+ *             An object's or Map's entry is keyed: the key (a UTF-8 object key, or a Map key as
+ *             serializer bytes), then the value inline, as an item, or as a tree of its own (a
+ *             large object, Map or array nested in the value: a ValueRef as JSON).
  * Inner node: 'I' then 32-byte child node ids.
  *
  * The format is ours (not JSON): user data is carried as opaque serializer bytes, so nothing a user
@@ -17,10 +21,27 @@ export type ArrayEntry =
   | { kind: "inline"; type: string; bytes: Uint8Array }
   | { kind: "item"; type: string; itemId: string };
 
+/** An object key (`type` "") or a Map key (serializer type and bytes). */
+export interface EntryKey {
+  type: string;
+  bytes: Uint8Array;
+}
+
+/** The value of a keyed entry, or an element: a nested tree is a ValueRef (as JSON bytes). */
+export type KeyedEntry =
+  | { kind: "inline"; key: EntryKey; type: string; bytes: Uint8Array }
+  | { kind: "item"; key: EntryKey; type: string; itemId: string }
+  | { kind: "tree"; key: EntryKey; refJson: string; rootIds: string[] };
+
+export type TreeEntry = ArrayEntry | KeyedEntry;
+
 const leafTag = 0x4c; // 'L'
 const innerTag = 0x49; // 'I'
 const inlineEntry = 1;
 const itemEntry = 2;
+const keyedInlineEntry = 3;
+const keyedItemEntry = 4;
+const keyedTreeEntry = 5;
 const idBytes = 32;
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -48,6 +69,47 @@ export function encodeEntry(entry: ArrayEntry): Uint8Array {
   return out;
 }
 
+function lengthPrefixed(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(4 + bytes.byteLength);
+  out.writeUInt32BE(bytes.byteLength, 0);
+  out.set(bytes, 4);
+  return out;
+}
+
+function shortString(text: string): Buffer {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.byteLength > 255) throw new RangeError(`serializer type tag too long: ${text}`);
+  return Buffer.concat([Buffer.of(bytes.byteLength), bytes]);
+}
+
+/** Encodes one keyed entry (object or Map); leaves concatenate these like array entries. */
+export function encodeKeyedEntry(entry: KeyedEntry): Uint8Array {
+  const key = [shortString(entry.key.type), lengthPrefixed(entry.key.bytes)];
+  switch (entry.kind) {
+    case "inline":
+      return Buffer.concat([
+        Buffer.of(keyedInlineEntry),
+        shortString(entry.type),
+        ...key,
+        lengthPrefixed(entry.bytes),
+      ]);
+    case "item":
+      return Buffer.concat([
+        Buffer.of(keyedItemEntry),
+        shortString(entry.type),
+        ...key,
+        Buffer.from(entry.itemId, "hex"),
+      ]);
+    case "tree":
+      return Buffer.concat([
+        Buffer.of(keyedTreeEntry),
+        shortString(""),
+        ...key,
+        lengthPrefixed(Buffer.from(entry.refJson, "utf8")),
+      ]);
+  }
+}
+
 export function encodeLeaf(entries: readonly Uint8Array[]): Uint8Array {
   return Buffer.concat([Buffer.of(leafTag), ...entries]);
 }
@@ -57,10 +119,17 @@ export function encodeInner(childIds: readonly string[]): Uint8Array {
 }
 
 export type DecodedNode =
-  | { kind: "leaf"; entries: ArrayEntry[] }
+  | { kind: "leaf"; entries: TreeEntry[] }
   | { kind: "inner"; childIds: string[] };
 
-export function decodeNode(nodeId: string, bytes: Uint8Array): DecodedNode {
+/** Reads a nested tree's root ids from its ref JSON (what a keyed tree entry points at). */
+export type RootIdsOfRef = (refJson: string) => string[];
+
+export function decodeNode(
+  nodeId: string,
+  bytes: Uint8Array,
+  rootIdsOfRef: RootIdsOfRef = nestedRootIds,
+): DecodedNode {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
     if (buffer[0] === innerTag) {
@@ -72,13 +141,43 @@ export function decodeNode(nodeId: string, bytes: Uint8Array): DecodedNode {
       return { kind: "inner", childIds };
     }
     if (buffer[0] !== leafTag) throw new Error("unknown node tag");
-    const entries: ArrayEntry[] = [];
+    const entries: TreeEntry[] = [];
     let offset = 1;
+    const lengthPrefixedAt = () => {
+      const length = buffer.readUInt32BE(offset);
+      offset += 4;
+      if (offset + length > buffer.byteLength) throw new Error("truncated entry");
+      const bytes = buffer.subarray(offset, offset + length);
+      offset += length;
+      return bytes;
+    };
     while (offset < buffer.byteLength) {
-      const kind = buffer[offset];
+      const kind = buffer[offset]!;
       const typeLength = buffer[offset + 1]!;
       const type = buffer.toString("utf8", offset + 2, offset + 2 + typeLength);
       offset += 2 + typeLength;
+      if (kind >= keyedInlineEntry && kind <= keyedTreeEntry) {
+        const keyTypeLength = buffer[offset]!;
+        const keyType = buffer.toString("utf8", offset + 1, offset + 1 + keyTypeLength);
+        offset += 1 + keyTypeLength;
+        const key = { type: keyType, bytes: lengthPrefixedAt() };
+        if (kind === keyedInlineEntry) {
+          entries.push({ kind: "inline", key, type, bytes: lengthPrefixedAt() });
+        } else if (kind === keyedItemEntry) {
+          if (offset + idBytes > buffer.byteLength) throw new Error("truncated entry");
+          entries.push({
+            kind: "item",
+            key,
+            type,
+            itemId: buffer.toString("hex", offset, offset + idBytes),
+          });
+          offset += idBytes;
+        } else {
+          const refJson = lengthPrefixedAt().toString("utf8");
+          entries.push({ kind: "tree", key, refJson, rootIds: rootIdsOfRef(refJson) });
+        }
+        continue;
+      }
       if (kind === inlineEntry) {
         const length = buffer.readUInt32BE(offset);
         offset += 4;
@@ -107,8 +206,37 @@ export function decodeNode(nodeId: string, bytes: Uint8Array): DecodedNode {
 export function childItemIds(node: DecodedNode): string[] {
   if (node.kind === "inner") return node.childIds;
   const ids: string[] = [];
-  for (const entry of node.entries) if (entry.kind === "item") ids.push(entry.itemId);
+  for (const entry of node.entries) {
+    if (entry.kind === "item") ids.push(entry.itemId);
+    else if (entry.kind === "tree") ids.push(...entry.rootIds);
+  }
   return ids;
+}
+
+/** Root node id of a nested tree ref (`{ a | o | m: rootId, n }`), as value-codec writes them. */
+function nestedRootIds(refJson: string): string[] {
+  const ref = JSON.parse(refJson) as Record<string, unknown>;
+  for (const kind of ["a", "o", "m"])
+    if (typeof ref[kind] === "string") return [ref[kind] as string];
+  throw new Error("not a tree ref");
+}
+
+/**
+ * Content-defined node boundaries: a node closes after an entry (or child) whose own hash says
+ * so, so inserting or deleting a key changes only the nodes around it, not every later one.
+ */
+export interface ContentBoundaries {
+  leafEndsAfter(entryIndex: number): boolean;
+  innerEndsAfter(childId: string): boolean;
+}
+
+/** Closes a node on average every `average` (a power of two) entries or children. */
+export function contentBoundaries(keyHashes: readonly number[], average = 16): ContentBoundaries {
+  const mask = average - 1;
+  return {
+    leafEndsAfter: (entryIndex) => (keyHashes[entryIndex]! & mask) === mask,
+    innerEndsAfter: (childId) => (Number.parseInt(childId.slice(0, 8), 16) & mask) === mask,
+  };
 }
 
 export interface TreeShape {
@@ -151,6 +279,7 @@ export function buildTree(
   entries: readonly Uint8Array[],
   shape: TreeShape,
   previous?: PreviousBuild,
+  boundaries?: ContentBoundaries,
 ): { rootId: string; nodes: BuiltNode[] } {
   // A leaf holding the same entries, at the same position, as a leaf of the previous build is
   // that leaf: reuse its bytes and id (entry compares are far cheaper than joining and sha256,
@@ -192,20 +321,45 @@ export function buildTree(
     pending = [];
     pendingBytes = 0;
   };
-  for (const entry of entries) {
+  // With content boundaries the size limits still apply, as a backstop, at 4x the usual size.
+  const backstop = boundaries === undefined ? 1 : 4;
+  for (const [index, entry] of entries.entries()) {
     pending.push(entry);
     pendingBytes += entry.byteLength;
-    if (pending.length >= shape.maxLeafEntries || pendingBytes >= shape.maxLeafBytes) closeLeaf();
+    if (
+      pending.length >= shape.maxLeafEntries * backstop ||
+      pendingBytes >= shape.maxLeafBytes * backstop ||
+      boundaries?.leafEndsAfter(index)
+    )
+      closeLeaf();
   }
   if (pending.length > 0 || level.length === 0) closeLeaf();
 
   while (level.length > 1) {
     const next: string[] = [];
-    for (let start = 0; start < level.length; start += shape.maxInnerChildren) {
-      const bytes = encodeInner(level.slice(start, start + shape.maxInnerChildren));
+    let children: string[] = [];
+    const closeInner = () => {
+      const bytes = encodeInner(children);
       const id = sha256Hex(bytes);
       nodes.push({ id, kind: "inner", bytes });
       next.push(id);
+      children = [];
+    };
+    for (const childId of level) {
+      children.push(childId);
+      if (
+        children.length >= shape.maxInnerChildren * backstop ||
+        boundaries?.innerEndsAfter(childId)
+      )
+        closeInner();
+    }
+    if (children.length > 0) closeInner();
+    // A level whose every child ended a node would never shrink: merge it whole instead.
+    if (next.length === level.length) {
+      nodes.splice(nodes.length - next.length, next.length);
+      next.length = 0;
+      children = [...level];
+      closeInner();
     }
     level = next;
   }

@@ -1,5 +1,5 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import type { PreparedPayload } from "@leangraph/serde";
+import { type PreparedPayload, UnserializableError } from "@leangraph/serde";
 import { rowCorruptError } from "../errors.js";
 import { joinJsonArray } from "./json-array-split.js";
 import {
@@ -12,9 +12,14 @@ import {
   type ArrayEntry,
   type BuiltNode,
   buildTree,
+  contentBoundaries,
   decodeNode,
+  type EntryKey,
   encodeEntry,
+  encodeKeyedEntry,
+  type KeyedEntry,
   sha256Hex,
+  type TreeEntry,
   type TreeShape,
 } from "./tree-node.js";
 import { matchesSnapshot, type ObjectSnapshot } from "./unchanged-object.js";
@@ -30,7 +35,9 @@ export type ValueRef =
   | { t: string; s: string }
   | { t: string; b: string }
   | { t: string; i: string }
-  | { a: string; n: number };
+  | { a: string; n: number }
+  | { o: string; n: number }
+  | { m: string; n: number };
 
 export type ItemKind = "value" | "leaf" | "inner";
 
@@ -85,6 +92,13 @@ export interface ValueCodecOptions {
    */
   blobMinBytes: number;
   tree: TreeShape;
+  /**
+   * Plain objects and Maps with at least this many entries are stored as trees keyed by entry,
+   * so a change to one key writes that entry and the path to the root; as channel values and
+   * nested inside such entries. Smaller ones are one serialized value.
+   * @default 8
+   */
+  keyedTreeMinEntries: number;
 }
 
 export const defaultValueCodecOptions: ValueCodecOptions = {
@@ -97,6 +111,7 @@ export const defaultValueCodecOptions: ValueCodecOptions = {
   // per append: 164 KB of item rows instead of 106 KB after 100 appends of 200 KB files), for one
   // more read round trip each time an array grows 16-fold.
   tree: { maxLeafEntries: 16, maxLeafBytes: 4096, maxInnerChildren: 16 },
+  keyedTreeMinEntries: 8,
 };
 
 interface PreviousArrayEncode {
@@ -110,6 +125,30 @@ interface PreviousArrayEncode {
   /** Tree nodes of that encode: the closed ones come back byte for byte and need no insert. */
   nodeIds: Set<string>;
   nodes: BuiltNode[];
+}
+
+/** What the last encode of an object or Map channel stored per entry, by key identity. */
+interface PreviousKeyedEntry {
+  value: unknown;
+  entry: Uint8Array;
+  itemId: string | undefined;
+  blobIds: readonly string[];
+  snapshot: ObjectSnapshot | undefined;
+}
+
+interface PreviousKeyedEncode {
+  byKey: Map<string, PreviousKeyedEntry>;
+  /** Leaf holding each key's entry in that encode (what a reused inline entry's blobs rely on). */
+  leafOfKey: Map<string, string>;
+  entries: Uint8Array[];
+  nodeIds: Set<string>;
+  nodes: BuiltNode[];
+}
+
+/** An object's or Map's entries, with what identifies each key across encodes. */
+interface KeyedValue {
+  kind: "o" | "m";
+  entries: { identity: string | undefined; key: unknown; value: unknown }[];
 }
 
 const maxRememberedArrays = 256;
@@ -139,6 +178,13 @@ function leafOfEntry(nodes: readonly BuiltNode[], entryCount: number): (string |
   return leaves;
 }
 
+/** A key's hash for content-defined leaf boundaries: stable across processes, cheap. */
+function hashOfKey(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193);
+  return hash >>> 0;
+}
+
 function unionOf(lists: Iterable<readonly string[]>): readonly string[] {
   let union: Set<string> | undefined;
   for (const list of lists) {
@@ -165,7 +211,7 @@ export class ValueCodec {
    * entry only while it still matches the snapshot taken when it was serialized: it may have
    * been mutated in place, and a stale copy would be silent data loss.
    */
-  readonly #previousArrays = new Map<string, PreviousArrayEncode>();
+  readonly #previousArrays = new Map<string, PreviousArrayEncode | PreviousKeyedEncode>();
 
   constructor(serde: SerializerProtocol, options: ValueCodecOptions = defaultValueCodecOptions) {
     this.#serde = serde;
@@ -183,6 +229,8 @@ export class ValueCodec {
    */
   async encode(value: unknown, reuseKey?: string): Promise<EncodedValue> {
     if (isPlainArray(value) && value.length > 0) return this.#encodeArray(value, reuseKey);
+    const keyed = this.#keyedEntriesOf(value);
+    if (keyed !== undefined) return this.#encodeKeyed(keyed, reuseKey);
     const { values, toWrite } = await this.#preparer
       .prepare([value], false)
       .catch((error: unknown) => Promise.reject(rebaseUnserializable(error, undefined)));
@@ -210,8 +258,235 @@ export class ValueCodec {
     };
   }
 
+  /**
+   * The entries of a plain object or Map stored as a keyed tree, or undefined for any other
+   * value. Only values whose serialized form is exactly their entries qualify: no toJSON, no
+   * `lc` key (JsonPlus revives `{ lc, type, … }` objects as LangChain or lc:2 records), and at
+   * least keyedTreeMinEntries entries.
+   */
+  #keyedEntriesOf(value: unknown): KeyedValue | undefined {
+    if (typeof value !== "object" || value === null) return undefined;
+    const minimum = this.#options.keyedTreeMinEntries;
+    const prototype = Object.getPrototypeOf(value);
+    if (value instanceof Map) {
+      if (prototype !== Map.prototype || value.size < minimum) return undefined;
+      return {
+        kind: "m",
+        entries: Array.from(value, ([key, entryValue]) => ({
+          // Primitive keys are recognized across encodes; object keys are serialized every time.
+          identity:
+            typeof key === "object" && key !== null ? undefined : `${typeof key}:${String(key)}`,
+          key,
+          value: entryValue,
+        })),
+      };
+    }
+    if (prototype !== Object.prototype && prototype !== null) return undefined;
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return undefined;
+    const keys = Object.keys(value);
+    if (keys.length < minimum || Object.hasOwn(value, "lc")) return undefined;
+    return {
+      kind: "o",
+      entries: keys.map((key) => ({
+        identity: key,
+        key,
+        value: (value as Record<string, unknown>)[key],
+      })),
+    };
+  }
+
+  /**
+   * An object or Map as a tree of keyed entries, leaves closing where a key's hash says (so an
+   * inserted or deleted key changes only the nodes around it). Unchanged entries (the same
+   * primitive, or an object still matching its snapshot) are reused from the last encode of the
+   * channel without serializing; a nested object, Map or array that qualifies is a tree of its
+   * own, reused the same way.
+   */
+  async #encodeKeyed(keyed: KeyedValue, reuseKey: string | undefined): Promise<EncodedValue> {
+    const remembered = reuseKey === undefined ? undefined : this.#previousArrays.get(reuseKey);
+    const previous = remembered !== undefined && "byKey" in remembered ? remembered : undefined;
+    const count = keyed.entries.length;
+    const items = new Map<string, NewItem>();
+    const reusedItemIds = new Set<string>();
+    const toWrite: PreparedPayload[] = [];
+    const entries: Uint8Array[] = new Array(count);
+    const inlineBlobIds: (readonly string[])[] = new Array(count).fill(noBlobIds);
+    const records: (PreviousKeyedEntry | undefined)[] = new Array(count);
+    const keys: EntryKey[] = new Array(count);
+    const absorb = (encoded: EncodedValue) => {
+      for (const item of encoded.items) items.set(item.id, item);
+      for (const id of encoded.reusedItemIds) reusedItemIds.add(id);
+      toWrite.push(...encoded.toWrite);
+    };
+
+    // Keys: object keys are their UTF-8; Map keys are serialized values.
+    const mapKeyPositions: number[] = [];
+    for (const [index, { key }] of keyed.entries.entries()) {
+      if (keyed.kind === "o") keys[index] = { type: "", bytes: Buffer.from(key as string, "utf8") };
+      else mapKeyPositions.push(index);
+    }
+    if (mapKeyPositions.length > 0) {
+      const prepared = await this.#preparer
+        .prepare(
+          mapKeyPositions.map((index) => keyed.entries[index]!.key),
+          false,
+        )
+        .catch((error: unknown) => {
+          const position = (error as { path?: unknown[] }).path?.[0];
+          return Promise.reject(
+            rebaseUnserializable(
+              error,
+              typeof position === "number" ? mapKeyPositions[position] : undefined,
+            ),
+          );
+        });
+      mapKeyPositions.forEach((index, position) => {
+        const key = prepared.values[position]!;
+        keys[index] = { type: key.type, bytes: key.bytes };
+        inlineBlobIds[index] = key.blobIds;
+      });
+      toWrite.push(...prepared.toWrite);
+    }
+
+    const toSerialize: number[] = [];
+    for (const [index, { identity, value }] of keyed.entries.entries()) {
+      const before = identity === undefined ? undefined : previous?.byKey.get(identity);
+      if (before !== undefined && before.value === value) {
+        const unchanged =
+          isReusablePrimitive(value) ||
+          (before.snapshot !== undefined && matchesSnapshot(value, before.snapshot));
+        if (unchanged && inlineBlobIds[index]!.length === 0) {
+          entries[index] = before.entry;
+          records[index] = before;
+          if (before.itemId !== undefined) reusedItemIds.add(before.itemId);
+          else if (before.blobIds.length > 0) {
+            inlineBlobIds[index] = before.blobIds;
+            // Its blobs stay alive through the leaf it came from (checked at commit).
+            const sourceLeaf = previous!.leafOfKey.get(identity!);
+            if (sourceLeaf !== undefined) reusedItemIds.add(sourceLeaf);
+          }
+          continue;
+        }
+      }
+      const nested =
+        isPlainArray(value) && value.length > 0 ? "array" : this.#keyedEntriesOf(value);
+      if (nested !== undefined) {
+        const nestedKey =
+          reuseKey === undefined || identity === undefined ? undefined : `${reuseKey}\0${identity}`;
+        let encoded: EncodedValue;
+        try {
+          encoded =
+            nested === "array"
+              ? await this.#encodeArray(value as unknown[], nestedKey)
+              : await this.#encodeKeyed(nested, nestedKey);
+        } catch (error) {
+          if (error instanceof UnserializableError)
+            error.prepend(keyed.kind === "o" ? (keyed.entries[index]!.key as string) : index);
+          throw error;
+        }
+        absorb(encoded);
+        entries[index] = encodeKeyedEntry({
+          kind: "tree",
+          key: keys[index]!,
+          refJson: JSON.stringify(encoded.ref),
+          rootIds: rootItemIds(encoded.ref),
+        });
+        continue;
+      }
+      toSerialize.push(index);
+    }
+
+    let prepared: PreparedValue[];
+    try {
+      const result = await this.#preparer.prepare(
+        toSerialize.map((index) => keyed.entries[index]!.value),
+        reuseKey !== undefined,
+      );
+      prepared = result.values;
+      toWrite.push(...result.toWrite);
+    } catch (error) {
+      const position = (error as { path?: unknown[] }).path?.[0];
+      const index = typeof position === "number" ? toSerialize[position] : undefined;
+      throw rebaseUnserializable(
+        error,
+        index === undefined
+          ? undefined
+          : keyed.kind === "o"
+            ? (keyed.entries[index]!.key as string)
+            : index,
+      );
+    }
+    toSerialize.forEach((index, position) => {
+      const { type, bytes, blobIds, snapshot } = prepared[position]!;
+      const key = keys[index]!;
+      let itemId: string | undefined;
+      if (bytes.byteLength <= this.#options.inlineElementMaxBytes) {
+        entries[index] = encodeKeyedEntry({ kind: "inline", key, type, bytes });
+        inlineBlobIds[index] = unionOf([inlineBlobIds[index]!, blobIds]);
+      } else {
+        const item = this.#valueItem(bytes, blobIds);
+        items.set(item.id, item);
+        itemId = item.id;
+        entries[index] = encodeKeyedEntry({ kind: "item", key, type, itemId });
+      }
+      records[index] = {
+        value: keyed.entries[index]!.value,
+        entry: entries[index]!,
+        itemId,
+        blobIds: itemId === undefined ? blobIds : noBlobIds,
+        snapshot,
+      };
+    });
+
+    const keyHashes = keys.map((key) => hashOfKey(key.bytes));
+    const tree = buildTree(entries, this.#options.tree, previous, contentBoundaries(keyHashes));
+    const leafOfKey = new Map<string, string>();
+    for (const node of tree.nodes) {
+      if (previous?.nodeIds.has(node.id)) {
+        reusedItemIds.add(node.id);
+      } else {
+        const first = node.firstEntry ?? 0;
+        items.set(node.id, {
+          id: node.id,
+          kind: node.kind,
+          bytes: node.bytes,
+          inBlobStore: false,
+          blobRefs:
+            node.kind === "leaf"
+              ? unionOf(inlineBlobIds.slice(first, first + (node.entryCount ?? 0)))
+              : [],
+        });
+      }
+      if (node.kind === "leaf" && node.firstEntry !== undefined) {
+        for (let offset = 0; offset < (node.entryCount ?? 0); offset += 1) {
+          const identity = keyed.entries[node.firstEntry + offset]!.identity;
+          if (identity !== undefined) leafOfKey.set(identity, node.id);
+        }
+      }
+    }
+    for (const id of items.keys()) reusedItemIds.delete(id);
+    if (reuseKey !== undefined) {
+      const byKey = new Map<string, PreviousKeyedEntry>();
+      keyed.entries.forEach(({ identity }, index) => {
+        const record = records[index];
+        if (identity !== undefined && record !== undefined) byKey.set(identity, record);
+      });
+      this.#remember(reuseKey, {
+        byKey,
+        leafOfKey,
+        entries,
+        nodeIds: new Set(tree.nodes.map((node) => node.id)),
+        nodes: tree.nodes,
+      });
+    }
+    const ref: ValueRef =
+      keyed.kind === "o" ? { o: tree.rootId, n: count } : { m: tree.rootId, n: count };
+    return { ref, items: [...items.values()], reusedItemIds: [...reusedItemIds], toWrite };
+  }
+
   async #encodeArray(array: unknown[], reuseKey: string | undefined): Promise<EncodedValue> {
-    const previous = reuseKey === undefined ? undefined : this.#previousArrays.get(reuseKey);
+    const remembered = reuseKey === undefined ? undefined : this.#previousArrays.get(reuseKey);
+    const previous = remembered !== undefined && "elements" in remembered ? remembered : undefined;
     const previousLeaves =
       previous === undefined ? [] : leafOfEntry(previous.nodes, previous.entries.length);
     const items = new Map<string, NewItem>();
@@ -330,7 +605,7 @@ export class ValueCodec {
     return unionOf(lists);
   }
 
-  #remember(key: string, encode: PreviousArrayEncode): void {
+  #remember(key: string, encode: PreviousArrayEncode | PreviousKeyedEncode): void {
     this.#previousArrays.delete(key);
     this.#previousArrays.set(key, encode);
     if (this.#previousArrays.size > maxRememberedArrays) {
@@ -341,6 +616,8 @@ export class ValueCodec {
 
   async decode(ref: ValueRef, reader: ItemReader): Promise<unknown> {
     if ("a" in ref) return this.#decodeArray(ref, reader);
+    if ("o" in ref) return this.#decodeKeyed(ref.o, ref.n, "object", reader);
+    if ("m" in ref) return this.#decodeKeyed(ref.m, ref.n, "Map", reader);
     if ("s" in ref) return this.#load(ref.t, Buffer.from(ref.s, "utf8"));
     if ("b" in ref) return this.#load(ref.t, Buffer.from(ref.b, "base64"));
     const bytes = (await reader.readItems([ref.i])).get(ref.i);
@@ -358,24 +635,31 @@ export class ValueCodec {
     return this.#serde.loadsTyped(type, type === "bytes" ? new Uint8Array(bytes) : bytes);
   }
 
-  async #decodeArray(ref: { a: string; n: number }, reader: ItemReader): Promise<unknown[]> {
-    // Every leaf sits at the same depth (each level packs the whole level below), so the tree is
-    // read one level per round trip.
-    let level = [ref.a];
-    const entries: ArrayEntry[] = [];
+  /**
+   * The entries of a tree in order. Every leaf sits at the same depth (each level packs the whole
+   * level below), so the tree is read one level per round trip.
+   */
+  async #readLeaves(rootId: string, reader: ItemReader): Promise<TreeEntry[]> {
+    let level = [rootId];
+    const entries: TreeEntry[] = [];
     while (level.length > 0) {
       const bytesById = await reader.readItems(level);
       const next: string[] = [];
       for (const id of level) {
         const bytes = bytesById.get(id);
-        if (bytes === undefined) throw rowCorruptError(`array node ${id}`);
+        if (bytes === undefined) throw rowCorruptError(`tree node ${id}`);
         const node = decodeNode(id, bytes);
         if (node.kind === "inner") next.push(...node.childIds);
         else entries.push(...node.entries);
       }
       level = next;
     }
-    if (entries.length !== ref.n) {
+    return entries;
+  }
+
+  async #decodeArray(ref: { a: string; n: number }, reader: ItemReader): Promise<unknown[]> {
+    const entries = (await this.#readLeaves(ref.a, reader)) as ArrayEntry[];
+    if (entries.length !== ref.n || entries.some((entry) => "key" in entry)) {
       throw rowCorruptError(`array ${ref.a} (expected ${ref.n} elements, found ${entries.length})`);
     }
     const itemIds = [
@@ -394,6 +678,62 @@ export class ValueCodec {
       values[index] = await this.#load(entries[index]!.type, payloads[index]!);
     }
     return values;
+  }
+
+  async #decodeKeyed(
+    rootId: string,
+    count: number,
+    kind: "object" | "Map",
+    reader: ItemReader,
+  ): Promise<unknown> {
+    const entries = await this.#readLeaves(rootId, reader);
+    if (entries.length !== count || entries.some((entry) => !("key" in entry))) {
+      throw rowCorruptError(
+        `${kind} ${rootId} (expected ${count} entries, found ${entries.length})`,
+      );
+    }
+    const keyed = entries as KeyedEntry[];
+    const itemIds = [
+      ...new Set(keyed.flatMap((entry) => (entry.kind === "item" ? [entry.itemId] : []))),
+    ];
+    const itemBytes =
+      itemIds.length > 0 ? await reader.readItems(itemIds) : new Map<string, Uint8Array>();
+    const values: unknown[] = new Array(keyed.length);
+    // Serialized values load in JSON batches, as array elements do; nested trees on their own.
+    const jsonPositions: number[] = [];
+    const jsonPayloads: Uint8Array[] = [];
+    for (const [index, entry] of keyed.entries()) {
+      if (entry.kind === "tree") {
+        values[index] = await this.decode(
+          parseValueRef(entry.refJson, `${kind} ${rootId}`),
+          reader,
+        );
+        continue;
+      }
+      const bytes = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
+      if (bytes === undefined) throw rowCorruptError(`${kind} entry ${index} of ${rootId}`);
+      if (entry.type === "json") {
+        jsonPositions.push(index);
+        jsonPayloads.push(bytes);
+      } else values[index] = await this.#load(entry.type, bytes);
+    }
+    const loaded = await this.#loadJsonElements(jsonPayloads);
+    jsonPositions.forEach((position, index) => {
+      values[position] = loaded[index];
+    });
+    if (kind === "Map") {
+      const map = new Map<unknown, unknown>();
+      for (const [index, entry] of keyed.entries())
+        map.set(await this.#load(entry.key.type, entry.key.bytes), values[index]);
+      return map;
+    }
+    const object: Record<string, unknown> = {};
+    for (const [index, entry] of keyed.entries()) {
+      // Plain assignment, as JsonPlus's reviver builds objects: a `__proto__` key sets the
+      // prototype there too (or is dropped), and the result must be the stock one.
+      object[Buffer.from(entry.key.bytes).toString("utf8")] = values[index];
+    }
+    return object;
   }
 
   /**
@@ -424,6 +764,8 @@ export class ValueCodec {
 /** Root item ids a ref points at: where mark-and-sweep starts. */
 export function rootItemIds(ref: ValueRef): string[] {
   if ("a" in ref) return [ref.a];
+  if ("o" in ref) return [ref.o];
+  if ("m" in ref) return [ref.m];
   if ("i" in ref) return [ref.i];
   return [];
 }

@@ -16,8 +16,10 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import {
   type BlobStore,
+  blobClosureOf,
   isStagedSerializer,
   type PreparedPayload,
+  RedactingSerializer,
   SerdeErrorCode,
   type StagedSerializer,
   UnserializableError,
@@ -90,6 +92,13 @@ export interface StorageStats {
 }
 
 export interface LeanSaverOptions {
+  /**
+   * Serializer for values, metadata and writes. The default externalizes large strings, arrays
+   * and objects into the saver's own blob store (shared, so gc sees every blob) and stores large
+   * strings as content-defined chunks: without it a saver built directly would store every
+   * version of a large value whole. A stock JsonPlusSerializer works too, with none of that.
+   * @default new RedactingSerializer({ blobStore })
+   */
   serde?: SerializerProtocol | undefined;
   /** Where items of at least `codec.blobMinBytes` go. */
   blobStore: BlobStore;
@@ -148,7 +157,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   #setupDone: Promise<void> | undefined;
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
-    super(options.serde);
+    super(options.serde ?? new RedactingSerializer({ blobStore: options.blobStore }));
     this.rows = guardRowStore(rows);
     this.blobStore = options.blobStore;
     const codecOptions: ValueCodecOptions = {
@@ -629,7 +638,10 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       serdePayloads.push(...encoded.toWrite);
     }
     for (const id of items.keys()) reused.delete(id);
-    const serdeBlobIds = new Set(serdePayloads.flatMap((payload) => payload.blobIds));
+    const serdeBlobIds = new Set(serdePayloads.flatMap(blobClosureOf));
+    const blobChildren = new Map<string, readonly string[]>();
+    for (const payload of serdePayloads)
+      for (const [parent, children] of payload.blobChildren) blobChildren.set(parent, children);
     const writeSerdeBlobs = () => this.#stagedSerde!.writeBlobs(serdePayloads);
     if (serdeBlobIds.size > 0) await writeSerdeBlobs();
     const blobItems = [...items.values()].filter((item) => item.inBlobStore);
@@ -651,6 +663,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       }
       if (reused.size > 0 && (await tx.missingItemIds([...reused])).length > 0)
         throw new StaleEncodeError();
+      if (blobChildren.size > 0) await tx.insertBlobChildren(blobChildren);
       await writeRow(tx);
     });
   }

@@ -16,8 +16,9 @@ interface LiveSet {
 
 /**
  * Everything reachable from a checkpoint, write or retained-history row, decided from rows
- * alone: refs lead to items, tree nodes to their children, and every row and item records the
- * serializer's blobs its bytes reference (blob_refs). No blob is ever read, so an unreadable blob
+ * alone: refs lead to items, tree nodes to their children, every row and item records the
+ * serializer's blobs its bytes reference (blob_refs), and lg_blob_children what those blobs
+ * reference in turn. No blob is ever read, so an unreadable blob
  * cannot be mistaken for one that references nothing; any error here aborts the collection
  * before anything is deleted.
  */
@@ -53,6 +54,19 @@ async function markLive(tx: RowWriteTransaction): Promise<LiveSet> {
           items.add(child);
           frontier.push(child);
         }
+      }
+    }
+  }
+  // Blobs name blobs too (JSON blobs, chunk lists): follow what was recorded for them.
+  let blobFrontier = [...blobIds];
+  while (blobFrontier.length > 0) {
+    const children = await tx.blobChildren(blobFrontier);
+    blobFrontier = [];
+    for (const list of children.values()) {
+      for (const child of list) {
+        if (blobIds.has(child)) continue;
+        blobIds.add(child);
+        blobFrontier.push(child);
       }
     }
   }
@@ -99,11 +113,10 @@ export async function collectGarbage(
   const deletedBlobs = await rows.write(
     async (tx) => {
       const live = await markLive(tx);
+      const dead = [...candidates].filter((id) => !live.blobIds.has(id));
       let deleted = 0;
-      for (const id of candidates) {
-        if (live.blobIds.has(id)) continue;
-        if (await blobStore.delete(id)) deleted += 1;
-      }
+      for (const id of dead) if (await blobStore.delete(id)) deleted += 1;
+      await tx.deleteBlobChildren(dead);
       return deleted;
     },
     { exclusive: true },

@@ -113,6 +113,26 @@ export function blobRefsColumn(blobRefs: readonly string[]): string | null {
   return blobRefs.length > 0 ? JSON.stringify(blobRefs) : null;
 }
 
+/** A blob's children as lg_blob_children stores them: 32-byte ids, concatenated. */
+export function packBlobIds(ids: readonly string[]): Buffer {
+  return Buffer.concat(ids.map((id) => Buffer.from(id, "hex")));
+}
+
+/** Rows of (parent_id, child_ids) as a map from parent to children. */
+export function blobChildrenFromRows(
+  rows: readonly { parent_id: string; child_ids: Uint8Array }[],
+): Map<string, string[]> {
+  const children = new Map<string, string[]>();
+  for (const row of rows) {
+    const packed = Buffer.from(row.child_ids);
+    const ids: string[] = [];
+    for (let offset = 0; offset + 32 <= packed.byteLength; offset += 32)
+      ids.push(packed.toString("hex", offset, offset + 32));
+    children.set(row.parent_id, ids);
+  }
+  return children;
+}
+
 export function parseBlobRefsColumn(column: string | null): string[] {
   return column === null ? [] : (JSON.parse(column) as string[]);
 }
@@ -243,6 +263,12 @@ export interface RowWriteTransaction {
    */
   liveRoots(): Promise<{ channelRefs: string[]; valueRefs: string[]; blobRefs: string[] }>;
   itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>>;
+  /** Records which blobs a blob names (idempotent: a fact about content). */
+  insertBlobChildren(children: ReadonlyMap<string, readonly string[]>): Promise<void>;
+  /** The blobs these blobs name, as recorded. */
+  blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>>;
+  /** Forgets what deleted blobs named. */
+  deleteBlobChildren(parentIds: readonly string[]): Promise<void>;
   allItems(): Promise<{ id: string; inBlobStore: boolean }[]>;
   deleteItems(ids: readonly string[]): Promise<void>;
 }
@@ -272,6 +298,8 @@ export interface RowStore {
   existingItemIds(ids: readonly string[]): Promise<Set<string>>;
   /** What items are (kind, where their bytes are, what they reference), for read-only tools. */
   itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>>;
+  /** The blobs these blobs name, as recorded (read-only tools). */
+  blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>>;
   /**
    * Runs `work` in one write transaction. `exclusive` transactions (lifecycle: delete, prune, gc)
    * exclude every other write, which is what makes deleting a blob safe against a concurrent put

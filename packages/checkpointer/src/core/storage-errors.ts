@@ -61,6 +61,7 @@ export function guardRowStore(rows: RowStore): RowStore {
     threadIds: (after, limit) => call("threadIds", () => rows.threadIds(after, limit)),
     existingItemIds: (ids) => call("existingItemIds", () => rows.existingItemIds(ids)),
     itemMeta: (ids) => call("itemMeta", () => rows.itemMeta(ids)),
+    blobChildren: (ids) => call("blobChildren", () => rows.blobChildren(ids)),
     async write(work, options) {
       // Errors the work throws are the caller's (a refusal, a retry signal): only what the
       // transaction itself raises (BEGIN, COMMIT, a statement) is the database's.

@@ -1,5 +1,5 @@
 import { type BlobStore, LeangraphError } from "@leangraph/serde";
-import { childItemIds, decodeNode, sha256Hex } from "../codec/tree-node.js";
+import { decodeNode, sha256Hex } from "../codec/tree-node.js";
 import type { ValueRef } from "../codec/value-codec.js";
 import type { CheckpointRow, RowStore } from "../core/row-store.js";
 
@@ -35,6 +35,8 @@ function blobKeys(blobIds: readonly string[]): PieceKey[] {
 /** Pieces a value ref points at. Inline values never reference blobs (see ValueCodec.encode). */
 export function rootKeys(ref: ValueRef): PieceKey[] {
   if ("a" in ref) return [`n:${ref.a}`];
+  if ("o" in ref) return [`n:${ref.o}`];
+  if ("m" in ref) return [`n:${ref.m}`];
   if ("i" in ref) return [`v:${ref.i}`];
   return [];
 }
@@ -49,7 +51,8 @@ const absent: Piece = { bytes: 0, blobId: undefined, next: [], missing: true, da
 /**
  * The store's pieces as a graph, read once and remembered, so threads and channels that share
  * content cost one read. Follows the references the saver recorded, as mark-and-sweep does: tree
- * nodes down to their items, items and rows to the serializer blobs they name. Database bodies
+ * nodes down to their items, items and rows to the serializer blobs they name, and those blobs
+ * to the blobs recorded as theirs (a JSON blob's references, a chunk list's chunks). Database bodies
  * are checked against their sha256 id as they are read (they are small); blobs are only checked
  * to exist (reading every blob through the store checks their bytes).
  */
@@ -97,16 +100,18 @@ export class PieceGraph {
   async #load(keys: readonly PieceKey[]): Promise<void> {
     const unknown = [...new Set(keys.filter((key) => !this.#pieces.has(key)))];
     const itemIds = unknown.filter((key) => !key.startsWith("b:")).map(pieceIdOf);
-    const [bodies, metas] =
-      itemIds.length > 0
-        ? await Promise.all([this.rows.itemBodies(itemIds), this.rows.itemMeta(itemIds)])
-        : [new Map<string, Uint8Array | null>(), new Map()];
+    const blobIds = unknown.filter((key) => key.startsWith("b:")).map(pieceIdOf);
+    const [bodies, metas, children] = await Promise.all([
+      itemIds.length > 0 ? this.rows.itemBodies(itemIds) : new Map<string, Uint8Array | null>(),
+      itemIds.length > 0 ? this.rows.itemMeta(itemIds) : new Map(),
+      blobIds.length > 0 ? this.rows.blobChildren(blobIds) : new Map<string, string[]>(),
+    ]);
     for (const key of unknown) {
       const id = pieceIdOf(key);
       this.#pieces.set(
         key,
         key.startsWith("b:")
-          ? await this.#blobPiece(id, [])
+          ? await this.#blobPiece(id, blobKeys(children.get(id) ?? []))
           : await this.#itemPiece(key, bodies.get(id), metas.get(id)),
       );
     }
@@ -145,9 +150,17 @@ export class PieceGraph {
       if (error instanceof LeangraphError) return damagedBody;
       throw error;
     }
-    const children = childItemIds(node).map(
-      (child): PieceKey => (node.kind === "inner" ? `n:${child}` : `v:${child}`),
-    );
+    // An inner node's children and a nested tree's roots are nodes; an item entry is a value.
+    const children: PieceKey[] =
+      node.kind === "inner"
+        ? node.childIds.map((child) => `n:${child}`)
+        : node.entries.flatMap((entry): PieceKey[] =>
+            entry.kind === "item"
+              ? [`v:${entry.itemId}`]
+              : entry.kind === "tree"
+                ? entry.rootIds.map((root) => `n:${root}`)
+                : [],
+          );
     return {
       bytes: body.byteLength,
       blobId: undefined,

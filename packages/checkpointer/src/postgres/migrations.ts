@@ -109,6 +109,13 @@ export function postgresMigrations(schema: string): readonly PostgresMigration[]
     `ALTER TABLE ${s}.lg_checkpoints ADD COLUMN blob_refs TEXT`,
     { compute: (client, context) => backfillBlobRefs(postgresBackfillAccess(client, s), context) },
     `ALTER TABLE ${s}.lg_items DROP COLUMN serde_refs`,
+    // Which blobs a blob names (a JSON blob's references, a chunk list's chunks): a fact about
+    // the content, recorded once per blob, so rows and items name only their own bytes' blobs.
+    // One row per blob: its children as 32-byte ids, concatenated (a row per child cost ~300 B).
+    `CREATE TABLE ${s}.lg_blob_children (
+      parent_id TEXT PRIMARY KEY,
+      child_ids BYTEA NOT NULL
+    )`,
   ];
 }
 

@@ -4,6 +4,7 @@ import type { NewItem } from "../codec/value-codec.js";
 import type { MigrationContext } from "../core/migration-context.js";
 import { AsyncSemaphore } from "../core/mutex.js";
 import {
+  blobChildrenFromRows,
   blobRefsColumn,
   type CheckpointRecord,
   type CheckpointRow,
@@ -12,6 +13,7 @@ import {
   type ListQuery,
   limitClause,
   listConditions,
+  packBlobIds,
   parseBlobRefsColumn,
   type RetainedHistory,
   type RowStore,
@@ -26,6 +28,7 @@ import { postgresMigrations } from "./migrations.js";
 import { type PostgresSql, postgresSql } from "./sql.js";
 
 const savedTables = [
+  "lg_blob_children",
   "lg_migrations",
   "lg_checkpoints",
   "lg_writes",
@@ -202,6 +205,14 @@ export class PostgresRowStore implements RowStore {
     return itemMetaVia(this.pool, this.#sql, ids);
   }
 
+  async blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>> {
+    const { rows } = await this.pool.query<{ parent_id: string; child_ids: Buffer }>(
+      this.#sql.blobChildren,
+      [parentIds],
+    );
+    return blobChildrenFromRows(rows);
+  }
+
   async write<T>(
     work: (tx: RowWriteTransaction) => Promise<T>,
     options: { exclusive?: boolean } = {},
@@ -353,6 +364,23 @@ export class PostgresRowStore implements RowStore {
         };
       },
       itemMeta: (ids) => itemMetaVia(client, sql, ids),
+      async insertBlobChildren(children) {
+        if (children.size === 0) return;
+        await client.query(sql.insertBlobChildren, [
+          [...children.keys()],
+          [...children.values()].map(packBlobIds),
+        ]);
+      },
+      async blobChildren(ids) {
+        const { rows } = await client.query<{ parent_id: string; child_ids: Buffer }>(
+          sql.blobChildren,
+          [ids],
+        );
+        return blobChildrenFromRows(rows);
+      },
+      async deleteBlobChildren(ids) {
+        if (ids.length > 0) await client.query(sql.deleteBlobChildren, [ids]);
+      },
       async allItems() {
         const { rows } = await client.query<{ id: string; in_blob_store: boolean }>(sql.allItems);
         return rows.map((row) => ({ id: row.id, inBlobStore: row.in_blob_store }));

@@ -101,6 +101,12 @@ export function postgresSql(schema: string) {
       SELECT $1, checkpoint_ns, checkpoint_id, channel, seq, task_id, value_ref
       FROM ${s}.lg_retained_history WHERE thread_id = $2`,
 
+    insertBlobChildren: `INSERT INTO ${s}.lg_blob_children (parent_id, child_ids)
+      SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT DO NOTHING`,
+    blobChildren: `SELECT parent_id, child_ids FROM ${s}.lg_blob_children
+      WHERE parent_id = ANY($1::text[])`,
+    deleteBlobChildren: `DELETE FROM ${s}.lg_blob_children WHERE parent_id = ANY($1::text[])`,
+
     checkpointCount: `SELECT COUNT(*)::bigint AS n FROM ${s}.lg_checkpoints`,
     largestCheckpointRow: `SELECT COALESCE(MAX(octet_length(thread_id) + octet_length(checkpoint_ns)
       + octet_length(checkpoint_id) + COALESCE(octet_length(parent_checkpoint_id), 0)

@@ -111,6 +111,13 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   `ALTER TABLE lg_checkpoints ADD COLUMN blob_refs TEXT`,
   { compute: (db, context) => backfillBlobRefs(sqliteBackfillAccess(db), context) },
   `ALTER TABLE lg_items DROP COLUMN serde_refs`,
+  // Which blobs a blob names (a JSON blob's references, a chunk list's chunks): a fact about the
+  // content, recorded once per blob, so rows and items name only what their own bytes reference.
+  // One row per blob: its children as 32-byte ids, concatenated (a row per child cost ~300 B).
+  `CREATE TABLE lg_blob_children (
+    parent_id TEXT PRIMARY KEY,
+    child_ids BLOB NOT NULL
+  )`,
 ];
 
 /** backfillBlobRefs over one connection, paging by rowid. */

@@ -4,6 +4,7 @@ import type { NewItem } from "../codec/value-codec.js";
 import type { MigrationContext } from "../core/migration-context.js";
 import { AsyncMutex } from "../core/mutex.js";
 import {
+  blobChildrenFromRows,
   blobRefsColumn,
   type CheckpointRecord,
   type CheckpointRow,
@@ -12,6 +13,7 @@ import {
   type ListQuery,
   limitClause,
   listConditions,
+  packBlobIds,
   parseBlobRefsColumn,
   type RetainedHistory,
   type RowStore,
@@ -256,6 +258,15 @@ export class SqliteRowStore implements RowStore {
     );
   }
 
+  async blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>> {
+    return blobChildrenFromRows(
+      this.#statement(SQL.blobChildren).all(JSON.stringify(parentIds)) as {
+        parent_id: string;
+        child_ids: Buffer;
+      }[],
+    );
+  }
+
   write<T>(work: (tx: RowWriteTransaction) => Promise<T>): Promise<T> {
     return this.#mutex.run(async () => {
       // Exclusive and shared writes are the same here: SQLite has one writer at a time.
@@ -391,6 +402,14 @@ export class SqliteRowStore implements RowStore {
         };
       },
       itemMeta: (ids) => this.itemMeta(ids),
+      async insertBlobChildren(children) {
+        const insert = statement(SQL.insertBlobChildren);
+        for (const [parent, childIds] of children) insert.run(parent, packBlobIds(childIds));
+      },
+      blobChildren: (ids) => this.blobChildren(ids),
+      async deleteBlobChildren(ids) {
+        statement(SQL.deleteBlobChildren).run(JSON.stringify(ids));
+      },
       async allItems() {
         return (statement(SQL.allItems).all() as { id: string; in_blob_store: number }[]).map(
           (row) => ({

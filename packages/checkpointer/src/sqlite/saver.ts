@@ -10,11 +10,11 @@ import { checkSqliteConnString, checkSqliteSaverArguments } from "../options.js"
 import { configureConnection, SqliteRowStore } from "./row-store.js";
 
 export interface LeanSqliteSaverOptions {
-  /** Serializer for values, metadata and writes. @default new JsonPlusSerializer() */
+  /** See LeanSaverOptions.serde. @default new RedactingSerializer({ blobStore }) */
   serde?: SerializerProtocol;
   /**
-   * Store for large items; keep it separate from any store the serde itself writes to, because
-   * `gc()` deletes blobs no row of this saver names.
+   * Store for large items and the default serializer's blobs. Pass the same store to a serializer
+   * of your own that writes blobs: `gc()` deletes blobs no row of this saver names.
    * @default createFsBlobStore({ dir: "<db file>.blobs" }) (":memory:" databases: an in-memory store)
    */
   blobStore?: BlobStore;

@@ -72,6 +72,11 @@ export const SQL = {
     SELECT ?, checkpoint_ns, checkpoint_id, channel, seq, task_id, value_ref
     FROM lg_retained_history WHERE thread_id = ?`,
 
+  insertBlobChildren: `INSERT OR IGNORE INTO lg_blob_children (parent_id, child_ids) VALUES (?, ?)`,
+  blobChildren: `SELECT parent_id, child_ids FROM lg_blob_children
+    WHERE parent_id IN (SELECT value FROM json_each(?))`,
+  deleteBlobChildren: `DELETE FROM lg_blob_children WHERE parent_id IN (SELECT value FROM json_each(?))`,
+
   checkpointCount: `SELECT COUNT(*) AS n FROM lg_checkpoints`,
   largestCheckpointRow: `SELECT COALESCE(MAX(length(CAST(thread_id AS BLOB)) + length(CAST(checkpoint_ns AS BLOB))
     + length(CAST(checkpoint_id AS BLOB)) + COALESCE(length(CAST(parent_checkpoint_id AS BLOB)), 0)
