@@ -35,8 +35,10 @@ const longSteps = Number(process.env.BENCH_LONG_STEPS ?? 1000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const latencyIterations = Number(process.env.BENCH_LATENCY_ITERATIONS ?? 300);
 const listCheckpoints = Number(process.env.BENCH_LIST_CHECKPOINTS ?? 10_000);
-/** BENCH_SECTIONS=workload,latency,list (default: all) runs only some sections. */
-const sections = new Set((process.env.BENCH_SECTIONS ?? "workload,latency,list").split(","));
+const editSteps = Number(process.env.BENCH_EDIT_STEPS ?? 200);
+/** BENCH_SECTIONS=workload,edit,latency,list (default: all) runs only some sections. */
+const sections = new Set((process.env.BENCH_SECTIONS ?? "workload,edit,latency,list").split(","));
+const editScript = fileURLToPath(new URL("./edit-run.ts", import.meta.url));
 const workerScript = fileURLToPath(new URL("./workload-run.ts", import.meta.url));
 const workDir = mkdtempSync(join(tmpdir(), "lg-bench-"));
 
@@ -79,6 +81,30 @@ async function runWorkload(kind: SaverKind, runSteps: number): Promise<WorkloadR
   const [code] = (await once(child, "exit")) as [number | null];
   if (code !== 0) throw new Error(`${kind} workload run exited with ${code}`);
   return JSON.parse(stdout.trim().split("\n").pop()!) as WorkloadResult;
+}
+
+interface EditResult {
+  kind: SaverKind;
+  steps: number;
+  changedBytes: number;
+  invokeMs: number;
+  getStateMs: number;
+  bytesOnDisk: number;
+  peakRssBytes: number;
+  identical: boolean;
+}
+
+async function runEdit(kind: SaverKind, runSteps: number): Promise<EditResult> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", editScript, kind, String(runSteps), workDir],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let stdout = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`${kind} edit run exited with ${code}`);
+  return JSON.parse(stdout.trim().split("\n").pop()!) as EditResult;
 }
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
@@ -151,6 +177,29 @@ try {
         "lean / stock",
       ],
       workloadRows,
+    );
+
+  // The edit loop: stock SqliteSaver and every lean configuration (the stock Postgres and memory
+  // savers grow the same way as SqliteSaver, GBs at 200 steps, and are left out for time).
+  const editRows: string[][] = [];
+  const editKinds = kinds.filter((kind) => kind === "SqliteSaver" || kind.startsWith("Lean"));
+  for (const kind of sections.has("edit") ? editKinds : []) {
+    const result = await runEdit(kind, editSteps);
+    editRows.push([
+      kind,
+      `${mb(result.bytesOnDisk)} MB (${(result.bytesOnDisk / result.changedBytes).toFixed(2)}x changed)`,
+      `${(result.invokeMs / 1000).toFixed(2)} s`,
+      `${result.getStateMs.toFixed(0)} ms`,
+      `${mb(result.peakRssBytes)} MB`,
+      result.identical ? "yes" : "NO",
+    ]);
+    console.log(`[bench] ${kind} edit loop done`);
+  }
+  if (sections.has("edit"))
+    printTable(
+      `Edit loop (20 files of ~290 KB in a files dict, ${editSteps} edits of 1% of one file; one run each)`,
+      ["saver", "bytes on disk", "invoke", "getState", "peak RSS", "state identical"],
+      editRows,
     );
 
   const savers = new Map<SaverKind, BenchSaver>();
