@@ -5,10 +5,15 @@
  *    channel), each saver in a fresh process so peak RSS is its own: bytes on disk, invoke time,
  *    getState time, peak RSS, largest checkpoint row. Stock savers at BENCH_STEPS (default 100;
  *    they grow quadratically), lean savers also at BENCH_LONG_STEPS (default 1000).
- * 2. put / getTuple latency on a small chat-like state, all savers interleaved round-robin in one
+ * 2. The edit loop (issue 13): a dict of 20 files of ~290 KB, BENCH_EDIT_STEPS (default 200)
+ *    edits of 1% of one file; stock SqliteSaver and every lean configuration, a process each.
+ * 3. put / getTuple latency on a small chat-like state, all savers interleaved round-robin in one
  *    process so machine noise hits them alike.
- * 3. list() with a metadata filter on one thread of BENCH_LIST_CHECKPOINTS checkpoints (default
+ * 4. list() with a metadata filter on one thread of BENCH_LIST_CHECKPOINTS checkpoints (default
  *    10,000), every saver in this process, filters interleaved.
+ * 5. Pruning a DeltaChannel chat of BENCH_RETENTION_TURNS turns (default 1000) to keepLast 10:
+ *    retained history against keeping ancestors back to the last snapshot.
+ * BENCH_SECTIONS=workload,edit,latency,list,retention picks sections.
  * Medians over BENCH_REPEATS runs (default 3) / BENCH_LATENCY_ITERATIONS iterations (default 300);
  * ratios are lean / stock on the same backend, measured in this same run.
  */
@@ -36,8 +41,11 @@ const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const latencyIterations = Number(process.env.BENCH_LATENCY_ITERATIONS ?? 300);
 const listCheckpoints = Number(process.env.BENCH_LIST_CHECKPOINTS ?? 10_000);
 const editSteps = Number(process.env.BENCH_EDIT_STEPS ?? 200);
-/** BENCH_SECTIONS=workload,edit,latency,list (default: all) runs only some sections. */
-const sections = new Set((process.env.BENCH_SECTIONS ?? "workload,edit,latency,list").split(","));
+const retentionTurns = Number(process.env.BENCH_RETENTION_TURNS ?? 1000);
+/** BENCH_SECTIONS=workload,edit,latency,list,retention (default: all) runs only some sections. */
+const sections = new Set(
+  (process.env.BENCH_SECTIONS ?? "workload,edit,latency,list,retention").split(","),
+);
 const editScript = fileURLToPath(new URL("./edit-run.ts", import.meta.url));
 const workerScript = fileURLToPath(new URL("./workload-run.ts", import.meta.url));
 const workDir = mkdtempSync(join(tmpdir(), "lg-bench-"));
@@ -282,6 +290,41 @@ try {
       ["saver", ...Object.keys(filters).flatMap((label) => [label, "lean / stock"])],
       listRows,
     );
+  if (sections.has("retention")) {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./delta-retention.ts", import.meta.url)),
+        String(retentionTurns),
+        workDir,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    await once(child, "exit");
+    const result = JSON.parse(stdout.trim().split("\n").pop()!);
+    printTable(
+      `Pruning a DeltaChannel chat of ${result.turns} turns (${result.checkpoints} checkpoints; last messages snapshot ${result.distanceToSnapshot} checkpoints behind the oldest kept) to keepLast 10, SQLite`,
+      ["way", "checkpoints kept", "bytes before", "bytes after"],
+      [
+        [
+          "retained history (prune)",
+          String(result.retainedHistory.keep),
+          `${mb(result.retainedHistory.before)} MB`,
+          `${mb(result.retainedHistory.after)} MB`,
+        ],
+        [
+          "keep ancestors to the snapshot",
+          String(result.keepAncestors.keep),
+          `${mb(result.keepAncestors.before)} MB`,
+          `${mb(result.keepAncestors.after)} MB`,
+        ],
+      ],
+    );
+  }
 } finally {
   rmSync(workDir, { recursive: true, force: true });
 }
