@@ -8,9 +8,9 @@
  */
 import { copyFileSync, cpSync } from "node:fs";
 import { join } from "node:path";
-import { buildDeltaChatGraph, deltaChat } from "../test/fixtures/delta-chat-graph.js";
 import { diskUsage } from "../src/inspect/disk-usage.js";
 import { LeanSqliteSaver } from "../src/sqlite.js";
+import { buildDeltaChatGraph, deltaChat } from "../test/fixtures/delta-chat-graph.js";
 
 const [turnsText, workDir] = process.argv.slice(2) as [string, string];
 const turns = Number(turnsText);
