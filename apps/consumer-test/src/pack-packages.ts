@@ -11,6 +11,7 @@ export const publishedPackages = {
   "@leangraph/serde": "serde",
   "@leangraph/checkpointer": "checkpointer",
   "@leangraph/workers": "workers",
+  "@leangraph/cli": "cli",
 } as const;
 
 export type PublishedPackage = keyof typeof publishedPackages;

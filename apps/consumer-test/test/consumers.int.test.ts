@@ -71,6 +71,7 @@ beforeAll(async () => {
         "@leangraph/serde": fileSpec("@leangraph/serde"),
         "@leangraph/checkpointer": fileSpec("@leangraph/checkpointer"),
         "@leangraph/workers": fileSpec("@leangraph/workers"),
+        "@leangraph/cli": fileSpec("@leangraph/cli"),
         ...ranges,
       },
       consumerEnv(process.env.PATH ?? ""),
@@ -146,6 +147,28 @@ describe("the packed tarballs, installed with plain npm into fresh projects", ()
       hint: expect.stringContaining("npm install"),
     });
     expect((result.stockRefusal as { message: string }).message).not.toContain("better-sqlite3");
+  });
+
+  it("CLI: the `leangraph` bin from the tarball inspects, verifies and prunes the ESM app's database", async () => {
+    // Runs the bin npm linked, as a user's `npx leangraph` does; reads the ESM consumer's store.
+    const database = join(root, "esm-run", "checkpoints.sqlite");
+    expect(existsSync(database)).toBe(true);
+    const leangraph = async (...args: string[]) => {
+      const { stdout } = await runCommand(
+        join(full.dir, "node_modules", ".bin", "leangraph"),
+        [...args, "--json"],
+        { cwd: full.dir, env: consumerEnv(process.env.PATH ?? "") },
+      );
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    const inspected = await leangraph("inspect", database);
+    expect(inspected).toMatchObject({ kind: "lean", backend: "sqlite", orphanBlobs: [] });
+    expect((inspected.channels as { channel: string }[])[0]!.channel).toBe("files");
+    expect(await leangraph("verify", database)).toMatchObject({ ok: true, threads: 1, damage: [] });
+    expect(await leangraph("prune", database, "--keep-last", "2", "--dry-run")).toMatchObject({
+      dryRun: true,
+      deletedCheckpoints: 7,
+    });
   });
 
   it("CommonJS: require() loads every package, and each works", async () => {
