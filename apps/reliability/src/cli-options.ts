@@ -13,6 +13,7 @@ full options:
   --kills N            SIGKILLs per backend (default 20)
   --fault-steps N      worker-fault steps (default 200)
   --puts N             puts per SQLite process (default 200)
+  --sequences N        differential-fuzzing sequences, each on every lean configuration (default 2000)
 
 soak options:
   --steps N            steps per configuration, at least (default 20000)
@@ -48,6 +49,7 @@ const schema = z.object({
   kills: whole("--kills", 1).default(20),
   "fault-steps": whole("--fault-steps", 1).default(200),
   puts: whole("--puts", 1).default(200),
+  sequences: whole("--sequences", 1).default(2000),
   steps: whole("--steps", 1).default(20_000),
   hours: z.coerce
     .number({ message: "--hours must be a number" })
@@ -87,6 +89,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
         kills: { type: "string" },
         "fault-steps": { type: "string" },
         puts: { type: "string" },
+        sequences: { type: "string" },
         steps: { type: "string" },
         hours: { type: "string" },
         "segment-modules": { type: "string" },

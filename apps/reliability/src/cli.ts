@@ -108,6 +108,7 @@ async function main(): Promise<number> {
       kills: options.kills,
       faultSteps: options["fault-steps"],
       putsPerProcess: options.puts,
+      differentialSequences: options.sequences,
     });
     const figures: FullSuiteFigures = {
       context: context(configurationLabel(options, "full (defaults)")),

@@ -4,6 +4,7 @@ import { runCorruptionScenario } from "./scenarios/corruption.js";
 import { runCrashPostgresScenario } from "./scenarios/crash-postgres.js";
 import { runCrashSqliteScenario } from "./scenarios/crash-sqlite.js";
 import { runCrashWindowScenario } from "./scenarios/crash-window.js";
+import { runDifferentialScenario } from "./scenarios/differential.js";
 import { runWorkerFaultScenario } from "./scenarios/worker-faults.js";
 import { runWriteFailureScenario } from "./scenarios/write-failures.js";
 import type { ScenarioResult } from "./support/scenario-result.js";
@@ -17,6 +18,8 @@ export interface FullSuiteOptions {
   faultSteps?: number;
   /** @default 200 */
   putsPerProcess?: number;
+  /** Differential-fuzzing sequences, each run on every lean configuration. @default 2000 */
+  differentialSequences?: number;
 }
 
 /** Every scenario, one after another (they measure; running them in parallel would skew them). */
@@ -32,5 +35,6 @@ export async function runFullSuite(options: FullSuiteOptions = {}): Promise<Scen
     await runConcurrencyScenario({ putsPerProcess: options.putsPerProcess ?? 200 }),
     await runBadInputScenario(),
     await runWriteFailureScenario(),
+    await runDifferentialScenario({ sequences: options.differentialSequences ?? 2000, seed }),
   ];
 }
