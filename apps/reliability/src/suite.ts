@@ -5,6 +5,7 @@ import { runCrashPostgresScenario } from "./scenarios/crash-postgres.js";
 import { runCrashSqliteScenario } from "./scenarios/crash-sqlite.js";
 import { runCrashWindowScenario } from "./scenarios/crash-window.js";
 import { runDifferentialScenario } from "./scenarios/differential.js";
+import { runFaultSweepScenario } from "./scenarios/fault-sweep.js";
 import { runWorkerFaultScenario } from "./scenarios/worker-faults.js";
 import { runWriteFailureScenario } from "./scenarios/write-failures.js";
 import type { ScenarioResult } from "./support/scenario-result.js";
@@ -35,6 +36,7 @@ export async function runFullSuite(options: FullSuiteOptions = {}): Promise<Scen
     await runConcurrencyScenario({ putsPerProcess: options.putsPerProcess ?? 200 }),
     await runBadInputScenario(),
     await runWriteFailureScenario(),
+    await runFaultSweepScenario(),
     await runDifferentialScenario({ sequences: options.differentialSequences ?? 2000, seed }),
   ];
 }
