@@ -190,7 +190,15 @@ function postgresStoreIn(schema: string, limits: object, admin: pg.Client): Swee
         "SELECT tablename FROM pg_tables WHERE schemaname = $1",
         [schema],
       );
+      const sequences = await admin.query<{ sequencename: string; next: string }>(
+        "SELECT sequencename, coalesce(last_value + 1, start_value)::text AS next FROM pg_sequences WHERE schemaname = $1",
+        [schema],
+      );
       const statements = [`CREATE SCHEMA "${copy}"`];
+      // Sequences first (the blob store keys its parts from one), continuing where they were.
+      for (const { sequencename, next } of sequences.rows) {
+        statements.push(`CREATE SEQUENCE "${copy}"."${sequencename}" START WITH ${next}`);
+      }
       for (const { tablename } of rows) {
         statements.push(
           `CREATE TABLE "${copy}"."${tablename}" (LIKE "${schema}"."${tablename}" INCLUDING ALL)`,
