@@ -123,12 +123,25 @@ async function runWithFault(
     if (operation.fixture !== "legacy") await opened.saver.setup();
     const prepared = await operation.prepare?.(opened.saver);
     counter.arm(failAt);
+    let outcome:
+      | { resolved: true; result: string | undefined }
+      | { resolved: false; error: unknown };
     try {
-      const result = await operation.run(opened.saver, prepared);
-      return { resolved: true as const, result, counter };
+      outcome = { resolved: true, result: await operation.run(opened.saver, prepared) };
     } catch (error) {
-      return { resolved: false as const, error, counter };
+      outcome = { resolved: false, error };
     }
+    const positions = counter.count;
+    // A fault is transient: the same saver must carry on, reading and writing, once it is over.
+    counter.arm(undefined);
+    let recovered: StoreState | Error;
+    try {
+      await opened.saver.deleteThread("no-such-thread");
+      recovered = await readStore(opened.saver);
+    } catch (error) {
+      recovered = error as Error;
+    }
+    return { ...outcome, positions, recovered };
   } finally {
     await opened.close();
   }
@@ -153,7 +166,7 @@ async function reference(
       const after = await readHealthy(store);
       await cleanGc(store);
       return {
-        positions: run.counter.count,
+        positions: run.positions,
         before: before ?? after,
         after,
         result: run.result,
@@ -293,6 +306,16 @@ export async function runFaultSweepScenario(
                     `${label}, fault at ${position}: a healthy read failed: ${describeError(error)}`,
                   );
                   return;
+                }
+                if (run.recovered instanceof Error) {
+                  throw new TrialFailure(
+                    `the saver did not carry on after the fault: ${describeError(run.recovered)}`,
+                  );
+                }
+                if (!sameState(run.recovered, state)) {
+                  throw new TrialFailure(
+                    "the saver that saw the fault reads differently from a fresh one",
+                  );
                 }
                 const judged = judgeState(operation, state, expected);
                 if (judged.verdict !== undefined) throw new TrialFailure(judged.verdict);
