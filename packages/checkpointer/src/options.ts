@@ -4,7 +4,7 @@
  * unknown option (a typo) throws ERR_LG_INVALID_OPTION naming the option, the value received and
  * what is accepted (see parseOptions in @leangraph/errors); code below trusts the typed result.
  */
-import { parseOptions } from "@leangraph/errors";
+import { isEnvironment, parseOptions } from "@leangraph/errors";
 import { isBlobStore, isSerializerProtocol } from "@leangraph/serde";
 import { z } from "zod";
 import { schemaPattern } from "./postgres/identifiers.js";
@@ -108,8 +108,8 @@ const postgresBlobStoreOptions = z
 
 const createCheckpointerOptions = z.strictObject({
   env: z
-    .record(z.string(), z.string().optional(), {
-      message: "an environment object such as process.env",
+    .custom<NodeJS.ProcessEnv>(isEnvironment, {
+      message: "an environment object such as process.env (string values)",
     })
     .optional(),
 });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { MemorySaver } from "@langchain/langgraph";
 import { LeangraphError } from "@leangraph/errors";
 import { createMemoryBlobStore } from "@leangraph/serde";
 import Database from "better-sqlite3";
@@ -158,6 +159,24 @@ describe("createCheckpointer options", () => {
     ).rejects.toMatchObject({
       code: "ERR_LG_INVALID_OPTION",
       message: expect.stringContaining('env="LG_CHECKPOINTER=memory" is not accepted'),
+    });
+  });
+
+  it("accepts process.env itself, the way the README and the reliability children pass it", async () => {
+    // process.env is no plain object (a zod record refuses it): this once failed every such call.
+    const previous = process.env.LG_CHECKPOINTER;
+    process.env.LG_CHECKPOINTER = "memory";
+    try {
+      const saver = await createCheckpointer({ env: process.env });
+      expect(saver).toBeInstanceOf(MemorySaver);
+    } finally {
+      if (previous === undefined) delete process.env.LG_CHECKPOINTER;
+      else process.env.LG_CHECKPOINTER = previous;
+    }
+    await expect(
+      createCheckpointer({ env: { LG_CHECKPOINTER: 1 } } as never),
+    ).rejects.toMatchObject({
+      code: "ERR_LG_INVALID_OPTION",
     });
   });
 });

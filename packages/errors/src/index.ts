@@ -1,3 +1,8 @@
 export * from "./codes.js";
 export { LeangraphError, type LeangraphErrorOptions } from "./leangraph-error.js";
-export { type OptionIssue, type OptionsSchema, parseOptions } from "./parse-options.js";
+export {
+  isEnvironment,
+  type OptionIssue,
+  type OptionsSchema,
+  parseOptions,
+} from "./parse-options.js";

@@ -138,3 +138,12 @@ export function show(value: unknown): string {
     return "an object";
   }
 }
+
+/**
+ * True for an environment object: `process.env` itself (whose prototype makes it no plain
+ * object, so a record schema refuses it) or any object whose values are strings or undefined.
+ */
+export function isEnvironment(value: unknown): value is NodeJS.ProcessEnv {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  return Object.values(value).every((entry) => entry === undefined || typeof entry === "string");
+}

@@ -1,5 +1,5 @@
 import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { parseOptions } from "@leangraph/errors";
+import { isEnvironment, parseOptions } from "@leangraph/errors";
 import { z } from "zod";
 import type { BlobStore } from "./blob-store.js";
 import { blobStoreOption, serdeOptionsFromEnv, serializerOption } from "./options.js";
@@ -17,8 +17,8 @@ export interface CreateSerializerFromEnvOptions {
 
 const createSerializerFromEnvOptionsSchema = z.strictObject({
   env: z
-    .record(z.string(), z.string().optional(), {
-      message: "an environment object such as process.env",
+    .custom<NodeJS.ProcessEnv>(isEnvironment, {
+      message: "an environment object such as process.env (string values)",
     })
     .optional(),
   blobStore: blobStoreOption.optional(),

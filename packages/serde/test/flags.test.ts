@@ -92,6 +92,12 @@ describe("LG_* serde flags", () => {
     );
   });
 
+  it("accepts process.env itself (no plain object, so a record schema would refuse it)", () => {
+    expect(() =>
+      createSerializerFromEnv({ env: process.env, blobStore: createMemoryBlobStore() }),
+    ).not.toThrow();
+  });
+
   it("LG_REDACTING_SERDE=off hands back the inner serializer itself", () => {
     const inner = new JsonPlusSerializer();
     expect(createSerializerFromEnv({ env: { LG_REDACTING_SERDE: "off" }, inner })).toBe(inner);
