@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { LeangraphError, parseOptions } from "../src/index.js";
+import { isEnvironment, LeangraphError, parseOptions } from "../src/index.js";
 
 const schema = z.strictObject({
   busyTimeoutMs: z
@@ -76,5 +76,16 @@ describe("parseOptions", () => {
     expect(rejection({ dir: "d", busyTimeoutMs: 1n }).message).toContain("busyTimeoutMs=1n");
     const big = rejection({ dir: "d", codec: "y".repeat(10_000) });
     expect(big.message.length).toBeLessThan(400);
+  });
+});
+
+describe("isEnvironment", () => {
+  it("accepts process.env itself and objects of string values, nothing else", () => {
+    expect(isEnvironment(process.env)).toBe(true);
+    expect(isEnvironment({})).toBe(true);
+    expect(isEnvironment({ LG_CHECKPOINTER: "memory", UNSET: undefined })).toBe(true);
+    for (const value of [null, undefined, "LG_CHECKPOINTER=memory", ["a"], { LG_X: 1 }]) {
+      expect(isEnvironment(value), JSON.stringify(value)).toBe(false);
+    }
   });
 });
