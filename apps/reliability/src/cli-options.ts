@@ -14,6 +14,8 @@ full options:
   --fault-steps N      worker-fault steps (default 200)
   --puts N             puts per SQLite process (default 200)
   --sequences N        differential-fuzzing sequences, each on every lean configuration (default 2000)
+  --scenarios LIST     run only these (comma-separated ids); their rows replace those of the
+                       figures saved before, the others stay (default: every scenario)
 
 soak options:
   --steps N            steps per configuration, at least (default 20000)
@@ -50,6 +52,10 @@ const schema = z.object({
   "fault-steps": whole("--fault-steps", 1).default(200),
   puts: whole("--puts", 1).default(200),
   sequences: whole("--sequences", 1).default(2000),
+  scenarios: z
+    .string()
+    .optional()
+    .transform((text) => text?.split(",").map((part) => part.trim())),
   steps: whole("--steps", 1).default(20_000),
   hours: z.coerce
     .number({ message: "--hours must be a number" })
@@ -90,6 +96,7 @@ export function parseCliOptions(argv: string[]): CliOptions {
         "fault-steps": { type: "string" },
         puts: { type: "string" },
         sequences: { type: "string" },
+        scenarios: { type: "string" },
         steps: { type: "string" },
         hours: { type: "string" },
         "segment-modules": { type: "string" },

@@ -19,7 +19,7 @@ import {
   soakTable,
 } from "./report/render.js";
 import { DEFAULT_MALLOC_ARENA_MAX, runSoak } from "./scenarios/soak.js";
-import { runFullSuite } from "./suite.js";
+import { runFullSuite, scenarioIds } from "./suite.js";
 import { docsPath, figuresDir, repoRoot } from "./support/paths.js";
 import { passed } from "./support/scenario-result.js";
 
@@ -63,7 +63,8 @@ function context(configuration: string): RunContext {
 }
 
 function configurationLabel(options: CliOptions, defaults: string, fromEnv: string[] = []): string {
-  const flags = options.explicit.filter((name) => name !== "seed");
+  // --scenarios splits the suite over runs; each row's own configuration is still the default.
+  const flags = options.explicit.filter((name) => name !== "seed" && name !== "scenarios");
   const changes = [
     ...flags.map((name) => `--${name} ${String(options[name as keyof CliOptions])}`),
     ...fromEnv,
@@ -103,16 +104,36 @@ async function main(): Promise<number> {
     return 0;
   }
   if (options.command === "full") {
-    const results = await runFullSuite({
-      seed: options.seed,
-      kills: options.kills,
-      faultSteps: options["fault-steps"],
-      putsPerProcess: options.puts,
-      differentialSequences: options.sequences,
-    });
+    const only = options.scenarios ?? scenarioIds;
+    const unknown = only.filter((id) => !scenarioIds.includes(id));
+    if (unknown.length > 0) {
+      throw new CliUsageError(
+        `--scenarios: ${unknown.join(", ")} is not a scenario; the scenarios are ${scenarioIds.join(", ")}`,
+      );
+    }
+    const results = await runFullSuite(
+      {
+        seed: options.seed,
+        kills: options.kills,
+        faultSteps: options["fault-steps"],
+        putsPerProcess: options.puts,
+        differentialSequences: options.sequences,
+      },
+      only,
+    );
+    const runContext = context(configurationLabel(options, "full (defaults)"));
+    // A partial run replaces its own rows and keeps the others, saying where those came from.
+    const previous =
+      only.length < scenarioIds.length ? await readFigures<FullSuiteFigures>("full") : undefined;
+    const kept = (previous?.results ?? []).filter((result) => !only.includes(result.id));
+    if (kept.length > 0 && previous?.context.commit !== runContext.commit) {
+      runContext.configuration += `; ${kept.map((result) => result.id).join(", ")} from an earlier run at ${previous?.context.commit}`;
+    }
     const figures: FullSuiteFigures = {
-      context: context(configurationLabel(options, "full (defaults)")),
-      results,
+      context: runContext,
+      results: [...kept, ...results].sort(
+        (left, right) => scenarioIds.indexOf(left.id) - scenarioIds.indexOf(right.id),
+      ),
     };
     await saveFigures("full", figures);
     process.stdout.write(`\n${scenarioTable(results)}\n`);

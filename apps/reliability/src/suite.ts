@@ -23,20 +23,42 @@ export interface FullSuiteOptions {
   differentialSequences?: number;
 }
 
-/** Every scenario, one after another (they measure; running them in parallel would skew them). */
-export async function runFullSuite(options: FullSuiteOptions = {}): Promise<ScenarioResult[]> {
-  const seed = options.seed ?? "leangraph";
-  const kills = options.kills ?? 20;
-  return [
-    await runCrashSqliteScenario({ kills, seed }),
-    await runCrashWindowScenario(),
-    await runCrashPostgresScenario({ kills, seed }),
-    await runCorruptionScenario(),
-    await runWorkerFaultScenario({ steps: options.faultSteps ?? 200, seed }),
-    await runConcurrencyScenario({ putsPerProcess: options.putsPerProcess ?? 200 }),
-    await runBadInputScenario(),
-    await runWriteFailureScenario(),
-    await runFaultSweepScenario(),
-    await runDifferentialScenario({ sequences: options.differentialSequences ?? 2000, seed }),
-  ];
+/** Every scenario of the full suite, by id, in the order they run. */
+const scenarios: Record<string, (options: Required<FullSuiteOptions>) => Promise<ScenarioResult>> =
+  {
+    "crash-sqlite": ({ kills, seed }) => runCrashSqliteScenario({ kills, seed }),
+    "crash-window": () => runCrashWindowScenario(),
+    "crash-postgres": ({ kills, seed }) => runCrashPostgresScenario({ kills, seed }),
+    corruption: () => runCorruptionScenario(),
+    "worker-faults": ({ faultSteps, seed }) => runWorkerFaultScenario({ steps: faultSteps, seed }),
+    concurrency: ({ putsPerProcess }) => runConcurrencyScenario({ putsPerProcess }),
+    "bad-input": () => runBadInputScenario(),
+    "write-failures": () => runWriteFailureScenario(),
+    "fault-sweep": () => runFaultSweepScenario(),
+    differential: ({ differentialSequences, seed }) =>
+      runDifferentialScenario({ sequences: differentialSequences, seed }),
+  };
+
+export const scenarioIds = Object.keys(scenarios);
+
+/**
+ * The scenarios (every one by default), one after another: they measure, and running them side by
+ * side would skew them.
+ */
+export async function runFullSuite(
+  options: FullSuiteOptions = {},
+  only: readonly string[] = scenarioIds,
+): Promise<ScenarioResult[]> {
+  const resolved: Required<FullSuiteOptions> = {
+    seed: options.seed ?? "leangraph",
+    kills: options.kills ?? 20,
+    faultSteps: options.faultSteps ?? 200,
+    putsPerProcess: options.putsPerProcess ?? 200,
+    differentialSequences: options.differentialSequences ?? 2000,
+  };
+  const results: ScenarioResult[] = [];
+  for (const id of scenarioIds.filter((name) => only.includes(name))) {
+    results.push(await scenarios[id]!(resolved));
+  }
+  return results;
 }
