@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { defaultDifferentialSequences } from "./scenarios/differential.js";
 
 export const usage = `Usage: tsx src/cli.ts <command> [options]
 
@@ -13,7 +14,7 @@ full options:
   --kills N            SIGKILLs per backend (default 20)
   --fault-steps N      worker-fault steps (default 200)
   --puts N             puts per SQLite process (default 200)
-  --sequences N        differential-fuzzing sequences, each on every lean configuration (default 2000)
+  --sequences N        differential-fuzzing sequences, each on every lean configuration (default ${defaultDifferentialSequences})
   --scenarios LIST     run only these (comma-separated ids); their rows replace those of the
                        figures saved before, the others stay (default: every scenario)
 
@@ -51,7 +52,7 @@ const schema = z.object({
   kills: whole("--kills", 1).default(20),
   "fault-steps": whole("--fault-steps", 1).default(200),
   puts: whole("--puts", 1).default(200),
-  sequences: whole("--sequences", 1).default(2000),
+  sequences: whole("--sequences", 1).default(defaultDifferentialSequences),
   scenarios: z
     .string()
     .optional()

@@ -4,7 +4,7 @@ import { runCorruptionScenario } from "./scenarios/corruption.js";
 import { runCrashPostgresScenario } from "./scenarios/crash-postgres.js";
 import { runCrashSqliteScenario } from "./scenarios/crash-sqlite.js";
 import { runCrashWindowScenario } from "./scenarios/crash-window.js";
-import { runDifferentialScenario } from "./scenarios/differential.js";
+import { defaultDifferentialSequences, runDifferentialScenario } from "./scenarios/differential.js";
 import { runFaultSweepScenario } from "./scenarios/fault-sweep.js";
 import { runWorkerFaultScenario } from "./scenarios/worker-faults.js";
 import { runWriteFailureScenario } from "./scenarios/write-failures.js";
@@ -19,7 +19,7 @@ export interface FullSuiteOptions {
   faultSteps?: number;
   /** @default 200 */
   putsPerProcess?: number;
-  /** Differential-fuzzing sequences, each run on every lean configuration. @default 2000 */
+  /** Differential-fuzzing sequences, each run on every lean configuration. @default defaultDifferentialSequences */
   differentialSequences?: number;
 }
 
@@ -54,7 +54,7 @@ export async function runFullSuite(
     kills: options.kills ?? 20,
     faultSteps: options.faultSteps ?? 200,
     putsPerProcess: options.putsPerProcess ?? 200,
-    differentialSequences: options.differentialSequences ?? 2000,
+    differentialSequences: options.differentialSequences ?? defaultDifferentialSequences,
   };
   const results: ScenarioResult[] = [];
   for (const id of scenarioIds.filter((name) => only.includes(name))) {
