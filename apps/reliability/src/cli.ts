@@ -45,17 +45,25 @@ async function renderDoc(): Promise<void> {
   await writeFile(docsPath, doc);
 }
 
-function context(configuration: string): RunContext {
-  let commit = "unknown";
+/**
+ * The commit checked out when this process started: the code it loaded. A run takes hours, and
+ * commits made meanwhile are not what it measured.
+ */
+const startCommit = (() => {
   try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
       cwd: repoRoot,
       encoding: "utf8",
     }).trim();
-  } catch {}
+  } catch {
+    return "unknown";
+  }
+})();
+
+function context(configuration: string): RunContext {
   return {
     finishedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    commit,
+    commit: startCommit,
     node: process.version,
     cpus: cpus().length,
     configuration,
