@@ -63,6 +63,7 @@ const leanSaverOptions = {
   codec: codec.optional(),
   orphanGraceMs: wholeNumber(0, Number.MAX_SAFE_INTEGER, "milliseconds").optional(),
   retention: retention.optional(),
+  itemCacheBytes: wholeNumber(0, 1024 * 1024 * 1024, "bytes").optional(),
 };
 
 const leanSqliteSaverOptions = z.strictObject({

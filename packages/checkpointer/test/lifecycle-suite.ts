@@ -26,6 +26,7 @@ export interface LifecycleHarness {
     retention?: RetentionOptions;
     blobStore?: BlobStore;
     serde?: SerializerProtocol;
+    itemCacheBytes?: number;
   }): Promise<LeanCheckpointSaver>;
   cleanup(): Promise<void>;
 }
@@ -127,6 +128,8 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
 
     it("fails with ERR_LG_CHECKPOINT_ITEM_CORRUPT naming item, thread and checkpoint when a stored body no longer matches its id", async () => {
       const threadId = "corrupt-body";
+      // Every read goes to the database: the writer's item cache would answer from memory.
+      const reader = await harness.reopen({ itemCacheBytes: 0 });
       const note = "n".repeat(2000);
       const list = Array.from({ length: 10 }, (_, index) => `${index}`.repeat(100));
       const written = "w".repeat(3000);
@@ -143,7 +146,7 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
       );
       await saver.putWrites(config, [["note", written]], "task-1");
       const checkpointId = config.configurable?.checkpoint_id as string;
-      const read = () => saver.getTuple({ configurable: { thread_id: threadId } });
+      const read = () => reader.getTuple({ configurable: { thread_id: threadId } });
       const intact = await read();
       expect(intact?.checkpoint.channel_values).toEqual({ note, list });
       expect(intact?.pendingWrites).toEqual([["task-1", "note", written]]);
@@ -164,6 +167,38 @@ export function describeLifecycle(name: string, create: LifecycleFactory): void 
         await harness.flipItemByte(id, 40);
         expect(await read()).toEqual(intact);
       }
+    });
+
+    it("reads through its item cache what it wrote, and meets the database again after a lifecycle operation", async () => {
+      const threadId = "cached";
+      const list = Array.from({ length: 10 }, (_, index) => `${index}`.repeat(100));
+      await saver.put(
+        { configurable: { thread_id: threadId, checkpoint_ns: "" } },
+        {
+          ...emptyCheckpoint(),
+          id: uuid6(-1),
+          channel_values: { list },
+          channel_versions: { list: 1 },
+        },
+        { source: "input", step: -1, parents: {} },
+        { list: 1 },
+      );
+      const read = (from: LeanCheckpointSaver) =>
+        from.getTuple({ configurable: { thread_id: threadId } }).then(
+          (tuple) => tuple?.checkpoint.channel_values,
+          (caught: unknown) => (caught as { code?: string }).code,
+        );
+      const [leafId] = await harness.dbItemIds();
+      await harness.flipItemByte(leafId!, 40);
+      // The damage is on disk: a saver reading it from there fails loudly; the writer still holds
+      // the body it wrote (content-addressed, so it is the right one) and reads the value.
+      expect(await read(await harness.reopen({}))).toBe("ERR_LG_CHECKPOINT_ITEM_CORRUPT");
+      expect(await read(saver)).toEqual({ list });
+      // gc (as deleteThread and prune do) empties the cache: the next read meets the database.
+      await saver.gc({ graceMs: 0 });
+      expect(await read(saver)).toBe("ERR_LG_CHECKPOINT_ITEM_CORRUPT");
+      await harness.flipItemByte(leafId!, 40);
+      expect(await read(saver)).toEqual({ list });
     });
 
     it("time-travels and forks a real graph; both branches stay exact", async () => {

@@ -39,6 +39,7 @@ describe("LeanSqliteSaver options are validated at the edge", () => {
           busyTimeoutMs: "x",
           orphanGraceMs: -5,
           codec: { blobMinBytes: -1 },
+          itemCacheBytes: 2.5,
         } as never),
     );
     expect(error.code).toBe("ERR_LG_INVALID_OPTION");
@@ -46,6 +47,7 @@ describe("LeanSqliteSaver options are validated at the edge", () => {
     expect(error.message).toContain('busyTimeoutMs="x" is not accepted: expected a whole number');
     expect(error.message).toContain("orphanGraceMs=-5 is not accepted: expected a whole number");
     expect(error.message).toContain("codec.blobMinBytes=-1 is not accepted");
+    expect(error.message).toContain("itemCacheBytes=2.5 is not accepted: expected a whole number");
     db.close();
   });
 

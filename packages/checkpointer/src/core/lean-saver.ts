@@ -49,6 +49,7 @@ import {
 } from "../errors.js";
 import { type ChannelRefs, type ChannelVersion, parseChannelRefs } from "./channel-refs.js";
 import { deltaHistoryRefs } from "./delta-history.js";
+import { ItemCache } from "./item-cache.js";
 import { collectGarbage, type GcReport } from "./mark-sweep.js";
 import { createdAtMsOf } from "./migration-context.js";
 import { KeyedMutex } from "./mutex.js";
@@ -111,7 +112,15 @@ export interface LeanSaverOptions {
   orphanGraceMs?: number | undefined;
   /** A retention policy applied in the background; none by default (nothing is ever removed). */
   retention?: RetentionOptions | undefined;
+  /**
+   * Memory for bodies of database items (tree nodes, small values) recently written or read, so
+   * reading a checkpoint back re-reads only what changed; 0 turns it off. See core/item-cache.ts.
+   * @default 8388608 (8 MiB)
+   */
+  itemCacheBytes?: number | undefined;
 }
+
+const defaultItemCacheBytes = 8 * 1024 * 1024;
 
 /** Thrown inside a write transaction when reused items were swept meanwhile; the put re-encodes. */
 class StaleEncodeError extends Error {}
@@ -154,6 +163,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
   readonly #recentRefs = new Map<string, ChannelRefs>();
   readonly #sweeper: RetentionSweeper | undefined;
+  readonly #itemCache: ItemCache;
   #setupDone: Promise<void> | undefined;
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
@@ -167,6 +177,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     };
     this.#codec = new ValueCodec(this.serde, codecOptions);
     this.#orphanGraceMs = options.orphanGraceMs ?? 60_000;
+    this.#itemCache = new ItemCache(options.itemCacheBytes ?? defaultItemCacheBytes);
     this.#rowPayloads = payloadPreparerFor(this.serde);
     this.#stagedSerde = isStagedSerializer(this.serde) ? this.serde : undefined;
     const retention = options.retention;
@@ -215,15 +226,25 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
    */
   async #readItems(ids: readonly string[], where: string): Promise<Map<string, Uint8Array>> {
     await this.setup();
-    const bodies = await this.rows.itemBodies(ids);
     const result = new Map<string, Uint8Array>();
-    const inBlobStore: string[] = [];
+    const uncached: string[] = [];
     for (const id of ids) {
+      const cached = this.#itemCache.get(id);
+      if (cached === undefined) uncached.push(id);
+      else result.set(id, cached);
+    }
+    const bodies =
+      uncached.length > 0 ? await this.rows.itemBodies(uncached) : new Map<string, null>();
+    const inBlobStore: string[] = [];
+    for (const id of uncached) {
       const body = bodies.get(id);
       if (body === undefined) throw itemMissingError(id);
       if (body === null) inBlobStore.push(id);
       else if (sha256Hex(body) !== id) throw itemCorruptError(id, where);
-      else result.set(id, body);
+      else {
+        result.set(id, body);
+        this.#itemCache.add(id, body);
+      }
     }
     // Bounded parallelism: a 1,000-element array of blobs should not open 1,000 files at once.
     const parallel = 8;
@@ -666,6 +687,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       if (blobChildren.size > 0) await tx.insertBlobChildren(blobChildren);
       await writeRow(tx);
     });
+    for (const item of items.values())
+      if (!item.inBlobStore) this.#itemCache.add(item.id, item.bytes);
   }
 
   /**
@@ -864,9 +887,13 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     // but forgetting them here avoids a guaranteed retry.
     this.#codec.forgetReuse();
     this.#recentRefs.clear();
-    const report = await collectGarbage(this.rows, this.blobStore, orphanGraceMs);
-    await this.rows.reclaimSpace();
-    return report;
+    try {
+      const report = await collectGarbage(this.rows, this.blobStore, orphanGraceMs);
+      await this.rows.reclaimSpace();
+      return report;
+    } finally {
+      this.#itemCache.clear();
+    }
   }
 
   async storageStats(): Promise<StorageStats> {

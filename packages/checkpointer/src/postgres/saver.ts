@@ -26,6 +26,8 @@ export interface LeanPostgresSaverOptions {
   orphanGraceMs?: number;
   /** A retention policy applied in the background; see RetentionOptions. @default none */
   retention?: RetentionOptions;
+  /** See LeanSaverOptions.itemCacheBytes; 0 turns the cache off. @default 8388608 (8 MiB) */
+  itemCacheBytes?: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       codec: options.codec,
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
+      itemCacheBytes: options.itemCacheBytes,
     });
     this.pool = pool;
     this.#ownsPool = ownership.ownsPool ?? false;

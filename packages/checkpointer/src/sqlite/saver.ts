@@ -29,6 +29,8 @@ export interface LeanSqliteSaverOptions {
   orphanGraceMs?: number;
   /** A retention policy applied in the background; see RetentionOptions. @default none */
   retention?: RetentionOptions;
+  /** See LeanSaverOptions.itemCacheBytes; 0 turns the cache off. @default 8388608 (8 MiB) */
+  itemCacheBytes?: number;
 }
 
 /** Default blob directory: beside the database, so copying or deleting the pair stays obvious. */
@@ -63,6 +65,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       codec: options.codec,
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
+      itemCacheBytes: options.itemCacheBytes,
     });
     this.db = db;
   }
