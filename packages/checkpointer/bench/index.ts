@@ -13,7 +13,9 @@
  *    10,000), every saver in this process, filters interleaved.
  * 5. Pruning a DeltaChannel chat of BENCH_RETENTION_TURNS turns (default 1000) to keepLast 10:
  *    retained history against keeping ancestors back to the last snapshot.
- * BENCH_SECTIONS=workload,edit,latency,list,retention picks sections.
+ * BENCH_SECTIONS=workload,edit,latency,list,retention picks sections. BENCH_BASELINE=<checkout>
+ * (an earlier commit, installed and built) adds its lean savers to section 3, interleaved with
+ * this checkout's: "no slower than before" measured in one run.
  * Medians over BENCH_REPEATS runs (default 3) / BENCH_LATENCY_ITERATIONS iterations (default 300);
  * ratios are lean / stock on the same backend, measured in this same run.
  */
@@ -22,12 +24,13 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { fillThread, timeFilteredList } from "./filtered-list.js";
 import { ChatLatencyRun, median, percentile } from "./latency.js";
 import {
   type BenchSaver,
+  type CheckpointerFactory,
   openBenchSaver,
   postgresUrl,
   type SaverKind,
@@ -116,6 +119,23 @@ async function runEdit(kind: SaverKind, runSteps: number): Promise<EditResult> {
 }
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+const baselineSuffix = " @baseline";
+/** The lean savers compared with BENCH_BASELINE's (the stock ones do not change between commits). */
+const leanLatencyKinds: SaverKind[] = ["LeanSqliteSaver", "LeanPostgresSaver"];
+
+/** createCheckpointer of the checkout BENCH_BASELINE names (installed and built), if set. */
+async function baselineFactory(): Promise<CheckpointerFactory | undefined> {
+  const checkout = process.env.BENCH_BASELINE;
+  if (checkout === undefined || checkout === "") return undefined;
+  const entry = join(checkout, "packages", "checkpointer", "dist", "index.js");
+  const loaded = (await import(pathToFileURL(entry).href)) as {
+    createCheckpointer?: CheckpointerFactory;
+  };
+  if (typeof loaded.createCheckpointer !== "function")
+    throw new Error(`BENCH_BASELINE=${checkout}: ${entry} exports no createCheckpointer`);
+  return loaded.createCheckpointer;
+}
+
 const ratio = (value: number, base: number | undefined) =>
   base ? `${(value / base).toFixed(2)}x` : "";
 
@@ -210,9 +230,12 @@ try {
       editRows,
     );
 
-  const savers = new Map<SaverKind, BenchSaver>();
+  const savers = new Map<string, BenchSaver>();
   for (const kind of sections.has("latency") ? kinds : [])
     savers.set(kind, await openBenchSaver(kind, workDir));
+  const baseline = sections.has("latency") ? await baselineFactory() : undefined;
+  for (const kind of baseline === undefined ? [] : leanLatencyKinds)
+    savers.set(`${kind}${baselineSuffix}`, await openBenchSaver(kind, workDir, baseline));
   const runs = new Map(
     [...savers].map(([kind, bench]) => [kind, new ChatLatencyRun(bench.saver, 20)] as const),
   );
@@ -221,14 +244,15 @@ try {
   }
   const warm = Math.min(20, Math.floor(latencyIterations / 5));
   const latencyRows: string[][] = [];
-  const putMedians = new Map<SaverKind, number>();
-  const getMedians = new Map<SaverKind, number>();
+  const putMedians = new Map<string, number>();
+  const getMedians = new Map<string, number>();
   for (const [kind, run] of runs) {
     const puts = run.putUs.slice(warm);
     const gets = run.getTupleUs.slice(warm);
     putMedians.set(kind, median(puts));
     getMedians.set(kind, median(gets));
-    const stockKind = kind.replace("Lean", "").replace("+fs", "") as SaverKind;
+    const stockKind = kind.replace("Lean", "").replace("+fs", "").replace(baselineSuffix, "");
+    const baselineKind = `${kind}${baselineSuffix}`;
     latencyRows.push([
       kind,
       `${median(puts).toFixed(0)} µs`,
@@ -239,6 +263,18 @@ try {
         ? `put ${ratio(median(puts), putMedians.get(stockKind))}, getTuple ${ratio(median(gets), getMedians.get(stockKind))}`
         : "",
     ]);
+    if (runs.has(baselineKind)) {
+      const basePuts = runs.get(baselineKind)!.putUs.slice(warm);
+      const baseGets = runs.get(baselineKind)!.getTupleUs.slice(warm);
+      latencyRows.push([
+        `${kind} / baseline`,
+        ratio(median(puts), median(basePuts)),
+        "",
+        ratio(median(gets), median(baseGets)),
+        "",
+        "",
+      ]);
+    }
   }
   for (const bench of savers.values()) await bench.dispose();
   if (sections.has("latency"))

@@ -25,7 +25,16 @@ export interface BenchSaver {
   dispose(): Promise<void>;
 }
 
-export async function openBenchSaver(kind: SaverKind, workDir: string): Promise<BenchSaver> {
+/** createCheckpointer of this checkout, or of an earlier build to compare with (BENCH_BASELINE). */
+export type CheckpointerFactory = (options: {
+  env: Record<string, string>;
+}) => Promise<ManagedCheckpointer>;
+
+export async function openBenchSaver(
+  kind: SaverKind,
+  workDir: string,
+  create: CheckpointerFactory = createCheckpointer,
+): Promise<BenchSaver> {
   const sqlitePath = join(workDir, `${kind}-${randomBytes(4).toString("hex")}.sqlite`);
   const blobDir = join(workDir, `blobs-${randomBytes(4).toString("hex")}`);
   const schema = `lg_bench_${process.pid}_${randomBytes(4).toString("hex")}`;
@@ -41,7 +50,7 @@ export async function openBenchSaver(kind: SaverKind, workDir: string): Promise<
     LG_REDACTING_SERDE: kind.startsWith("Lean") ? "on" : "off",
     ...(kind === "LeanPostgresSaver+fs" ? { LG_BLOB_STORE: "fs", LG_BLOB_DIR: blobDir } : {}),
   };
-  const saver = await createCheckpointer({ env });
+  const saver = await create({ env });
   const pg = kind.includes("Postgres") ? await import("pg") : undefined;
   const pool = pg ? new pg.default.Pool({ connectionString: postgresUrl, max: 2 }) : undefined;
   return {
