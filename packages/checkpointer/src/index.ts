@@ -3,7 +3,7 @@
  * "@leangraph/checkpointer/sqlite" and LeanPostgresSaver from "@leangraph/checkpointer/postgres",
  * or let createCheckpointer() load the backend the LG_* flags choose.
  */
-export type { ValueCodecOptions } from "./codec/value-codec.js";
+export type { CodecOptions, ValueCodecOptions } from "./codec/value-codec.js";
 export {
   LeanCheckpointSaver,
   type LeanSaverOptions,

@@ -39,6 +39,7 @@ const codec = z.strictObject({
       maxInnerChildren: wholeNumber(2, 65_536, "children").optional(),
     })
     .optional(),
+  keyedTreeMinEntries: wholeNumber(1, 1_000_000, "entries").optional(),
 });
 
 const postgresSchemaName = z

@@ -51,6 +51,32 @@ describe("LeanSqliteSaver options are validated at the edge", () => {
     db.close();
   });
 
+  it("takes every codec field its type offers, tree fields one by one, and keeps values exact", async () => {
+    const saver = new LeanSqliteSaver(new Database(":memory:"), {
+      codec: { keyedTreeMinEntries: 2, tree: { maxLeafEntries: 2 } },
+    });
+    const files = { a: "1", b: "2", c: "3", d: "4", e: "5" };
+    const config = await saver.put(
+      { configurable: { thread_id: "codec", checkpoint_ns: "" } },
+      {
+        v: 4,
+        id: "1ef00000-0000-6000-8000-000000000001",
+        ts: new Date(0).toISOString(),
+        channel_values: { files },
+        channel_versions: { files: 1 },
+        versions_seen: {},
+      },
+      { source: "input", step: -1, parents: {} },
+      { files: 1 },
+    );
+    expect((await saver.getTuple(config))?.checkpoint.channel_values).toEqual({ files });
+    const error = rejection(
+      () => new LeanSqliteSaver(new Database(":memory:"), { codec: { keyedTreeMinEntries: 0 } }),
+    );
+    expect(error.message).toContain("codec.keyedTreeMinEntries=0 is not accepted");
+    await saver.close();
+  });
+
   it("refuses an unknown option (a typo is never silently ignored)", () => {
     const db = new Database(":memory:");
     for (const [options, named] of [

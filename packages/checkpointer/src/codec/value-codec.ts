@@ -101,6 +101,11 @@ export interface ValueCodecOptions {
   keyedTreeMinEntries: number;
 }
 
+/** What a saver's `codec` option takes: any of ValueCodecOptions, each field of `tree` too. */
+export type CodecOptions = Partial<Omit<ValueCodecOptions, "tree">> & {
+  tree?: Partial<TreeShape> | undefined;
+};
+
 export const defaultValueCodecOptions: ValueCodecOptions = {
   inlineElementMaxBytes: 1024,
   inlineValueMaxBytes: 256,

@@ -32,6 +32,7 @@ import {
 } from "../codec/payload-preparer.js";
 import { sha256Hex } from "../codec/tree-node.js";
 import {
+  type CodecOptions,
   defaultValueCodecOptions,
   type EncodedValue,
   type ItemReader,
@@ -103,7 +104,7 @@ export interface LeanSaverOptions {
   serde?: SerializerProtocol | undefined;
   /** Where items of at least `codec.blobMinBytes` go. */
   blobStore: BlobStore;
-  codec?: Partial<ValueCodecOptions> | undefined;
+  codec?: CodecOptions | undefined;
   /**
    * deleteThread/prune delete blobs without an item row (the serializer's) only when older than
    * this: far longer than any put takes from serializing to committing.

@@ -1,7 +1,7 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { type BlobStore, LeangraphError } from "@leangraph/serde";
 import pg from "pg";
-import type { ValueCodecOptions } from "../codec/value-codec.js";
+import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
 import type { RetentionOptions } from "../core/retention-sweeper.js";
 import { CheckpointerErrorCode } from "../errors.js";
@@ -20,8 +20,8 @@ export interface LeanPostgresSaverOptions {
   blobStore?: BlobStore;
   /** Schema holding the saver's tables (created by `setup()`). @default "public" */
   schema?: string;
-  /** Chunking and inlining thresholds; see ValueCodecOptions. */
-  codec?: Partial<ValueCodecOptions>;
+  /** Chunking and inlining thresholds; see CodecOptions. */
+  codec?: CodecOptions;
   /** See LeanSaverOptions.orphanGraceMs. @default 60000 */
   orphanGraceMs?: number;
   /** A retention policy applied in the background; see RetentionOptions. @default none */

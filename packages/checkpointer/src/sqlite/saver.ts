@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { type BlobStore, createFsBlobStore, createMemoryBlobStore } from "@leangraph/serde";
 import Database from "better-sqlite3";
-import type { ValueCodecOptions } from "../codec/value-codec.js";
+import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
 import type { RetentionOptions } from "../core/retention-sweeper.js";
 import { checkSqliteConnString, checkSqliteSaverArguments } from "../options.js";
@@ -23,8 +23,8 @@ export interface LeanSqliteSaverOptions {
    * @default 30000
    */
   busyTimeoutMs?: number;
-  /** Chunking and inlining thresholds; see ValueCodecOptions. */
-  codec?: Partial<ValueCodecOptions>;
+  /** Chunking and inlining thresholds; see CodecOptions. */
+  codec?: CodecOptions;
   /** See LeanSaverOptions.orphanGraceMs. @default 60000 */
   orphanGraceMs?: number;
   /** A retention policy applied in the background; see RetentionOptions. @default none */
