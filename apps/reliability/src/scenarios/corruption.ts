@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
-import { putChain } from "../support/checkpoint-writer.js";
 import {
   dropSchema,
   postgresUnavailableReason,
   postgresUrl,
   queryOnce,
   uniqueSchema,
-} from "../support/postgres.js";
+} from "@leangraph/test-postgres";
+import { putChain } from "../support/checkpoint-writer.js";
 import { expectThat, ScenarioRecorder, type ScenarioResult } from "../support/scenario-result.js";
 import { expectTypedFailure } from "../support/typed-failure.js";
 
@@ -52,8 +52,15 @@ async function makeVictim(root: string, name: string): Promise<Victim> {
     }>
   ).map((row) => row.id);
   expectThat(blobId !== undefined, `${name}: no item row in the blob store`);
+  // Damage on disk is met by the next process that opens the files. The writer itself keeps the
+  // bodies it wrote in its item cache (the right ones: ids are their hashes), so the victim is a
+  // saver opened after the writes, as an agent restarting on a damaged disk would be.
+  await saver.close();
+  const reopened = LeanSqliteSaver.fromConnString(join(root, `${name}.sqlite`), {
+    blobStore: createFsBlobStore({ dir: blobDir }),
+  });
   return {
-    saver,
+    saver: reopened,
     blobDir,
     threadId: name,
     blobCheckpointId: ids[6]!,
