@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ConsumerProject,
@@ -10,17 +11,11 @@ import {
   workspaceRanges,
 } from "../src/consumer-project.js";
 import { type PublishedPackage, packPackages } from "../src/pack-packages.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "../src/postgres-server.js";
 import { runCommand, runJsonApp } from "../src/run-command.js";
 import { compilerToolsOn, toolchainFreeBin } from "../src/toolchain-free-path.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
-const postgresUnavailable = await postgresUnavailableReason();
+const postgresUnavailable = await postgresOrSkip("the Postgres-only consumer");
 
 const root = mkdtempSync(join(tmpdir(), "lg-consumer-"));
 const startedMs = performance.now();
@@ -29,7 +24,7 @@ let tarballs: Record<PublishedPackage, string>;
 let full: ConsumerProject;
 let postgresOnly: ConsumerProject | undefined;
 let restrictedPath: string;
-const schema = uniqueSchema();
+const schema = uniqueSchema("consumer");
 
 function fileSpec(name: PublishedPackage): string {
   return `file:${tarballs[name]}`;

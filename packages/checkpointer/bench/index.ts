@@ -25,14 +25,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import pg from "pg";
+import { postgresUnavailableReason } from "@leangraph/test-postgres";
 import { fillThread, timeFilteredList } from "./filtered-list.js";
 import { ChatLatencyRun, median, percentile } from "./latency.js";
 import {
   type BenchSaver,
   type CheckpointerFactory,
   openBenchSaver,
-  postgresUrl,
   type SaverKind,
   saverKinds,
 } from "./saver-kinds.js";
@@ -65,18 +64,9 @@ interface WorkloadResult {
 }
 
 async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch (error) {
-    console.warn(
-      `[bench] Postgres at ${postgresUrl} unreachable (${(error as Error).message}); Postgres rows skipped.`,
-    );
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
+  const unavailable = await postgresUnavailableReason();
+  if (unavailable !== undefined) console.warn(`[bench] ${unavailable}; Postgres rows skipped.`);
+  return unavailable === undefined;
 }
 
 async function runWorkload(kind: SaverKind, runSteps: number): Promise<WorkloadResult> {

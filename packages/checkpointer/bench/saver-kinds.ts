@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { postgresUrl } from "@leangraph/test-postgres";
 import { createCheckpointer, type ManagedCheckpointer } from "../src/index.js";
 import { diskUsage } from "../src/inspect/disk-usage.js";
 
@@ -14,9 +15,6 @@ export const saverKinds = [
   "LeanPostgresSaver+fs",
 ] as const;
 export type SaverKind = (typeof saverKinds)[number];
-
-export const postgresUrl =
-  process.env.LG_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 export interface BenchSaver {
   saver: ManagedCheckpointer;

@@ -1,18 +1,13 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { RedactingSerializer } from "@leangraph/serde";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createCheckpointer } from "../src/index.js";
 import { LeanPostgresSaver } from "../src/postgres.js";
 import { buildChatGraph, chat } from "./fixtures/chat-graph.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 
 describe.skipIf(unavailable !== undefined)(
   `createCheckpointer with LG_CHECKPOINTER=postgres${unavailable ? ` (${unavailable})` : ""}`,
@@ -20,7 +15,7 @@ describe.skipIf(unavailable !== undefined)(
     const pool = new pg.Pool({ connectionString: postgresUrl });
     const schemas: string[] = [];
     afterAll(async () => {
-      for (const schema of schemas) await dropSchema(pool, schema);
+      for (const schema of schemas) await dropSchema(schema, pool);
       await pool.end();
     });
 

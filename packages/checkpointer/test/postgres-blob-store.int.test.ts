@@ -1,17 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { testBlobStore } from "@leangraph/serde/testing";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPostgresBlobStore } from "../src/postgres.js";
 import { blobStoreMigrations } from "../src/stores/postgres-blob-store.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 
 if (unavailable) {
   it.skip(`Postgres blob store: ${unavailable}`, () => {});
@@ -46,7 +41,7 @@ if (unavailable) {
               );
             },
           },
-          cleanup: () => dropSchema(pool, schema),
+          cleanup: () => dropSchema(schema, pool),
         };
       },
       { damageable: true },
@@ -86,7 +81,7 @@ if (unavailable) {
         for await (const chunk of store.getStream(streamed.id)) collected.push(chunk);
         expect(Buffer.concat(collected).equals(other)).toBe(true);
       } finally {
-        await dropSchema(pool, schema);
+        await dropSchema(schema, pool);
       }
     });
 
@@ -116,7 +111,7 @@ if (unavailable) {
         expect((await store.putStream(pieces())).id).toBe(id);
         expect(await partLengthsOf(schema, id)).toEqual(expectedLengths);
       } finally {
-        await dropSchema(pool, schema);
+        await dropSchema(schema, pool);
       }
     });
 
@@ -192,7 +187,7 @@ if (unavailable) {
         expect(await store.delete(ids[1]!)).toBe(true);
         expect(await store.has(ids[1]!)).toBe(false);
       } finally {
-        await dropSchema(pool, schema);
+        await dropSchema(schema, pool);
       }
     });
   });

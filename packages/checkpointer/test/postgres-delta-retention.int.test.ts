@@ -1,15 +1,10 @@
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { it } from "vitest";
 import { LeanPostgresSaver } from "../src/postgres.js";
 import { testDeltaRetention } from "./delta-retention-suite.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 /** See delta-retention.test.ts. */
 const turns = Number(process.env.LG_TEST_DELTA_TURNS ?? 100);
 
@@ -24,7 +19,7 @@ if (unavailable) {
       saver,
       async close() {
         await saver.close();
-        await dropSchema(pool, schema);
+        await dropSchema(schema, pool);
         await pool.end();
       },
     };

@@ -1,3 +1,4 @@
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { it } from "vitest";
 import { createCheckpointer } from "../src/index.js";
@@ -5,14 +6,8 @@ import { diskUsage } from "../src/inspect/disk-usage.js";
 import { LeanPostgresSaver } from "../src/postgres.js";
 import { testEditLoop } from "./edit-growth-suite.js";
 import { makeTempDir } from "./helpers.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 
 async function relationBytes(pool: pg.Pool, schema: string): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(
@@ -36,7 +31,7 @@ if (unavailable) {
       bytesOnDisk: () => relationBytes(pool, schema),
       async close() {
         await saver.close();
-        await dropSchema(pool, schema);
+        await dropSchema(schema, pool);
         await pool.end();
       },
     };
@@ -61,7 +56,7 @@ if (unavailable) {
         (await relationBytes(pool, schema)) + (await diskUsage([temp.dir])).apparentBytes,
       async close() {
         await saver.close();
-        await dropSchema(pool, schema);
+        await dropSchema(schema, pool);
         await pool.end();
         temp.remove();
       },

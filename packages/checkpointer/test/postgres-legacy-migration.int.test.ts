@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { RedactingSerializer } from "@leangraph/serde";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createPostgresBlobStore, LeanPostgresSaver } from "../src/postgres.js";
@@ -9,14 +10,8 @@ import {
   legacyLimits,
   readBack,
 } from "./fixtures/legacy/legacy-fixtures.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 let pool: pg.Pool;
 let schema: string;
 
@@ -34,7 +29,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   if (unavailable) return;
-  await dropSchema(pool, schema);
+  await dropSchema(schema, pool);
   await pool.end();
 });
 

@@ -1,16 +1,11 @@
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { it } from "vitest";
 import { LeanPostgresSaver } from "../src/postgres.js";
 import { describeLifecycle, type LifecycleFactory } from "./lifecycle-suite.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 import { describeReferenceBehaviour } from "./reference-suite.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 
 if (unavailable) {
   it.skip(`LeanPostgresSaver lifecycle: ${unavailable}`, () => {});
@@ -58,7 +53,7 @@ if (unavailable) {
       async cleanup() {
         for (const again of reopened) await again.close();
         await saver.close();
-        await dropSchema(pool, schema);
+        await dropSchema(schema, pool);
         await pool.end();
       },
     };

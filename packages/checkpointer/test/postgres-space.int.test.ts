@@ -1,15 +1,10 @@
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { expect, it } from "vitest";
 import { LeanPostgresSaver } from "../src/postgres.js";
 import { buildChatGraph, chat } from "./fixtures/chat-graph.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 
 it.skipIf(unavailable !== undefined)(
   `LeanPostgresSaver tables stop growing over repeated write/prune/delete cycles${unavailable ? `: ${unavailable}` : ""}`,
@@ -35,7 +30,7 @@ it.skipIf(unavailable !== undefined)(
       expect(growthPerCycle).toBeLessThan(firstCycle * 0.1);
     } finally {
       await saver.close();
-      await dropSchema(pool, schema);
+      await dropSchema(schema, pool);
       await pool.end();
     }
   },

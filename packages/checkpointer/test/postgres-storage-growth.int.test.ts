@@ -1,19 +1,14 @@
 import { join } from "node:path";
 import { createFsBlobStore } from "@leangraph/serde";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { diskUsage } from "../src/inspect/disk-usage.js";
 import { LeanPostgresSaver } from "../src/postgres.js";
 import { digestFiles, expectedDigest, runAppendWorkload } from "./fixtures/append-workload.js";
 import { makeTempDir } from "./helpers.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 const fileBytes = 200_000;
 
 // The workload on Postgres, both blob stores. Bytes on disk = pg_total_relation_size of
@@ -25,7 +20,7 @@ describe.skipIf(unavailable !== undefined)(
     const temp = makeTempDir("pg-growth");
     const schemas: string[] = [];
     afterAll(async () => {
-      for (const schema of schemas) await dropSchema(pool, schema);
+      for (const schema of schemas) await dropSchema(schema, pool);
       await pool.end();
       temp.remove();
     });

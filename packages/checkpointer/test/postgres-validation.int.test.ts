@@ -1,15 +1,10 @@
 import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpoint-validation";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { it } from "vitest";
 import { LeanPostgresSaver } from "../src/postgres.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres tests");
 
 if (unavailable) {
   it.skip(`LeanPostgresSaver conformance: ${unavailable}`, () => {});
@@ -30,7 +25,7 @@ if (unavailable) {
     },
     async destroyCheckpointer(saver: LeanPostgresSaver) {
       await saver.close();
-      await dropSchema(pool, schemas.get(saver)!);
+      await dropSchema(schemas.get(saver)!, pool);
     },
     async afterAll() {
       await pool.end();

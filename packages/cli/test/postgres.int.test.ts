@@ -1,6 +1,7 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { createPostgresBlobStore, LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImportReport } from "../src/commands/import.js";
@@ -16,14 +17,8 @@ import {
   stockContents,
 } from "./fixtures/stock-databases.js";
 import { jsonOf, makeTempDir, runLeangraph, runStoppedWhen } from "./helpers.js";
-import {
-  dropSchema,
-  postgresUnavailableReason,
-  postgresUrl,
-  uniqueSchema,
-} from "./postgres-harness.js";
 
-const unavailable = await postgresUnavailableReason();
+const unavailable = await postgresOrSkip("the Postgres-backed CLI tests");
 
 /** Every row of the stock tables, as one digest: proof that reading them changed nothing. */
 async function stockDigest(pool: pg.Pool, schema: string): Promise<string> {
@@ -67,7 +62,7 @@ describe.skipIf(unavailable !== undefined)("leangraph on Postgres", () => {
     digestBefore = await stockDigest(pool, stock);
   });
   afterAll(async () => {
-    for (const schema of schemas) await dropSchema(pool, schema);
+    for (const schema of schemas) await dropSchema(schema, pool);
     await pool.end();
     temp.remove();
   });

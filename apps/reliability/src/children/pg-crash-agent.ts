@@ -5,8 +5,8 @@
  */
 import { writeFile } from "node:fs/promises";
 import { LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
+import { postgresUrl } from "@leangraph/test-postgres";
 import { buildChunkGraph, canonicalChunkState } from "../support/chunk-graph.js";
-import { postgresUrl } from "../support/postgres.js";
 
 const [schema, threadId, steps, seed, delayMs, outFile] = process.argv.slice(2);
 const saver = LeanPostgresSaver.fromConnString(postgresUrl, { schema: schema! });

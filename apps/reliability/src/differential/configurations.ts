@@ -6,8 +6,8 @@ import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
 import { createPostgresBlobStore, LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
+import { dropSchema, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
-import { dropSchema, postgresUrl, uniqueSchema } from "../support/postgres.js";
 
 /**
  * The lean saver configurations the fuzzer compares with MemorySaver. Thresholds are lowered so

@@ -11,10 +11,10 @@ import {
   RedactingSerializer,
   SerdeErrorCode,
 } from "@leangraph/serde";
+import { dropSchema, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { repoRoot } from "../support/paths.js";
-import { dropSchema, postgresUrl, uniqueSchema } from "../support/postgres.js";
 import type { FaultCounter } from "./fault-counter.js";
 import { faultyPool, type PostgresFaultKind } from "./postgres-faults.js";
 import { faultySqliteDatabase, type SqliteFaultKind } from "./sqlite-faults.js";

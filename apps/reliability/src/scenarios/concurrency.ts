@@ -6,16 +6,16 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { createFsBlobStore } from "@leangraph/serde";
-import { putChain, valueFor } from "../support/checkpoint-writer.js";
-import { cleanEnv, startNode, tail } from "../support/child-process.js";
-import { chunkText } from "../support/chunk-graph.js";
-import { childProgram, packageDir } from "../support/paths.js";
 import {
   dropSchema,
   postgresUnavailableReason,
   postgresUrl,
   uniqueSchema,
-} from "../support/postgres.js";
+} from "@leangraph/test-postgres";
+import { putChain, valueFor } from "../support/checkpoint-writer.js";
+import { cleanEnv, startNode, tail } from "../support/child-process.js";
+import { chunkText } from "../support/chunk-graph.js";
+import { childProgram, packageDir } from "../support/paths.js";
 import { ScenarioRecorder, type ScenarioResult } from "../support/scenario-result.js";
 import { sqliteIntegrity } from "../support/storage-audit.js";
 

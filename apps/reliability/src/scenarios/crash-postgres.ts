@@ -2,15 +2,15 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
-import { cleanEnv, startNode, tail } from "../support/child-process.js";
-import { killAndResume } from "../support/kill-loop.js";
-import { childProgram } from "../support/paths.js";
 import {
   dropSchema,
   postgresUnavailableReason,
   postgresUrl,
   uniqueSchema,
-} from "../support/postgres.js";
+} from "@leangraph/test-postgres";
+import { cleanEnv, startNode, tail } from "../support/child-process.js";
+import { killAndResume } from "../support/kill-loop.js";
+import { childProgram } from "../support/paths.js";
 import { ScenarioRecorder, type ScenarioResult } from "../support/scenario-result.js";
 import { seededRandom } from "../support/seeded-random.js";
 import { auditStorage, blobItemIdsPostgres } from "../support/storage-audit.js";

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { postgresUnavailableReason } from "@leangraph/test-postgres";
 import fc from "fast-check";
 import { differenceOf } from "../differential/compare.js";
 import {
@@ -8,7 +9,6 @@ import {
 } from "../differential/configurations.js";
 import { graphKinds } from "../differential/graphs.js";
 import { describeSequence, type Sequence, sequenceArbitrary } from "../differential/operations.js";
-import { postgresUnavailableReason } from "../support/postgres.js";
 import { ScenarioRecorder, type ScenarioResult } from "../support/scenario-result.js";
 
 /**

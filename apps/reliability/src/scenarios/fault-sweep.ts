@@ -1,4 +1,5 @@
 import { LeangraphError } from "@leangraph/serde";
+import { postgresUnavailableReason } from "@leangraph/test-postgres";
 import { FaultCounter } from "../faults/fault-counter.js";
 import {
   readStore,
@@ -15,7 +16,6 @@ import {
   type SweepStore,
   sqliteBackend,
 } from "../faults/sweep-stores.js";
-import { postgresUnavailableReason } from "../support/postgres.js";
 import {
   describeError,
   ScenarioRecorder,

@@ -1,7 +1,7 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
+import { queryOnce } from "@leangraph/test-postgres";
 import type Database from "better-sqlite3";
-import { queryOnce } from "./postgres.js";
 
 /** What a store looks like after `gc`: the crash and write-failure scenarios assert all zeros. */
 export interface StorageAudit {
