@@ -4,6 +4,7 @@ import {
   type RetainedHistory,
   type RowStore,
   sortWrites,
+  writesOf,
 } from "./row-store.js";
 
 /**
@@ -38,7 +39,7 @@ export async function deltaHistoryRefs(
       break;
     }
     const writes = sortWrites(
-      await rows.getWrites(row.threadId, row.checkpointNs, row.checkpointId),
+      await writesOf(rows, row.threadId, row.checkpointNs, row.checkpointId),
     );
     for (let index = writes.length - 1; index >= 0; index -= 1) {
       const write = writes[index]!;

@@ -68,6 +68,7 @@ import {
   type RowWriteTransaction,
   sortWrites,
   type WriteRow,
+  writesOf,
 } from "./row-store.js";
 import { guardRowStore } from "./storage-errors.js";
 
@@ -122,6 +123,9 @@ export interface LeanSaverOptions {
 }
 
 const defaultItemCacheBytes = 8 * 1024 * 1024;
+
+/** Rows of a `list()` read per page: their pending writes come in one query. */
+const listPageRows = 100;
 
 /** Thrown inside a write transaction when reused items were swept meanwhile; the put re-encodes. */
 class StaleEncodeError extends Error {}
@@ -288,28 +292,70 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       ),
       limit: filtering ? undefined : limit,
     });
-    for (const row of rows) {
-      if (limit !== undefined && limit <= 0) return;
-      if (filtering) {
-        const metadata = (await this.serde.loadsTyped(row.metadataType, row.metadata)) as Record<
-          string,
-          unknown
-        >;
-        if (!Object.entries(filter).every(([key, value]) => metadata?.[key] === value)) continue;
+    // Pages of rows share one query for their pending writes; a page is read only when the
+    // caller iterates that far.
+    for (let start = 0; start < rows.length; start += listPageRows) {
+      const page: { row: CheckpointRow; metadata: CheckpointMetadata }[] = [];
+      for (const row of rows.slice(start, start + listPageRows)) {
+        if (limit !== undefined && page.length >= limit) break;
+        const metadata = (await this.serde.loadsTyped(
+          row.metadataType,
+          row.metadata,
+        )) as CheckpointMetadata;
+        if (
+          filtering &&
+          !Object.entries(filter).every(
+            ([key, value]) => (metadata as Record<string, unknown> | undefined)?.[key] === value,
+          )
+        )
+          continue;
+        page.push({ row, metadata });
       }
-      if (limit !== undefined) limit -= 1;
-      yield await this.#toTuple(row);
+      const writes = await this.#writesOfRows(page.map(({ row }) => row));
+      for (const { row, metadata } of page) {
+        if (limit !== undefined && limit <= 0) return;
+        if (limit !== undefined) limit -= 1;
+        yield await this.#toTuple(row, metadata, writes.get(row) ?? []);
+      }
+      if (limit !== undefined && limit <= 0) return;
     }
   }
 
-  async #toTuple(row: CheckpointRow): Promise<CheckpointTuple> {
+  /** Pending write rows of these checkpoint rows, one query per thread and namespace among them. */
+  async #writesOfRows(rows: readonly CheckpointRow[]): Promise<Map<CheckpointRow, WriteRow[]>> {
+    const groups = new Map<string, CheckpointRow[]>();
+    for (const row of rows) {
+      const key = JSON.stringify([row.threadId, row.checkpointNs]);
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    }
+    const result = new Map<CheckpointRow, WriteRow[]>();
+    for (const group of groups.values()) {
+      const { threadId, checkpointNs } = group[0]!;
+      const byId = await this.rows.getWrites(
+        threadId,
+        checkpointNs,
+        group.map((row) => row.checkpointId),
+      );
+      for (const row of group) result.set(row, byId.get(row.checkpointId) ?? []);
+    }
+    return result;
+  }
+
+  async #toTuple(
+    row: CheckpointRow,
+    knownMetadata?: CheckpointMetadata,
+    knownWrites?: WriteRow[],
+  ): Promise<CheckpointTuple> {
     const [skeleton, metadata, channelValues, pendingWrites] = await Promise.all([
       this.serde.loadsTyped(row.checkpointType, row.checkpoint) as Promise<
         Omit<Checkpoint, "channel_values">
       >,
-      this.serde.loadsTyped(row.metadataType, row.metadata) as Promise<CheckpointMetadata>,
+      knownMetadata ??
+        (this.serde.loadsTyped(row.metadataType, row.metadata) as Promise<CheckpointMetadata>),
       this.#decodeChannels(row),
-      this.#pendingWrites(row.threadId, row.checkpointNs, row.checkpointId),
+      knownWrites === undefined
+        ? this.#pendingWrites(row.threadId, row.checkpointNs, row.checkpointId)
+        : this.#decodeWrites(knownWrites, row.threadId, row.checkpointId),
     ]);
     const checkpoint = { ...skeleton, channel_values: channelValues } as Checkpoint;
     if (checkpoint.v < 4 && row.parentCheckpointId !== undefined) {
@@ -362,9 +408,17 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     checkpointNs: string,
     checkpointId: string,
   ): Promise<CheckpointPendingWrite[]> {
-    const rows = sortWrites(await this.rows.getWrites(threadId, checkpointNs, checkpointId));
+    const rows = await writesOf(this.rows, threadId, checkpointNs, checkpointId);
+    return this.#decodeWrites(rows, threadId, checkpointId);
+  }
+
+  #decodeWrites(
+    unsorted: readonly WriteRow[],
+    threadId: string,
+    checkpointId: string,
+  ): Promise<CheckpointPendingWrite[]> {
     return Promise.all(
-      rows.map(
+      sortWrites(unsorted).map(
         async (row): Promise<CheckpointPendingWrite> => [
           row.taskId,
           row.channel,

@@ -66,6 +66,46 @@ export interface WriteRow {
   valueRef: string;
 }
 
+/** An lg_writes row as both databases return it. */
+export interface WriteRecord {
+  checkpoint_id: string;
+  task_id: string;
+  idx: number;
+  channel: string;
+  task_path: string;
+  value_ref: string;
+}
+
+/** Write rows grouped by the checkpoint they belong to. */
+export function writesByCheckpoint(records: readonly WriteRecord[]): Map<string, WriteRow[]> {
+  const byCheckpoint = new Map<string, WriteRow[]>();
+  for (const record of records) {
+    let writes = byCheckpoint.get(record.checkpoint_id);
+    if (writes === undefined) {
+      writes = [];
+      byCheckpoint.set(record.checkpoint_id, writes);
+    }
+    writes.push({
+      taskId: record.task_id,
+      idx: record.idx,
+      channel: record.channel,
+      taskPath: record.task_path,
+      valueRef: record.value_ref,
+    });
+  }
+  return byCheckpoint;
+}
+
+/** Pending writes of one checkpoint. */
+export async function writesOf(
+  rows: Pick<RowStore, "getWrites">,
+  threadId: string,
+  checkpointNs: string,
+  checkpointId: string,
+): Promise<WriteRow[]> {
+  return (await rows.getWrites(threadId, checkpointNs, [checkpointId])).get(checkpointId) ?? [];
+}
+
 /** LangGraph's own order of a checkpoint's writes (task path, task id, index). */
 export function sortWrites(rows: readonly WriteRow[]): WriteRow[] {
   return rows
@@ -285,7 +325,15 @@ export interface RowStore {
   ): Promise<CheckpointRow | undefined>;
   /** Newest first (checkpoint ids are time-ordered uuid6). */
   listCheckpoints(query: ListQuery): Promise<CheckpointRow[]>;
-  getWrites(threadId: string, checkpointNs: string, checkpointId: string): Promise<WriteRow[]>;
+  /**
+   * Pending writes of these checkpoints (one thread and namespace), by checkpoint id; a
+   * checkpoint without writes has no entry. One query for a page of `list()`, not one per row.
+   */
+  getWrites(
+    threadId: string,
+    checkpointNs: string,
+    checkpointIds: readonly string[],
+  ): Promise<Map<string, WriteRow[]>>;
   /** Retained history of the requested channels at one checkpoint (absent channels: none). */
   retainedHistory(
     threadId: string,

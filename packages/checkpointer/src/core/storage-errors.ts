@@ -52,8 +52,8 @@ export function guardRowStore(rows: RowStore): RowStore {
     getCheckpoint: (threadId, checkpointNs, checkpointId) =>
       call("getCheckpoint", () => rows.getCheckpoint(threadId, checkpointNs, checkpointId)),
     listCheckpoints: (query) => call("listCheckpoints", () => rows.listCheckpoints(query)),
-    getWrites: (threadId, checkpointNs, checkpointId) =>
-      call("getWrites", () => rows.getWrites(threadId, checkpointNs, checkpointId)),
+    getWrites: (threadId, checkpointNs, checkpointIds) =>
+      call("getWrites", () => rows.getWrites(threadId, checkpointNs, checkpointIds)),
     retainedHistory: (threadId, checkpointNs, checkpointId, channels) =>
       call("retainedHistory", () =>
         rows.retainedHistory(threadId, checkpointNs, checkpointId, channels),

@@ -1,6 +1,6 @@
 import { LeangraphError } from "@leangraph/serde";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
-import type { CheckpointRow } from "../core/row-store.js";
+import { type CheckpointRow, writesOf } from "../core/row-store.js";
 import { checkpointRowsOf, rowStoreOf } from "./saver-rows.js";
 
 /** One stored checkpoint, described without decoding its channel values. */
@@ -31,7 +31,7 @@ export async function storedCheckpoints(
   const stored: StoredCheckpoint[] = [];
   for (const row of await checkpointRowsOf(saver, threadId)) {
     const skeleton = await skeletonOf(saver, row);
-    const writes = await rows.getWrites(row.threadId, row.checkpointNs, row.checkpointId);
+    const writes = await writesOf(rows, row.threadId, row.checkpointNs, row.checkpointId);
     stored.push({
       threadId: row.threadId,
       checkpointNs: row.checkpointNs,

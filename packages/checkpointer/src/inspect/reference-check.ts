@@ -1,5 +1,6 @@
 import { parseValueRef } from "../codec/value-codec.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
+import { writesOf } from "../core/row-store.js";
 import {
   type Piece,
   PieceGraph,
@@ -74,7 +75,7 @@ export async function checkReferences(
       for (const [channel, { r }] of Object.entries(channelRefsOf(row))) {
         await graph.reach(rootKeys(r), seen, note(`channel ${JSON.stringify(channel)}`));
       }
-      for (const write of await rows.getWrites(row.threadId, row.checkpointNs, row.checkpointId)) {
+      for (const write of await writesOf(rows, row.threadId, row.checkpointNs, row.checkpointId)) {
         const ref = parseValueRef(write.valueRef, `write ${write.taskId}/${write.idx}`);
         await graph.reach(
           rootKeys(ref),

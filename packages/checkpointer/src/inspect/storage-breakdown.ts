@@ -1,6 +1,6 @@
 import { parseValueRef, type ValueRef } from "../codec/value-codec.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
-import type { CheckpointRow } from "../core/row-store.js";
+import { type CheckpointRow, writesOf } from "../core/row-store.js";
 import { PieceGraph, type PieceKey, rootKeys, rowBlobKeys } from "./piece-graph.js";
 import { channelRefsOf, checkpointRowsOf, rowStoreOf, storedThreadIds } from "./saver-rows.js";
 
@@ -114,7 +114,7 @@ export async function storageBreakdown(
       rowBytes += checkpointRowBytes(row);
       rowRoots.push(...rowBlobKeys(row));
       for (const [channel, { r }] of Object.entries(channelRefsOf(row))) addRoots(channel, r);
-      for (const write of await rows.getWrites(row.threadId, row.checkpointNs, row.checkpointId)) {
+      for (const write of await writesOf(rows, row.threadId, row.checkpointNs, row.checkpointId)) {
         writes += 1;
         rowBytes += write.taskId.length + write.channel.length + write.valueRef.length + 8;
         addRoots(

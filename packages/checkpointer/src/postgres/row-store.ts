@@ -21,7 +21,9 @@ import {
   type RowWriteTransaction,
   retainedHistoriesFromRows,
   retainedRowsOf,
+  type WriteRecord,
   type WriteRow,
+  writesByCheckpoint,
 } from "../core/row-store.js";
 import { CheckpointerErrorCode, configInvalidError } from "../errors.js";
 import { postgresMigrations } from "./migrations.js";
@@ -155,22 +157,14 @@ export class PostgresRowStore implements RowStore {
   async getWrites(
     threadId: string,
     checkpointNs: string,
-    checkpointId: string,
-  ): Promise<WriteRow[]> {
-    const { rows } = await this.pool.query<{
-      task_id: string;
-      idx: number;
-      channel: string;
-      task_path: string;
-      value_ref: string;
-    }>(this.#sql.writesOf, [threadId, checkpointNs, checkpointId]);
-    return rows.map((row) => ({
-      taskId: row.task_id,
-      idx: row.idx,
-      channel: row.channel,
-      taskPath: row.task_path,
-      valueRef: row.value_ref,
-    }));
+    checkpointIds: readonly string[],
+  ): Promise<Map<string, WriteRow[]>> {
+    const { rows } = await this.pool.query<WriteRecord>(this.#sql.writesOf, [
+      threadId,
+      checkpointNs,
+      checkpointIds,
+    ]);
+    return writesByCheckpoint(rows);
   }
 
   async retainedHistory(

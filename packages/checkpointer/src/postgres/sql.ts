@@ -36,8 +36,8 @@ export function postgresSql(schema: string) {
         checkpoint = EXCLUDED.checkpoint, metadata_type = EXCLUDED.metadata_type,
         metadata = EXCLUDED.metadata, channel_refs = EXCLUDED.channel_refs,
         created_at_ms = EXCLUDED.created_at_ms, blob_refs = EXCLUDED.blob_refs`,
-    writesOf: `SELECT task_id, idx, channel, task_path, value_ref FROM ${s}.lg_writes
-      WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3`,
+    writesOf: `SELECT checkpoint_id, task_id, idx, channel, task_path, value_ref FROM ${s}.lg_writes
+      WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = ANY($3::text[])`,
     insertWriteKeepFirst: `INSERT INTO ${s}.lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id,
       idx, channel, task_path, value_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO NOTHING`,

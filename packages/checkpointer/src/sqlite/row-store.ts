@@ -21,7 +21,9 @@ import {
   type RowWriteTransaction,
   retainedHistoriesFromRows,
   retainedRowsOf,
+  type WriteRecord,
   type WriteRow,
+  writesByCheckpoint,
 } from "../core/row-store.js";
 import { configInvalidError } from "../errors.js";
 import { sqliteMigrations } from "./migrations.js";
@@ -193,22 +195,14 @@ export class SqliteRowStore implements RowStore {
   async getWrites(
     threadId: string,
     checkpointNs: string,
-    checkpointId: string,
-  ): Promise<WriteRow[]> {
-    const rows = this.#statement(SQL.writesOf).all(threadId, checkpointNs, checkpointId) as {
-      task_id: string;
-      idx: number;
-      channel: string;
-      task_path: string;
-      value_ref: string;
-    }[];
-    return rows.map((row) => ({
-      taskId: row.task_id,
-      idx: row.idx,
-      channel: row.channel,
-      taskPath: row.task_path,
-      valueRef: row.value_ref,
-    }));
+    checkpointIds: readonly string[],
+  ): Promise<Map<string, WriteRow[]>> {
+    const records = this.#statement(SQL.writesOf).all(
+      threadId,
+      checkpointNs,
+      JSON.stringify(checkpointIds),
+    ) as WriteRecord[];
+    return writesByCheckpoint(records);
   }
 
   async existingItemIds(ids: readonly string[]): Promise<Set<string>> {

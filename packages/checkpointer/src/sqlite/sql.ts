@@ -14,8 +14,9 @@ export const SQL = {
   // kept for the saver to judge: this narrows, never decides (see ListQuery.metadataEquals).
   metadataEquals: `(CASE WHEN metadata_type = 'json' AND blob_refs IS NULL
     THEN CAST(metadata AS TEXT) -> ? = json(?) ELSE 1 END)`,
-  writesOf: `SELECT task_id, idx, channel, task_path, value_ref FROM lg_writes
-    WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
+  writesOf: `SELECT checkpoint_id, task_id, idx, channel, task_path, value_ref FROM lg_writes
+    WHERE thread_id = ? AND checkpoint_ns = ?
+      AND checkpoint_id IN (SELECT value FROM json_each(?))`,
   insertWriteKeepFirst: `INSERT OR IGNORE INTO lg_writes (thread_id, checkpoint_ns, checkpoint_id,
     task_id, idx, channel, task_path, value_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   insertWriteReplace: `INSERT OR REPLACE INTO lg_writes (thread_id, checkpoint_ns, checkpoint_id,
