@@ -20,6 +20,7 @@ export async function postgresUnavailableReason(): Promise<string | undefined> {
   } catch (error) {
     return `Postgres at ${postgresUrl} is unreachable (${(error as Error).message})`;
   } finally {
+    // The answer is already decided; a client that never connected may fail to end as well.
     await client.end().catch(() => {});
   }
 }

@@ -312,12 +312,12 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         page.push({ row, metadata });
       }
       const writes = await this.#writesOfRows(page.map(({ row }) => row));
-      for (const { row, metadata } of page) {
-        if (limit !== undefined && limit <= 0) return;
-        if (limit !== undefined) limit -= 1;
+      for (const { row, metadata } of page)
         yield await this.#toTuple(row, metadata, writes.get(row) ?? []);
+      if (limit !== undefined) {
+        limit -= page.length;
+        if (limit <= 0) return;
       }
-      if (limit !== undefined && limit <= 0) return;
     }
   }
 
@@ -326,7 +326,9 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const groups = new Map<string, CheckpointRow[]>();
     for (const row of rows) {
       const key = JSON.stringify([row.threadId, row.checkpointNs]);
-      groups.set(key, [...(groups.get(key) ?? []), row]);
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [row]);
+      else group.push(row);
     }
     const result = new Map<CheckpointRow, WriteRow[]>();
     for (const group of groups.values()) {
