@@ -10,6 +10,7 @@ import { Annotation, END, MemorySaver, START, StateGraph } from "@langchain/lang
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -22,24 +23,7 @@ const fileChars = 100 * 1024 * 1024;
 const maxPayloadBytes = 8 * 1024 * 1024;
 const placeholder = "unable to serialize";
 
-const postgresUrl = process.env.LG_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const postgresProbe = await probePostgres(postgresUrl);
-if (postgresProbe !== true && process.env.CI === "true") {
-  throw new Error(`Postgres at ${postgresUrl} is required in CI but unreachable: ${postgresProbe}`);
-}
-
-async function probePostgres(url: string): Promise<true | string> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return true;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+const postgresUnavailable = await postgresOrSkip("the PostgresSaver case");
 
 // One 100 MB body shared by all files; each file differs in its first chars.
 const body = "x".repeat(fileChars - 2);
@@ -206,17 +190,17 @@ describe("StateGraph with 6 strings of 100 MB in state", () => {
     });
   });
 
-  describe.skipIf(postgresProbe !== true)(
-    `PostgresSaver${postgresProbe === true ? "" : ` (skipped: Postgres unreachable at ${postgresUrl}: ${postgresProbe}; set CI=true to make this a failure)`}`,
+  describe.skipIf(postgresUnavailable !== undefined)(
+    `PostgresSaver${postgresUnavailable === undefined ? "" : ` (skipped: ${postgresUnavailable}; set CI=true to make this a failure)`}`,
     () => {
       const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
       const schemas: string[] = [];
       afterAll(async () => {
-        for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        for (const schema of schemas) await dropSchema(schema, pool);
         await pool.end();
       });
       async function freshHarness(): Promise<SaverHarness> {
-        const schema = `lg_serde_${randomBytes(6).toString("hex")}`;
+        const schema = uniqueSchema("serde");
         schemas.push(schema);
         await pool.query(`CREATE SCHEMA "${schema}"`);
         await new PostgresSaver(pool, undefined, { schema }).setup();
