@@ -87,6 +87,16 @@ export const WorkersErrorCode = {
   workerEntryMissing: "ERR_LG_WORKER_ENTRY_MISSING",
 } as const;
 
+/** Codes raised by @leangraph/metrics (the /metrics endpoint and the live dashboard). */
+export const MetricsErrorCode = {
+  ...SharedErrorCode,
+  /**
+   * The /metrics endpoint or the dashboard could not listen on its host and port (in use, not an
+   * address of this machine, a privileged port); the message names them.
+   */
+  serveFailed: "ERR_LG_METRICS_SERVE_FAILED",
+} as const;
+
 /** Codes raised by the demo agent (apps/demo-agent, `leangraph-demo`). */
 export const DemoErrorCode = {
   /** A command-line option with a value the demo does not accept. */
@@ -129,6 +139,7 @@ export type SharedErrorCode = ValueOf<typeof SharedErrorCode>;
 export type SerdeErrorCode = ValueOf<typeof SerdeErrorCode>;
 export type CheckpointerErrorCode = ValueOf<typeof CheckpointerErrorCode>;
 export type WorkersErrorCode = ValueOf<typeof WorkersErrorCode>;
+export type MetricsErrorCode = ValueOf<typeof MetricsErrorCode>;
 export type DemoErrorCode = ValueOf<typeof DemoErrorCode>;
 export type CliErrorCode = ValueOf<typeof CliErrorCode>;
 
@@ -138,6 +149,7 @@ export type LeangraphErrorCode =
   | CheckpointerErrorCode
   | CliErrorCode
   | WorkersErrorCode
+  | MetricsErrorCode
   | DemoErrorCode;
 
 /** Every group by the package that raises it: for docs, CLIs and the test that keeps codes unique. */
@@ -146,5 +158,6 @@ export const errorCodesByPackage = {
   serde: SerdeErrorCode,
   checkpointer: CheckpointerErrorCode,
   workers: WorkersErrorCode,
+  metrics: MetricsErrorCode,
   demo: DemoErrorCode,
 } as const;

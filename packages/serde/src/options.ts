@@ -4,7 +4,13 @@
  * naming the option, the value and what is accepted.
  */
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { parseOptions } from "@leangraph/errors";
+import {
+  acceptedMemoryPreset,
+  MEMORY_PRESET_NAMES,
+  MEMORY_PRESETS,
+  type MemoryPresetName,
+  parseOptions,
+} from "@leangraph/errors";
 import { z } from "zod";
 import { type BlobStore, isBlobStore } from "./blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
@@ -157,6 +163,10 @@ export const serdeEnvSchema = z.object({
   LG_MAX_CHECKPOINT_SIZE: byteSizeFlag(minPayloadBytes, maxPayloadBytesLimit),
   LG_BLOB_CACHE_SIZE: byteSizeFlag(0),
   LG_BLOB_DIR: z.string().min(1, "a non-empty directory path").optional(),
+  /** Sets LG_BLOB_CACHE_SIZE's default (the table is @leangraph/errors' MEMORY_PRESETS). */
+  LG_MEMORY_PRESET: z
+    .enum(["", ...MEMORY_PRESET_NAMES] as [string, ...string[]], { message: acceptedMemoryPreset })
+    .optional(),
 });
 
 export interface SerdeEnvOptions extends Partial<RedactingSerializerLimits> {
@@ -184,7 +194,11 @@ export function serdeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Serde
   if (flags.LG_MAX_CHECKPOINT_SIZE !== undefined) {
     options.maxPayloadBytes = flags.LG_MAX_CHECKPOINT_SIZE;
   }
-  if (flags.LG_BLOB_CACHE_SIZE !== undefined) options.stringCacheBytes = flags.LG_BLOB_CACHE_SIZE;
+  const preset = flags.LG_MEMORY_PRESET
+    ? MEMORY_PRESETS[flags.LG_MEMORY_PRESET as MemoryPresetName]
+    : undefined;
+  const stringCacheBytes = flags.LG_BLOB_CACHE_SIZE ?? preset?.blobCacheBytes;
+  if (stringCacheBytes !== undefined) options.stringCacheBytes = stringCacheBytes;
   return options;
 }
 

@@ -1,4 +1,5 @@
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+import { MEMORY_PRESETS } from "@leangraph/errors";
 import { describe, expect, it } from "vitest";
 import { SerdeErrorCode } from "../src/errors.js";
 import { createSerializerFromEnv } from "../src/from-env.js";
@@ -60,6 +61,7 @@ describe("LG_* serde flags", () => {
     ["LG_MAX_ARRAY_SIZE", "-3", "whole number"],
     ["LG_MAX_OBJECT_KEYS", "lots", "whole number"],
     ["LG_REDACTING_SERDE", "yes", "on or off"],
+    ["LG_MEMORY_PRESET", "tiny", "small (a 2 GB machine)"],
   ])(
     "rejects %s=%s naming the variable, the value and what is accepted",
     (name, value, accepted) => {
@@ -76,6 +78,20 @@ describe("LG_* serde flags", () => {
       expect(message).toContain(accepted);
     },
   );
+
+  it("takes the blob cache size from LG_MEMORY_PRESET unless LG_BLOB_CACHE_SIZE is set", () => {
+    expect(serdeOptionsFromEnv({ LG_MEMORY_PRESET: "small" }).stringCacheBytes).toBe(
+      MEMORY_PRESETS.small.blobCacheBytes,
+    );
+    expect(serdeOptionsFromEnv({ LG_MEMORY_PRESET: "large" }).stringCacheBytes).toBe(
+      MEMORY_PRESETS.large.blobCacheBytes,
+    );
+    expect(
+      serdeOptionsFromEnv({ LG_MEMORY_PRESET: "small", LG_BLOB_CACHE_SIZE: "1mb" })
+        .stringCacheBytes,
+    ).toBe(1024 * 1024);
+    expect(serdeOptionsFromEnv({ LG_MEMORY_PRESET: "" }).stringCacheBytes).toBeUndefined();
+  });
 
   it("rejects an unknown option or a store that is not one, naming it", () => {
     expect(() => createSerializerFromEnv({ environment: {} } as never)).toThrowError(
