@@ -1,4 +1,5 @@
 export * from "./blob-store.js";
+export * from "./diagnostics.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
 export {

@@ -4,6 +4,7 @@
  * failure here is I/O, and leaves at most unreferenced, content-addressed blobs behind.
  */
 import type { BlobStore } from "../blob-store.js";
+import { type BlobsWrittenEvent, blobsWrittenChannel } from "../diagnostics.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
 import type { PendingBlob } from "./pending-blobs.js";
 import type { WrittenChunkIds } from "./written-chunk-ids.js";
@@ -18,10 +19,18 @@ export async function writePendingBlobs(
 ): Promise<void> {
   // Sequential: peak memory stays at one blob's worth of buffers, and a store is never asked to
   // verify the same content twice at once.
+  const counts: BlobsWrittenEvent = { written: 0, bytesWritten: 0, deduplicated: 0 };
   for (const blob of blobs) {
-    if (!(blob.knownStored && (await store.has(blob.id)))) await writeOne(store, blob);
+    if (blob.knownStored && (await store.has(blob.id))) {
+      counts.deduplicated += 1;
+    } else {
+      counts.bytesWritten += await writeOne(store, blob);
+      counts.written += 1;
+    }
     if (blob.chunk) writtenChunks.add(blob.id);
   }
+  if (blobsWrittenChannel.hasSubscribers && counts.written + counts.deduplicated > 0)
+    blobsWrittenChannel.publish(counts);
 }
 
 /**
@@ -29,14 +38,17 @@ export async function writePendingBlobs(
  * that orphan while it does, which the store reports as a failed write. The content is still in
  * hand, so trying again is right; a disk that stays full fails every attempt and is reported.
  */
-async function writeOne(store: BlobStore, blob: PendingBlob): Promise<void> {
+async function writeOne(store: BlobStore, blob: PendingBlob): Promise<number> {
   let id: string;
+  let bytes: number;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      id =
-        blob.content instanceof Uint8Array
-          ? await store.put(blob.content)
-          : (await store.putStream(blob.content())).id;
+      if (blob.content instanceof Uint8Array) {
+        id = await store.put(blob.content);
+        bytes = blob.content.byteLength;
+      } else {
+        ({ id, bytes } = await store.putStream(blob.content()));
+      }
       break;
     } catch (error) {
       const retriable =
@@ -51,4 +63,5 @@ async function writeOne(store: BlobStore, blob: PendingBlob): Promise<void> {
       { hint: "A BlobStore must name every blob by the sha256 hex of its bytes." },
     );
   }
+  return bytes;
 }
