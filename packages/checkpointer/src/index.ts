@@ -25,3 +25,4 @@ export {
   checkpointerEnvSchema,
   checkpointerFlagsFromEnv,
 } from "./flags.js";
+export * from "./diagnostics.js";

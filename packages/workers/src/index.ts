@@ -21,6 +21,7 @@ export {
   type StepDefinition,
   type StepFunction,
 } from "./define-step.js";
+export { STEP_SETTLED_CHANNEL, type StepSettledEvent, stepSettledChannel } from "./diagnostics.js";
 export {
   type ErrorData,
   LeangraphError,

@@ -10,6 +10,7 @@ import {
   DEFAULT_WORKER_HEAP_MB,
   defaultWorkerThreads,
 } from "./config.js";
+import { settledEvent, stepSettledChannel } from "./diagnostics.js";
 import { LeangraphError, StepError, WorkersErrorCode } from "./errors.js";
 import { booleanOption, wholeNumber } from "./option-schemas.js";
 import { InProcessStepExecutor, type StepExecutor, WorkerStepExecutor } from "./step-executors.js";
@@ -200,6 +201,7 @@ class DefaultStepPool extends EventEmitter implements StepPool {
     const outputPath = resolveOutputPath(this.#outputDir, step.outputName);
     const retries = step.retry?.retries ?? 0;
     const retryOn = new Set(step.retry?.retryOn ?? DEFAULT_RETRYABLE_CODES);
+    const startedMs = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.#attempt(
@@ -218,6 +220,10 @@ class DefaultStepPool extends EventEmitter implements StepPool {
           step.timeoutMs ?? this.#stepTimeoutMs,
         );
         this.#succeeded++;
+        if (stepSettledChannel.hasSubscribers)
+          stepSettledChannel.publish(
+            settledEvent(label, this.mode, startedMs, attempt, { result }),
+          );
         return { ...result, attempts: attempt };
       } catch (error) {
         if (error instanceof StepError) {
@@ -225,6 +231,8 @@ class DefaultStepPool extends EventEmitter implements StepPool {
           if (attempt <= retries && retryOn.has(error.code) && !this.#closed) continue;
         }
         this.#failed++;
+        if (stepSettledChannel.hasSubscribers)
+          stepSettledChannel.publish(settledEvent(label, this.mode, startedMs, attempt, { error }));
         throw error;
       }
     }
