@@ -3,6 +3,13 @@
  * "@leangraph/metrics/from-env" (loads nothing while the flag is unset); the live dashboard is
  * "@leangraph/metrics/dashboard" (no prom-client either).
  */
+
+export {
+  type Dashboard,
+  type DashboardOptions,
+  type DashboardSnapshot,
+  startDashboard,
+} from "./dashboard/index.js";
 export {
   DEFAULT_METRICS_HOST,
   type MetricsEndpoint,

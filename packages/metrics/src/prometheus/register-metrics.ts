@@ -1,5 +1,11 @@
+import type { StorageStats } from "@leangraph/checkpointer";
 import { LeangraphError, MetricsErrorCode, parseOptions } from "@leangraph/errors";
-import { type GcReport, PRESSURE_LEVELS, type SnapshotOutcome } from "@leangraph/workers";
+import {
+  type GcReport,
+  PRESSURE_LEVELS,
+  type SnapshotOutcome,
+  type StepPoolStats,
+} from "@leangraph/workers";
 import {
   Counter,
   collectDefaultMetrics,
@@ -246,37 +252,31 @@ export function registerLeangraphMetrics(
 
   const { stepPool, watchdog, checkpointer } = parsed;
   if (stepPool !== undefined) {
-    const queueDepth = own(
-      new Gauge({
-        name: "leangraph_step_pool_queue_depth",
-        help: "Steps waiting in the step pool's queue.",
-        registers,
-        collect() {
-          const stats = stepPool.stats();
-          queueDepth.set(stats.waiting);
-          busyWorkers.set(stats.running);
-          concurrency.set(stats.concurrency);
-        },
-      }),
+    // Each gauge reads its own value: a registry collects its metrics concurrently.
+    const poolGauge = (name: string, help: string, read: (stats: StepPoolStats) => number) => {
+      const gauge: Gauge = own(
+        new Gauge({ name, help, registers, collect: () => gauge.set(read(stepPool.stats())) }),
+      );
+    };
+    poolGauge(
+      "leangraph_step_pool_queue_depth",
+      "Steps waiting in the step pool's queue.",
+      (stats) => stats.waiting,
     );
-    const busyWorkers = own(
-      new Gauge({
-        name: "leangraph_step_pool_busy_workers",
-        help: "Steps running in the step pool right now.",
-        registers,
-      }),
+    poolGauge(
+      "leangraph_step_pool_busy_workers",
+      "Steps running in the step pool right now.",
+      (stats) => stats.running,
     );
-    const concurrency = own(
-      new Gauge({
-        name: "leangraph_step_pool_concurrency",
-        help: "Steps the pool lets run at once now (its threads, lowered under memory pressure).",
-        registers,
-      }),
+    poolGauge(
+      "leangraph_step_pool_concurrency",
+      "Steps the pool lets run at once now (its threads, lowered under memory pressure).",
+      (stats) => stats.concurrency,
     );
   }
 
   if (watchdog !== undefined) {
-    const pressureLevel = own(
+    const pressureLevel: Gauge = own(
       new Gauge({
         name: "leangraph_watchdog_pressure_level",
         help: `Memory watchdog pressure level: ${PRESSURE_LEVELS.map((level, index) => `${index} ${level}`).join(", ")}.`,
@@ -331,7 +331,8 @@ export function registerLeangraphMetrics(
       () => checkpointer.storageStats(),
       parsed.storageStatsIntervalMs,
     );
-    const storageBytes = own(
+    // One read serves all three gauges (the sampler shares it), each collected on its own.
+    const storageBytes: Gauge = own(
       new Gauge({
         name: "leangraph_checkpoint_storage_bytes",
         help: "Bytes the checkpointer holds on disk, by part (database, blobs); read at most every few seconds.",
@@ -341,24 +342,28 @@ export function registerLeangraphMetrics(
           const stats = await sampler.current();
           storageBytes.set({ part: "database" }, stats.dbBytes);
           storageBytes.set({ part: "blobs" }, stats.blobBytes);
-          storedCheckpoints.set(stats.checkpointCount);
-          storedBlobs.set(stats.blobCount);
         },
       }),
     );
-    const storedCheckpoints = own(
-      new Gauge({
-        name: "leangraph_checkpoint_stored_checkpoints",
-        help: "Checkpoints stored by the checkpointer.",
-        registers,
-      }),
+    const storageGauge = (name: string, help: string, read: (stats: StorageStats) => number) => {
+      const gauge: Gauge = own(
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect: async () => gauge.set(read(await sampler.current())),
+        }),
+      );
+    };
+    storageGauge(
+      "leangraph_checkpoint_stored_checkpoints",
+      "Checkpoints stored by the checkpointer.",
+      (stats) => stats.checkpointCount,
     );
-    const storedBlobs = own(
-      new Gauge({
-        name: "leangraph_checkpoint_stored_blobs",
-        help: "Blobs in the checkpointer's blob store.",
-        registers,
-      }),
+    storageGauge(
+      "leangraph_checkpoint_stored_blobs",
+      "Blobs in the checkpointer's blob store.",
+      (stats) => stats.blobCount,
     );
   }
 
