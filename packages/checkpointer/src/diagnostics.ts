@@ -37,3 +37,22 @@ export interface RetentionSweepEvent {
 }
 
 export const retentionSweepChannel = channel(RETENTION_SWEEP_CHANNEL);
+
+/** The event for a put that committed now: `inserted` are the items its transaction stored new. */
+export function putEvent(
+  operation: CheckpointPutEvent["operation"],
+  startedMs: number,
+  rowBytes: number,
+  committed: { plannedItems: number; insertedItems: readonly { bytes: Uint8Array }[] },
+): CheckpointPutEvent {
+  let itemBytesWritten = 0;
+  for (const item of committed.insertedItems) itemBytesWritten += item.bytes.byteLength;
+  return {
+    operation,
+    rowBytes,
+    itemsWritten: committed.insertedItems.length,
+    itemBytesWritten,
+    itemsDeduplicated: committed.plannedItems - committed.insertedItems.length,
+    durationMs: performance.now() - startedMs,
+  };
+}

@@ -18,6 +18,14 @@ export {
   createCheckpointer,
   type ManagedCheckpointer,
 } from "./create-checkpointer.js";
+export {
+  CHECKPOINT_PUT_CHANNEL,
+  type CheckpointPutEvent,
+  checkpointPutChannel,
+  RETENTION_SWEEP_CHANNEL,
+  type RetentionSweepEvent,
+  retentionSweepChannel,
+} from "./diagnostics.js";
 export { acceptedDuration, parseDurationMs } from "./duration.js";
 export { CheckpointerErrorCode } from "./errors.js";
 export {
@@ -25,4 +33,3 @@ export {
   checkpointerEnvSchema,
   checkpointerFlagsFromEnv,
 } from "./flags.js";
-export * from "./diagnostics.js";

@@ -42,6 +42,7 @@ import {
   ValueCodec,
   type ValueCodecOptions,
 } from "../codec/value-codec.js";
+import { checkpointPutChannel, putEvent } from "../diagnostics.js";
 import {
   configInvalidError,
   itemCorruptError,
@@ -126,6 +127,12 @@ const defaultItemCacheBytes = 8 * 1024 * 1024;
 
 /** Rows of a `list()` read per page: their pending writes come in one query. */
 const listPageRows = 100;
+
+/** What a commit stored: the items it planned and those its transaction found new. */
+interface CommitOutcome {
+  plannedItems: number;
+  insertedItems: NewItem[];
+}
 
 /** Thrown inside a write transaction when reused items were swept meanwhile; the put re-encodes. */
 class StaleEncodeError extends Error {}
@@ -458,6 +465,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
     const threadId = threadIdOf(config, "put");
+    const startedMs = performance.now();
     await this.setup();
     const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
     const parentId: string | undefined = config.configurable?.checkpoint_id || undefined;
@@ -536,10 +544,19 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         createdAtMs: createdAtMsOf(checkpoint.ts) ?? undefined,
         blobRefs: [...new Set([...checkpointPayload.blobIds, ...metadataPayload.blobIds])],
       };
-      await this.#commit(threadId, encodes, rowPayloads.toWrite, inheritedRootIds, (tx) =>
-        tx.upsertCheckpoint(row),
+      const committed = await this.#commit(
+        threadId,
+        encodes,
+        rowPayloads.toWrite,
+        inheritedRootIds,
+        (tx) => tx.upsertCheckpoint(row),
       );
       this.#rememberRefs(threadId, checkpointNs, checkpoint.id, refs);
+      if (checkpointPutChannel.hasSubscribers) {
+        const rowBytes =
+          row.checkpoint.byteLength + row.metadata.byteLength + row.channelRefs.length;
+        checkpointPutChannel.publish(putEvent("put", startedMs, rowBytes, committed));
+      }
     };
     try {
       await attempt(true);
@@ -641,6 +658,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     taskPath?: string,
   ): Promise<void> {
     const threadId = threadIdOf(config, "putWrites");
+    const startedMs = performance.now();
     await this.setup();
     const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
     const checkpointId: string | undefined = config.configurable?.checkpoint_id;
@@ -667,9 +685,13 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         valueRef: JSON.stringify(encoded.ref),
       });
     }
-    await this.#commit(threadId, encodes, [], [], (tx) =>
+    const committed = await this.#commit(threadId, encodes, [], [], (tx) =>
       tx.insertWrites(threadId, checkpointNs, checkpointId, rows),
     );
+    if (checkpointPutChannel.hasSubscribers) {
+      const rowBytes = rows.reduce((total, row) => total + row.valueRef.length, 0);
+      checkpointPutChannel.publish(putEvent("putWrites", startedMs, rowBytes, committed));
+    }
   }
 
   /**
@@ -695,7 +717,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     rowPayloads: PreparedPayload[],
     inheritedRootIds: string[],
     writeRow: (tx: RowWriteTransaction) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<CommitOutcome> {
     return this.#threadCommits.run(threadId, () =>
       this.#commitInTurn(encodes, rowPayloads, inheritedRootIds, writeRow),
     );
@@ -706,7 +728,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     rowPayloads: PreparedPayload[],
     inheritedRootIds: string[],
     writeRow: (tx: RowWriteTransaction) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<CommitOutcome> {
     const items = new Map<string, NewItem>();
     const reused = new Set<string>(inheritedRootIds);
     const serdePayloads = [...rowPayloads];
@@ -728,8 +750,9 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       for (const item of blobItems)
         if (!known.has(item.id)) await putOutsideLock(this.blobStore, item.bytes);
     }
+    let inserted: NewItem[] = [];
     await this.rows.write(async (tx) => {
-      const inserted = await tx.insertItems([...items.values()]);
+      inserted = await tx.insertItems([...items.values()]);
       for (const item of inserted) {
         if (item.inBlobStore && !(await this.blobStore.has(item.id)))
           await this.blobStore.put(item.bytes);
@@ -746,6 +769,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     });
     for (const item of items.values())
       if (!item.inBlobStore) this.#itemCache.add(item.id, item.bytes);
+    return { plannedItems: items.size, insertedItems: inserted };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { retentionSweepChannel } from "../diagnostics.js";
 import type { GcReport } from "./mark-sweep.js";
 import type { RetentionRule } from "./retention.js";
 
@@ -104,6 +105,15 @@ export class RetentionSweeper {
     const completedRound = threadIds.length < this.#threadsPerSweep;
     const { deletedCheckpoints, gc } = await this.#target.pruneForRetention(threadIds, this.#rule);
     this.#cursor = completedRound ? undefined : threadIds[threadIds.length - 1];
+    if (retentionSweepChannel.hasSubscribers) {
+      const { deletedItems, deletedBlobs } = gc;
+      retentionSweepChannel.publish({
+        threads: threadIds.length,
+        deletedCheckpoints,
+        deletedItems,
+        deletedBlobs,
+      });
+    }
     return { threads: threadIds.length, deletedCheckpoints, gc, completedRound };
   }
 
