@@ -20,10 +20,13 @@ Options:
   --json             print the summary as JSON on stdout (progress stays on stderr)
   --compare          run stock, drop-in and leangraph configurations side by side and write
                      an HTML report into the run dir
+  --dashboard [PORT] serve a live memory dashboard on 127.0.0.1 (PORT, or a free one) while
+                     the agent runs, and keep it up after the run until Ctrl-C
   -h, --help         show this help
 
 LG_* flags (environment) choose the parts: LG_REDACTING_SERDE, LG_CHECKPOINTER, LG_SQLITE_PATH,
-LG_USE_WORKERS, LG_WORKER_THREADS, LG_MEM_WATCHDOG, ... (see the README table).`;
+LG_USE_WORKERS, LG_WORKER_THREADS, LG_MEM_WATCHDOG, LG_MEMORY_PRESET, LG_METRICS_PORT (serves
+Prometheus /metrics), ... (see the README table).`;
 
 const cliOptionsSchema = z.object({
   modules: z.coerce
@@ -64,6 +67,12 @@ const cliOptionsSchema = z.object({
   state: z.enum(["lean", "naive"], { message: "--state must be lean or naive" }),
   json: z.boolean(),
   compare: z.boolean(),
+  dashboard: z
+    .string()
+    .regex(/^\d{1,5}$/, "--dashboard takes a TCP port from 1 to 65535, or no value for a free port")
+    .transform(Number)
+    .pipe(z.number().max(65_535, "--dashboard takes a TCP port from 1 to 65535"))
+    .optional(),
   help: z.boolean(),
 });
 
@@ -79,7 +88,18 @@ export interface DemoOptions {
   simulatedLatencyMs: number;
   json: boolean;
   compare: boolean;
+  /** `--dashboard [PORT]`: the live dashboard's port (0: a free one); undefined without the flag. */
+  dashboardPort: number | undefined;
   help: boolean;
+}
+
+/** `--dashboard` alone (no port after it) means a free port: node's parseArgs has no optional values. */
+function withDashboardValue(argv: string[]): string[] {
+  return argv.flatMap((arg, index) => {
+    if (arg !== "--dashboard") return [arg];
+    const next = argv[index + 1];
+    return next !== undefined && /^\d+$/.test(next) ? [arg] : [arg, "0"];
+  });
 }
 
 /**
@@ -91,7 +111,7 @@ export function parseCliOptions(argv: string[], baseDir: string, now = new Date(
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: withDashboardValue(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -104,6 +124,7 @@ export function parseCliOptions(argv: string[], baseDir: string, now = new Date(
         "step-delay-ms": { type: "string", default: "0" },
         json: { type: "boolean", default: false },
         compare: { type: "boolean", default: false },
+        dashboard: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -122,6 +143,13 @@ export function parseCliOptions(argv: string[], baseDir: string, now = new Date(
     );
   }
   const options = parsed.data;
+  if (options.compare && options.dashboard !== undefined) {
+    throw new LeangraphError(
+      DemoErrorCode.invalidOption,
+      "--dashboard watches one run; --compare runs three configurations in child processes",
+      { hint: "Drop one of --dashboard and --compare." },
+    );
+  }
   const threadId = options.thread ?? defaultThreadId(now);
   const runDir = options["run-dir"] ?? join(".lg", "runs", threadId);
   return {
@@ -135,6 +163,7 @@ export function parseCliOptions(argv: string[], baseDir: string, now = new Date(
     simulatedLatencyMs: options["step-delay-ms"],
     json: options.json,
     compare: options.compare,
+    dashboardPort: options.dashboard,
     help: options.help,
   };
 }

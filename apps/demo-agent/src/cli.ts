@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { join, relative, resolve } from "node:path";
+import { metricsFlagsFromEnv } from "@leangraph/metrics/from-env";
 import { type DemoOptions, parseCliOptions, usage } from "./cli-options.js";
 import { runComparison } from "./compare/run-compare.js";
 import { DemoErrorCode } from "./errors.js";
 import { runAgent } from "./run/run-agent.js";
+import { type RunObservers, startRunObservers } from "./runtime/observers.js";
 import { createProgressDisplay } from "./ui/progress.js";
 import { renderRunSummary } from "./ui/summary-table.js";
 
@@ -40,6 +42,9 @@ async function runSingle(options: DemoOptions, baseDir: string): Promise<number>
     abort.abort();
   };
   process.on("SIGINT", onSigint);
+  // LG_METRICS_* are checked before anything is opened, like every other flag.
+  metricsFlagsFromEnv(process.env);
+  let observers: RunObservers | undefined;
   try {
     const report = await runAgent({
       moduleCount: options.moduleCount,
@@ -52,12 +57,32 @@ async function runSingle(options: DemoOptions, baseDir: string): Promise<number>
       env: process.env,
       progress,
       signal: abort.signal,
+      onFinished: async (report) => {
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        } else {
+          process.stdout.write(`\n${renderRunSummary(report)}\n`);
+        }
+        // The parts stay open meanwhile, so the page and /metrics still read the saver.
+        if (observers?.dashboardUrl !== undefined && report.status === "completed") {
+          process.off("SIGINT", onSigint);
+          process.stderr.write(
+            `\nRun finished. The dashboard stays at ${observers.dashboardUrl} until Ctrl-C.\n`,
+          );
+          await untilInterrupted();
+        }
+      },
+      onPartsOpen: async (parts) => {
+        observers = await startRunObservers({
+          env: process.env,
+          parts,
+          dashboardPort: options.dashboardPort,
+          title: `leangraph-demo · ${options.threadId}`,
+        });
+        if (observers.dashboardUrl) progress.log(`dashboard: ${observers.dashboardUrl}`);
+        if (observers.metricsUrl) progress.log(`metrics: ${observers.metricsUrl}`);
+      },
     });
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    } else {
-      process.stdout.write(`\n${renderRunSummary(report)}\n`);
-    }
     if (report.status === "interrupted") {
       process.stderr.write(`\nState saved. Resume with:\n  ${resumeCommand(options, baseDir)}\n`);
       return EXIT_INTERRUPTED;
@@ -65,7 +90,23 @@ async function runSingle(options: DemoOptions, baseDir: string): Promise<number>
     return 0;
   } finally {
     process.off("SIGINT", onSigint);
+    await observers?.close();
   }
+}
+
+/** Resolves at the first SIGINT or SIGTERM; holds the event loop open until then. */
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    const stop = () => {
+      clearInterval(keepAlive);
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 }
 
 function resumeCommand(options: DemoOptions, baseDir: string): string {

@@ -27,6 +27,25 @@ describe("CLI options", () => {
     expect(options.runDir).toBe(`/work/here/.lg/runs/${options.threadId}`);
   });
 
+  it("takes --dashboard with or without a port", () => {
+    expect(parseCliOptions([], "/w").dashboardPort).toBeUndefined();
+    expect(parseCliOptions(["--dashboard"], "/w").dashboardPort).toBe(0);
+    expect(parseCliOptions(["--dashboard", "--modules", "3"], "/w")).toMatchObject({
+      dashboardPort: 0,
+      moduleCount: 3,
+    });
+    expect(parseCliOptions(["--dashboard", "7777"], "/w").dashboardPort).toBe(7777);
+    expect(parseCliOptions(["--dashboard=7778"], "/w").dashboardPort).toBe(7778);
+    expect(codeOf(() => parseCliOptions(["--dashboard=http"], "/w"))).toMatchObject({
+      code: DemoErrorCode.invalidOption,
+      message: expect.stringContaining("--dashboard takes a TCP port"),
+    });
+    expect(codeOf(() => parseCliOptions(["--dashboard", "--compare"], "/w"))).toMatchObject({
+      code: DemoErrorCode.invalidOption,
+      message: expect.stringContaining("--compare"),
+    });
+  });
+
   it("parses sizes with binary units", () => {
     expect(parseByteSize("200kb")).toBe(204_800);
     expect(parseByteSize("2.5MB")).toBe(2_621_440);

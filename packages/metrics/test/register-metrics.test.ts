@@ -40,13 +40,28 @@ describe("registerLeangraphMetrics", () => {
     ).rejects.toBeDefined();
 
     const text = await registry.metrics();
-    expect(sampleValue(text, 'leangraph_steps_total{outcome="succeeded"}')).toBe(3);
     expect(
-      sampleValue(text, 'leangraph_steps_total{outcome="failed",code="ERR_LG_STEP_FAILED"}'),
+      sampleValue(text, 'leangraph_steps_total{step="allocateThenWrite",outcome="succeeded"}'),
+    ).toBe(3);
+    expect(
+      sampleValue(
+        text,
+        'leangraph_steps_total{step="failCoded",outcome="failed",code="ERR_LG_STEP_FAILED"}',
+      ),
     ).toBe(1);
-    expect(sampleValue(text, 'leangraph_step_duration_seconds_count{outcome="succeeded"}')).toBe(3);
-    expect(sampleValue(text, "leangraph_step_isolate_heap_peak_bytes_count")).toBe(3);
-    const heapSum = sampleValue(text, "leangraph_step_isolate_heap_peak_bytes_sum")!;
+    expect(
+      sampleValue(
+        text,
+        'leangraph_step_duration_seconds_count{step="allocateThenWrite",outcome="succeeded"}',
+      ),
+    ).toBe(3);
+    expect(
+      sampleValue(text, 'leangraph_step_isolate_heap_peak_bytes_count{step="allocateThenWrite"}'),
+    ).toBe(3);
+    const heapSum = sampleValue(
+      text,
+      'leangraph_step_isolate_heap_peak_bytes_sum{step="allocateThenWrite"}',
+    )!;
     const expected = results.reduce((total, result) => total + result.heapUsedPeakBytes, 0);
     expect(heapSum).toBe(expected);
     // The 24 MB step held at least 24 MB of heap.
@@ -110,7 +125,8 @@ describe("registerLeangraphMetrics", () => {
       () => b.unregister(),
     );
     stepSettledChannel.publish({
-      label: "x",
+      exportName: "generate",
+      label: "generate -> x",
       outcome: "succeeded",
       code: undefined,
       durationMs: 1500,
@@ -121,12 +137,20 @@ describe("registerLeangraphMetrics", () => {
     });
     for (const registry of [one, two]) {
       const text = await registry.metrics();
-      expect(sampleValue(text, 'leangraph_steps_total{outcome="succeeded"}')).toBe(1);
+      expect(sampleValue(text, 'leangraph_steps_total{step="generate",outcome="succeeded"}')).toBe(
+        1,
+      );
       expect(
-        sampleValue(text, 'leangraph_step_duration_seconds_bucket{le="2.5",outcome="succeeded"}'),
+        sampleValue(
+          text,
+          'leangraph_step_duration_seconds_bucket{le="2.5",step="generate",outcome="succeeded"}',
+        ),
       ).toBe(1);
       expect(
-        sampleValue(text, 'leangraph_step_duration_seconds_bucket{le="1",outcome="succeeded"}'),
+        sampleValue(
+          text,
+          'leangraph_step_duration_seconds_bucket{le="1",step="generate",outcome="succeeded"}',
+        ),
       ).toBe(0);
       expect(metricFamilies(text)).not.toContain("nodejs_heap_size_used_bytes");
     }
@@ -182,5 +206,39 @@ describe("registerLeangraphMetrics", () => {
     expect(() => registerLeangraphMetrics(new Registry(), { pool: {} } as never)).toThrowError(
       expect.objectContaining({ message: expect.stringContaining("is not an option") }),
     );
+  });
+});
+
+describe("a failing storageStats()", () => {
+  it("keeps the scrape answering: gauges keep their last values, the failure is counted once", async () => {
+    const registry = new Registry();
+    let fail = false;
+    const checkpointer = {
+      async storageStats() {
+        if (fail) throw new Error("the database is closed");
+        return {
+          dbBytes: 10,
+          blobBytes: 20,
+          blobCount: 2,
+          checkpointCount: 1,
+          largestCheckpointRowBytes: 5,
+        };
+      },
+    };
+    const metrics = registerLeangraphMetrics(registry, {
+      checkpointer,
+      runtimeMetrics: false,
+      storageStatsIntervalMs: 0,
+    });
+    try {
+      await registry.metrics();
+      fail = true;
+      const text = await registry.metrics();
+      expect(sampleValue(text, 'leangraph_checkpoint_storage_bytes{part="blobs"}')).toBe(20);
+      expect(sampleValue(text, "leangraph_checkpoint_stored_blobs")).toBe(2);
+      expect(sampleValue(text, "leangraph_checkpoint_storage_read_errors_total")).toBe(1);
+    } finally {
+      metrics.unregister();
+    }
   });
 });

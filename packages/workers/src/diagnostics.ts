@@ -11,7 +11,9 @@ import { channel } from "node:diagnostics_channel";
 export const STEP_SETTLED_CHANNEL = "leangraph:workers:step-settled";
 
 export interface StepSettledEvent {
-  /** `exportName -> outputName`, as errors name the step. Chosen by the caller: never a metric label. */
+  /** The step function's export name: code, not data, so few distinct values (a fair metric label). */
+  exportName: string;
+  /** `exportName -> outputName`, as errors name the step. Holds data: never a metric label. */
   label: string;
   outcome: "succeeded" | "failed";
   /** The failure's code (`ERR_LG_STEP_TIMEOUT`, `ERR_WORKER_OUT_OF_MEMORY`, …); undefined on success. */
@@ -33,6 +35,7 @@ export const stepSettledChannel = channel(STEP_SETTLED_CHANNEL);
 
 /** The event for a step that settled now, having started at `startedMs` (performance.now()). */
 export function settledEvent(
+  step: { exportName: string },
   label: string,
   mode: StepSettledEvent["mode"],
   startedMs: number,
@@ -43,6 +46,7 @@ export function settledEvent(
   if ("result" in settled) {
     const { heapUsedPeakBytes, bytes } = settled.result;
     return {
+      exportName: step.exportName,
       label,
       outcome: "succeeded",
       code: undefined,
@@ -55,6 +59,7 @@ export function settledEvent(
   }
   const code = (settled.error as { code?: unknown } | null)?.code;
   return {
+    exportName: step.exportName,
     label,
     outcome: "failed",
     code: typeof code === "string" ? code : "unknown",

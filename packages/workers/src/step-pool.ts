@@ -222,7 +222,7 @@ class DefaultStepPool extends EventEmitter implements StepPool {
         this.#succeeded++;
         if (stepSettledChannel.hasSubscribers)
           stepSettledChannel.publish(
-            settledEvent(label, this.mode, startedMs, attempt, { result }),
+            settledEvent(step, label, this.mode, startedMs, attempt, { result }),
           );
         return { ...result, attempts: attempt };
       } catch (error) {
@@ -232,7 +232,9 @@ class DefaultStepPool extends EventEmitter implements StepPool {
         }
         this.#failed++;
         if (stepSettledChannel.hasSubscribers)
-          stepSettledChannel.publish(settledEvent(label, this.mode, startedMs, attempt, { error }));
+          stepSettledChannel.publish(
+            settledEvent(step, label, this.mode, startedMs, attempt, { error }),
+          );
         throw error;
       }
     }

@@ -32,6 +32,7 @@ describe("step-settled diagnostics channel", () => {
 
     expect(events).toHaveLength(2);
     expect(events[0]).toMatchObject({
+      exportName: "echo",
       label: expect.stringContaining("echo"),
       outcome: "succeeded",
       code: undefined,

@@ -1,9 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { MemoryWatchdog, StepPoolStats } from "@leangraph/workers";
 import { formatBytes } from "../byte-size.js";
 import { compileCodegenGraph, PROJECT_SUBDIR } from "../graph/build-graph.js";
 import type { ModuleResult, ProjectSpec } from "../graph/state.js";
-import { openCheckpointer } from "../runtime/checkpointer.js";
+import {
+  openCheckpointer,
+  type CheckpointStorage as StorageStats,
+} from "../runtime/checkpointer.js";
 import { startMemoryMonitor } from "../runtime/memory.js";
 import { createStepRunner, removeInterruptedWrites } from "../runtime/steps.js";
 import type { ProgressDisplay } from "../ui/progress.js";
@@ -25,6 +29,23 @@ export interface AgentRunOptions {
   progress: ProgressDisplay;
   /** Aborting stops the run after the current tasks' results are saved (Ctrl-C). */
   signal?: AbortSignal;
+  /**
+   * Called once the watchdog, saver and step pool are open, before the graph runs: where the CLI
+   * attaches the dashboard and the /metrics endpoint, which may outlive the run.
+   */
+  onPartsOpen?: (parts: RunParts) => Promise<void>;
+  /**
+   * Called with the report while every part is still open (the CLI prints it here and, with
+   * --dashboard, keeps the dashboard and /metrics answering until Ctrl-C).
+   */
+  onFinished?: (report: RunReport) => Promise<void>;
+}
+
+/** The running parts an observer may read (all of them owned and closed by the run). */
+export interface RunParts {
+  watchdog: MemoryWatchdog | undefined;
+  stepPool: { stats(): StepPoolStats };
+  checkpointer: { storageStats(): Promise<StorageStats> };
 }
 
 /** Supersteps besides the waves (input, plan, review, summarize) plus slack. */
@@ -60,6 +81,11 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
       ...(memory.watchdog ? { watchdog: memory.watchdog } : {}),
     });
     closers.unshift(() => stepRunner.close());
+    await options.onPartsOpen?.({
+      watchdog: memory.watchdog,
+      stepPool: stepRunner,
+      checkpointer: { storageStats: () => checkpointer.storage() },
+    });
     const graph = compileCodegenGraph(
       { stepRunner, runDir: options.runDir, generationLogPath },
       checkpointer.saver,
@@ -146,7 +172,7 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
     const generated = results.filter((result) => result.errorCode === undefined);
     const storage = await checkpointer.storage();
     memory.stop();
-    return {
+    const report: RunReport = {
       threadId: options.threadId,
       runDir: options.runDir,
       projectDir,
@@ -183,6 +209,8 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
       wallMs: Math.round(performance.now() - startedAt),
       timeline: { heap: memory.samples(), disk },
     };
+    await options.onFinished?.(report);
+    return report;
   } finally {
     for (const close of closers) await close();
   }

@@ -2,7 +2,12 @@ import { existsSync } from "node:fs";
 import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createStepPool, type PressureSource, stepPoolOptionsFromEnv } from "@leangraph/workers";
+import {
+  createStepPool,
+  type PressureSource,
+  type StepPoolStats,
+  stepPoolOptionsFromEnv,
+} from "@leangraph/workers";
 
 /**
  * The one place the demo touches the step pool of @leangraph/workers. The graph sees only
@@ -29,6 +34,8 @@ export interface StepRunner {
   runGenerateStep(input: unknown, outputName: string): Promise<StepOutcome>;
   /** The parse check of a batch of files (`reviewFiles`); writes a small JSON report. */
   runReviewStep(input: unknown, outputName: string): Promise<StepOutcome>;
+  /** Queue depth, busy workers and counts, for the dashboard and /metrics. */
+  stats(): StepPoolStats;
   close(): Promise<void>;
 }
 
@@ -91,6 +98,7 @@ export async function createStepRunner(options: {
         retry: { retries: RETRIES_PER_STEP },
       });
     },
+    stats: () => pool.stats(),
     close: () => pool.close(),
   };
 }

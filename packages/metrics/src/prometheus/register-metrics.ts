@@ -123,8 +123,8 @@ export function registerLeangraphMetrics(
   const stepDuration = own(
     new Histogram({
       name: "leangraph_step_duration_seconds",
-      help: "Worker steps from run() to settling (queue, isolate boot, every attempt), by outcome.",
-      labelNames: ["outcome"],
+      help: "Worker steps from run() to settling (queue, isolate boot, every attempt), by step function and outcome.",
+      labelNames: ["step", "outcome"],
       buckets: stepDurationBuckets,
       registers,
     }),
@@ -132,15 +132,16 @@ export function registerLeangraphMetrics(
   const steps = own(
     new Counter({
       name: "leangraph_steps_total",
-      help: "Worker steps settled, by outcome (succeeded, failed) and the failure's error code.",
-      labelNames: ["outcome", "code"],
+      help: "Worker steps settled, by step function, outcome (succeeded, failed) and the failure's error code.",
+      labelNames: ["step", "outcome", "code"],
       registers,
     }),
   );
   const stepHeapPeak = own(
     new Histogram({
       name: "leangraph_step_isolate_heap_peak_bytes",
-      help: "Peak heap of the fresh isolate that ran each successful step.",
+      help: "Peak heap of the fresh isolate that ran each successful step, by step function.",
+      labelNames: ["step"],
       buckets: heapPeakBuckets,
       registers,
     }),
@@ -223,10 +224,12 @@ export function registerLeangraphMetrics(
 
   const unsubscribe = subscribeToLeangraphEvents({
     stepSettled(event) {
-      stepDuration.observe({ outcome: event.outcome }, event.durationMs / 1000);
-      if (event.code === undefined) steps.inc({ outcome: event.outcome });
-      else steps.inc({ outcome: event.outcome, code: event.code });
-      if (event.heapUsedPeakBytes !== undefined) stepHeapPeak.observe(event.heapUsedPeakBytes);
+      const step = event.exportName;
+      stepDuration.observe({ step, outcome: event.outcome }, event.durationMs / 1000);
+      if (event.code === undefined) steps.inc({ step, outcome: event.outcome });
+      else steps.inc({ step, outcome: event.outcome, code: event.code });
+      if (event.heapUsedPeakBytes !== undefined)
+        stepHeapPeak.observe({ step }, event.heapUsedPeakBytes);
     },
     checkpointPut(event) {
       const labels = { operation: event.operation };
@@ -331,6 +334,29 @@ export function registerLeangraphMetrics(
       () => checkpointer.storageStats(),
       parsed.storageStatsIntervalMs,
     );
+    const storageReadErrors = own(
+      new Counter({
+        name: "leangraph_checkpoint_storage_read_errors_total",
+        help: "storageStats() reads that failed; the storage gauges then keep their last values.",
+        registers,
+        // Waits for this scrape's read, so a failure shows in the same scrape.
+        collect: async () => {
+          await currentStats();
+        },
+      }),
+    );
+    // A failed read (a closed saver, a database that went away) must not fail the whole scrape:
+    // the runtime and step metrics still answer, and the error is counted.
+    let countedFailure: Promise<StorageStats> | undefined;
+    const currentStats = () => {
+      const reading = sampler.current();
+      return reading.catch(() => {
+        // The gauges share one read; its failure counts once.
+        if (countedFailure !== reading) storageReadErrors.inc();
+        countedFailure = reading;
+        return undefined;
+      });
+    };
     // One read serves all three gauges (the sampler shares it), each collected on its own.
     const storageBytes: Gauge = own(
       new Gauge({
@@ -339,7 +365,8 @@ export function registerLeangraphMetrics(
         labelNames: ["part"],
         registers,
         async collect() {
-          const stats = await sampler.current();
+          const stats = await currentStats();
+          if (stats === undefined) return;
           storageBytes.set({ part: "database" }, stats.dbBytes);
           storageBytes.set({ part: "blobs" }, stats.blobBytes);
         },
@@ -351,7 +378,10 @@ export function registerLeangraphMetrics(
           name,
           help,
           registers,
-          collect: async () => gauge.set(read(await sampler.current())),
+          async collect() {
+            const stats = await currentStats();
+            if (stats !== undefined) gauge.set(read(stats));
+          },
         }),
       );
     };
@@ -372,7 +402,6 @@ export function registerLeangraphMetrics(
     checkpointPuts.inc({ operation }, 0);
     checkpointPutBytes.inc({ operation }, 0);
   }
-  steps.inc({ outcome: "succeeded" }, 0);
   for (const kind of ["checkpoint", "item", "blob"]) retentionRemoved.inc({ kind }, 0);
 
   let registered = true;
