@@ -208,9 +208,11 @@ function render() {
     series: [{ name: "bytes on disk", color: "#2563eb", points: disk.map((p) => [p.checkpoints, p.bytes / MB]) }],
     yMin: 0.1, xFormat: (v) => "#" + Math.round(v), yFormat: (v) => v.toFixed(v < 10 ? 2 : 0) + " MB",
   });
-  $("disk-caption").textContent = disk.length > 1
-    ? "+" + (((disk[disk.length - 1].bytes - disk[0].bytes) / Math.max(1, disk[disk.length - 1].checkpoints - disk[0].checkpoints)) / 1024).toFixed(1) + " KB per checkpoint"
-    : "";
+  const perCheckpointKb = disk.length > 1
+    ? (disk[disk.length - 1].bytes - disk[0].bytes) / Math.max(1, disk[disk.length - 1].checkpoints - disk[0].checkpoints) / 1024
+    : undefined;
+  $("disk-caption").textContent = perCheckpointKb === undefined ? ""
+    : (perCheckpointKb >= 0 ? "+" : "") + perCheckpointKb.toFixed(1) + " KB per checkpoint on average (the SQLite WAL grows and is folded back while idle)";
 }
 
 function trim(series) {
