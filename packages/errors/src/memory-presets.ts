@@ -68,7 +68,7 @@ export const MEMORY_PRESET_NAMES = Object.keys(MEMORY_PRESETS) as readonly Memor
 
 /** What LG_MEMORY_PRESET accepts, quoted by every package that rejects a value. */
 export const acceptedMemoryPreset = `one of ${MEMORY_PRESET_NAMES.map(
-  (name) => `${name} (a ${MEMORY_PRESETS[name].machineMemoryGb} GB machine)`,
+  (name) => `${name} (for ${MEMORY_PRESETS[name].machineMemoryGb} GB of RAM)`,
 ).join(", ")}`;
 
 export function isMemoryPresetName(value: unknown): value is MemoryPresetName {

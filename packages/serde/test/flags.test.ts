@@ -61,7 +61,7 @@ describe("LG_* serde flags", () => {
     ["LG_MAX_ARRAY_SIZE", "-3", "whole number"],
     ["LG_MAX_OBJECT_KEYS", "lots", "whole number"],
     ["LG_REDACTING_SERDE", "yes", "on or off"],
-    ["LG_MEMORY_PRESET", "tiny", "small (a 2 GB machine)"],
+    ["LG_MEMORY_PRESET", "tiny", "small (for 2 GB of RAM)"],
   ])(
     "rejects %s=%s naming the variable, the value and what is accepted",
     (name, value, accepted) => {

@@ -1,5 +1,12 @@
 import { availableParallelism, freemem, tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  acceptedMemoryPreset,
+  MEMORY_PRESET_NAMES,
+  MEMORY_PRESETS,
+  type MemoryPreset,
+  type MemoryPresetName,
+} from "@leangraph/errors";
 import { z } from "zod";
 import { LeangraphError, WorkersErrorCode } from "./errors.js";
 
@@ -40,6 +47,12 @@ export const workersEnvSchema = z.object({
   LG_MEM_LOG_INTERVAL_S: integerIn(0, 86_400).optional(),
   LG_HEAP_THRESHOLD: numberIn(0, 1, { exclusiveMin: true }).optional(),
   LG_SNAPSHOT_DIR: z.string().trim().min(1).optional(),
+  LG_MEMORY_PRESET: z
+    .string()
+    .trim()
+    .refine((name) => (MEMORY_PRESET_NAMES as readonly string[]).includes(name))
+    .transform((name) => name as MemoryPresetName)
+    .optional(),
 });
 
 export type WorkersEnv = z.output<typeof workersEnvSchema>;
@@ -56,7 +69,13 @@ const ACCEPTED: Record<keyof WorkersEnv, string> = {
   LG_MEM_LOG_INTERVAL_S: "an integer number of seconds from 0 (no log line) to 86400; default 60",
   LG_HEAP_THRESHOLD: "a fraction of the heap limit greater than 0 and at most 1; default 0.85",
   LG_SNAPSHOT_DIR: "a non-empty directory path; default <os tmpdir>/leangraph-heap-snapshots",
+  LG_MEMORY_PRESET: acceptedMemoryPreset,
 };
+
+/** The preset LG_MEMORY_PRESET names (the table is @leangraph/errors' MEMORY_PRESETS), if any. */
+function presetOf(flags: WorkersEnv): Readonly<MemoryPreset> | undefined {
+  return flags.LG_MEMORY_PRESET === undefined ? undefined : MEMORY_PRESETS[flags.LG_MEMORY_PRESET];
+}
 
 /**
  * Parses every LG_* flag of this package at once and fails fast, naming each rejected variable,
@@ -110,12 +129,15 @@ export interface StepPoolEnvOptions {
   maxOutputBytes: number;
 }
 
+/** Explicit flags win; LG_MEMORY_PRESET fills in the heap cap and caps the default threads. */
 export function stepPoolOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StepPoolEnvOptions {
   const flags = parseWorkersEnv(env);
-  const heapMb = flags.LG_WORKER_HEAP_MB ?? DEFAULT_WORKER_HEAP_MB;
+  const preset = presetOf(flags);
+  const heapMb = flags.LG_WORKER_HEAP_MB ?? preset?.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
+  const fitting = defaultWorkerThreads(heapMb);
   return {
     useWorkers: flags.LG_USE_WORKERS ?? true,
-    threads: flags.LG_WORKER_THREADS ?? defaultWorkerThreads(heapMb),
+    threads: flags.LG_WORKER_THREADS ?? Math.min(fitting, preset?.maxWorkerThreads ?? fitting),
     heapMb,
     stepTimeoutMs: flags.LG_STEP_TIMEOUT_MS ?? DEFAULT_STEP_TIMEOUT_MS,
     maxOutputBytes: Math.floor(
@@ -134,14 +156,20 @@ export interface WatchdogEnvOptions {
   logIntervalS: number;
   heapThreshold: number;
   snapshotDir: string;
+  /** Where the pressure levels start; from LG_MEMORY_PRESET, else the watchdog's defaults. */
+  levels: { medium: number; high: number; critical: number } | undefined;
 }
 
+/** Explicit flags win; LG_MEMORY_PRESET fills in the snapshot threshold and the pressure levels. */
 export function watchdogOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WatchdogEnvOptions {
   const flags = parseWorkersEnv(env);
+  const preset = presetOf(flags);
   return {
     enabled: flags.LG_MEM_WATCHDOG ?? true,
     logIntervalS: flags.LG_MEM_LOG_INTERVAL_S ?? DEFAULT_MEM_LOG_INTERVAL_S,
-    heapThreshold: flags.LG_HEAP_THRESHOLD ?? DEFAULT_HEAP_THRESHOLD,
+    heapThreshold:
+      flags.LG_HEAP_THRESHOLD ?? preset?.heapSnapshotThreshold ?? DEFAULT_HEAP_THRESHOLD,
     snapshotDir: flags.LG_SNAPSHOT_DIR ?? DEFAULT_SNAPSHOT_DIR,
+    levels: preset === undefined ? undefined : { ...preset.pressureLevels },
   };
 }

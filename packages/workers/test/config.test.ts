@@ -1,7 +1,10 @@
+import { MEMORY_PRESET_NAMES, MEMORY_PRESETS } from "@leangraph/errors";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SNAPSHOT_DIR,
+  defaultWorkerThreads,
   parseWorkersEnv,
+  startMemoryWatchdog,
   stepPoolOptionsFromEnv,
   WorkersErrorCode,
   watchdogOptionsFromEnv,
@@ -88,5 +91,60 @@ describe("LG_* flags", () => {
     );
     expect(error.message).toContain("LG_WORKER_THREADS");
     expect(error.message).toContain("LG_MEM_LOG_INTERVAL_S");
+  });
+
+  describe("LG_MEMORY_PRESET", () => {
+    it("sets the heap cap, caps the default threads, and sets the watchdog's thresholds", () => {
+      for (const name of MEMORY_PRESET_NAMES) {
+        const preset = MEMORY_PRESETS[name];
+        const env = { LG_MEMORY_PRESET: name };
+        const pool = stepPoolOptionsFromEnv(env);
+        expect(pool.heapMb).toBe(preset.workerHeapMb);
+        expect(pool.threads).toBeLessThanOrEqual(preset.maxWorkerThreads);
+        expect(pool.threads).toBeLessThanOrEqual(defaultWorkerThreads(preset.workerHeapMb));
+        expect(pool.threads).toBeGreaterThanOrEqual(1);
+        const watchdog = watchdogOptionsFromEnv(env);
+        expect(watchdog.heapThreshold).toBe(preset.heapSnapshotThreshold);
+        expect(watchdog.levels).toEqual(preset.pressureLevels);
+        // The watchdog takes them as they are and reports them back.
+        const started = startMemoryWatchdog({ ...watchdog, enabled: false, snapshotSignal: null });
+        expect(started.thresholds()).toEqual({
+          ...preset.pressureLevels,
+          snapshot: preset.heapSnapshotThreshold,
+        });
+        started.stop();
+      }
+      expect(stepPoolOptionsFromEnv({ LG_MEMORY_PRESET: "small" }).threads).toBe(1);
+    });
+
+    it("loses to every explicit flag", () => {
+      const env = {
+        LG_MEMORY_PRESET: "small",
+        LG_WORKER_HEAP_MB: "1024",
+        LG_WORKER_THREADS: "3",
+        LG_HEAP_THRESHOLD: "0.95",
+      };
+      expect(stepPoolOptionsFromEnv(env)).toMatchObject({ heapMb: 1024, threads: 3 });
+      expect(watchdogOptionsFromEnv(env).heapThreshold).toBe(0.95);
+    });
+
+    it("without a preset, the watchdog keeps its own default levels", () => {
+      expect(watchdogOptionsFromEnv({}).levels).toBeUndefined();
+      const started = startMemoryWatchdog({ enabled: false, snapshotSignal: null });
+      expect(started.thresholds()).toEqual({
+        medium: 0.6,
+        high: 0.75,
+        critical: 0.9,
+        snapshot: 0.85,
+      });
+      started.stop();
+    });
+
+    it("rejects an unknown preset naming the variable, the value and the presets", () => {
+      const error = thrown(() => parseWorkersEnv({ LG_MEMORY_PRESET: "xl" }));
+      expect(error.code).toBe(WorkersErrorCode.invalidOption);
+      expect(error.message).toContain('LG_MEMORY_PRESET="xl"');
+      expect(error.message).toContain("small (for 2 GB of RAM), medium (for 8 GB of RAM)");
+    });
   });
 });

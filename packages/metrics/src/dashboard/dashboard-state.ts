@@ -179,10 +179,11 @@ export class DashboardState {
   }
 }
 
-/** The watchdog's thresholds when it tells them, else the defaults it would use. */
+/** The watchdog's thresholds, or without one the defaults a watchdog would use. */
 export function thresholdsOf(watchdog: MemoryWatchdog | undefined): HeapThresholds {
-  const told = (watchdog as { thresholds?: () => HeapThresholds } | undefined)?.thresholds?.();
-  return told ?? { ...DEFAULT_PRESSURE_THRESHOLDS, snapshot: DEFAULT_HEAP_THRESHOLD };
+  return (
+    watchdog?.thresholds() ?? { ...DEFAULT_PRESSURE_THRESHOLDS, snapshot: DEFAULT_HEAP_THRESHOLD }
+  );
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   type PressureChange,
   type PressureLevel,
   type PressureSource,
+  type PressureThresholds,
   pressureLevelOf,
 } from "./pressure-level.js";
 import { SampleRing, slopePerMinute } from "./sample-ring.js";
@@ -187,6 +188,8 @@ export interface MemoryWatchdog extends PressureSource {
   growthMbPerMin(): number | null;
   /** Samples and evaluates immediately (levels, threshold snapshot, leak check). */
   sampleNow(): MemorySample;
+  /** Where the pressure levels start and where a threshold snapshot is written (heap fractions). */
+  thresholds(): PressureThresholds & { snapshot: number };
   /** Writes a snapshot now (skips cooldown and count, not the disk check). */
   snapshotNow(reason?: SnapshotReason): Promise<SnapshotOutcome>;
   on<E extends keyof WatchdogEvents>(
@@ -252,6 +255,10 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
 
   peaks(): MemoryPeaks {
     return { ...this.#peaks };
+  }
+
+  thresholds(): PressureThresholds & { snapshot: number } {
+    return { ...this.#options.levels, snapshot: this.#options.heapThreshold };
   }
 
   history(): MemorySample[] {
