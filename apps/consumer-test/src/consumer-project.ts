@@ -19,6 +19,7 @@ function manifest(relativePath: string): Manifest {
  */
 export function workspaceRanges(): Record<string, string> {
   const checkpointer = manifest("packages/checkpointer");
+  const metrics = manifest("packages/metrics");
   const root = manifest(".");
   const pick = (from: Record<string, string> | undefined, name: string): string => {
     const range = from?.[name];
@@ -39,6 +40,7 @@ export function workspaceRanges(): Record<string, string> {
     "@types/pg": pick(checkpointer.peerDependencies, "@types/pg"),
     "@types/node": pick(root.devDependencies, "@types/node"),
     typescript: pick(root.devDependencies, "typescript"),
+    "prom-client": pick(metrics.dependencies, "prom-client"),
   };
 }
 

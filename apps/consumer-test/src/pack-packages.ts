@@ -12,6 +12,7 @@ export const publishedPackages = {
   "@leangraph/checkpointer": "checkpointer",
   "@leangraph/workers": "workers",
   "@leangraph/cli": "cli",
+  "@leangraph/metrics": "metrics",
 } as const;
 
 export type PublishedPackage = keyof typeof publishedPackages;

@@ -67,6 +67,7 @@ beforeAll(async () => {
         "@leangraph/checkpointer": fileSpec("@leangraph/checkpointer"),
         "@leangraph/workers": fileSpec("@leangraph/workers"),
         "@leangraph/cli": fileSpec("@leangraph/cli"),
+        "@leangraph/metrics": fileSpec("@leangraph/metrics"),
         ...ranges,
       },
       consumerEnv(process.env.PATH ?? ""),
@@ -144,6 +145,28 @@ describe("the packed tarballs, installed with plain npm into fresh projects", ()
     expect((result.stockRefusal as { message: string }).message).not.toContain("better-sqlite3");
   });
 
+  it("metrics: a scrape and the dashboard count what the agent did; LG_METRICS_PORT unset serves nothing", async () => {
+    const result = await runJsonApp(
+      [join(full.dir, "metrics-app.mjs"), join(root, "metrics-run")],
+      {
+        cwd: full.dir,
+        env: consumerEnv(process.env.PATH ?? ""),
+      },
+    );
+    expect(result).toMatchObject({
+      steps: 1,
+      dashboard: { stepsSucceeded: 1 },
+      offEndpoint: "none",
+    });
+    expect(result.puts).toBe(result.checkpoints);
+    expect(result.storedCheckpoints).toBe(result.checkpoints);
+    expect(result.databaseBytes).toBe(result.statsDatabaseBytes);
+    expect(result.heapUsedBytes).toBeGreaterThan(0);
+    expect((result.dashboard as { checkpointsPut: number }).checkpointsPut).toBe(
+      result.checkpoints,
+    );
+  });
+
   it("CLI: the `leangraph` bin from the tarball inspects, verifies and prunes the ESM app's database", async () => {
     // Runs the bin npm linked, as a user's `npx leangraph` does; reads the ESM consumer's store.
     const database = join(root, "esm-run", "checkpoints.sqlite");
@@ -176,6 +199,8 @@ describe("the packed tarballs, installed with plain npm into fresh projects", ()
       flags: "sqlite",
       postgres: "function",
       defineStep: "function",
+      metrics: "function",
+      dashboard: "function",
     });
     expect(result.tupleNote).toBe("written from CommonJS");
     expect(result.roundTrip).toBe(true);
