@@ -13,7 +13,8 @@
  * scrapes, and scrapes happen only in the "on" arm.
  *
  * BENCH_ROUNDS (default 30) rounds; each runs BENCH_STEPS (10) steps and BENCH_CHAT_TURNS (100)
- * chat turns per arm. Plain node, not tsx: tsx's module hooks would slow every isolate's boot.
+ * chat turns per arm; BENCH_SCRAPE=off measures the subscribers without scrapes; BENCH_CONTROL=1
+ * runs both arms without metrics (the noise floor). Plain node, not tsx: tsx's module hooks would slow every isolate's boot.
  */
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,6 +30,13 @@ import { chatTurns } from "./chat-workload.mjs";
 const rounds = Number(process.env.BENCH_ROUNDS ?? 30);
 const stepsPerBlock = Number(process.env.BENCH_STEPS ?? 10);
 const turnsPerBlock = Number(process.env.BENCH_CHAT_TURNS ?? 100);
+/** BENCH_SCRAPE=off leaves /metrics unscraped: what the subscribers alone cost. */
+const scrapeOn = process.env.BENCH_SCRAPE !== "off";
+/**
+ * BENCH_CONTROL=1 registers nothing in the "on" blocks either: the two arms are then the same,
+ * and what the table shows is this machine's noise floor for the same number of samples.
+ */
+const control = process.env.BENCH_CONTROL === "1";
 
 const dir = mkdtempSync(join(tmpdir(), "lg-metrics-bench-"));
 const stepModule = fileURLToPath(new URL("./steps.mjs", import.meta.url));
@@ -62,8 +70,9 @@ const samples = {
   off: { step: [], put: [], getTuple: [] },
 };
 async function block(mode, record) {
-  const metrics = mode === "on" ? registerLeangraphMetrics(registry, sources) : undefined;
-  scraper.send({ scrape: mode === "on", url: `${server.url}/metrics` });
+  const on = mode === "on" && !control;
+  const metrics = on ? registerLeangraphMetrics(registry, sources) : undefined;
+  scraper.send({ scrape: scrapeOn && on, url: `${server.url}/metrics` });
   try {
     const steps = await stepLatenciesMs(stepsPerBlock);
     const { putUs, getTupleUs } = await chatTurns(saver, turnsPerBlock);
@@ -94,12 +103,15 @@ watchdog.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const median = (values) => {
+  if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 console.log(
-  `\nleangraph metrics on vs off, one process, interleaved: ${rounds} rounds, ${scrapes} scrapes of /metrics in the "on" blocks\n`,
+  control
+    ? `\ncontrol (BENCH_CONTROL=1): both arms without metrics, ${rounds} rounds: the noise floor\n`
+    : `\nleangraph metrics on vs off, one process, interleaved: ${rounds} rounds, ${scrapes} scrapes of /metrics in the "on" blocks\n`,
 );
 console.log("| operation | n per arm | median off | median on | added | target |");
 console.log("|---|---:|---:|---:|---:|---:|");
