@@ -41,9 +41,9 @@ async function runSingle(options: DemoOptions, baseDir: string): Promise<number>
     progress.log("Ctrl-C: stopping; finished modules are already checkpointed …");
     abort.abort();
   };
-  process.on("SIGINT", onSigint);
   // LG_METRICS_* are checked before anything is opened, like every other flag.
   metricsFlagsFromEnv(process.env);
+  process.on("SIGINT", onSigint);
   let observers: RunObservers | undefined;
   try {
     const report = await runAgent({

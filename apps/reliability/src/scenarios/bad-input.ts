@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { checkpointerFlagsFromEnv, createCheckpointer } from "@leangraph/checkpointer";
+import { metricsFlagsFromEnv } from "@leangraph/metrics/from-env";
 import { createFsBlobStore, RedactingSerializer, serdeOptionsFromEnv } from "@leangraph/serde";
 import { createStepPool, parseWorkersEnv, type StepRequest } from "@leangraph/workers";
 import Database from "better-sqlite3";
@@ -39,6 +40,7 @@ const flagParsers: Array<[string, (env: NodeJS.ProcessEnv) => unknown]> = [
   ["@leangraph/serde serdeOptionsFromEnv", serdeOptionsFromEnv],
   ["@leangraph/workers parseWorkersEnv", parseWorkersEnv],
   ["@leangraph/checkpointer checkpointerFlagsFromEnv", checkpointerFlagsFromEnv],
+  ["@leangraph/metrics metricsFlagsFromEnv", metricsFlagsFromEnv],
 ];
 
 /** Which parsers reject `name=value` with ERR_LG_INVALID_OPTION naming the variable. */
