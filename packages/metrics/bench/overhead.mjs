@@ -49,6 +49,14 @@ registerLeangraphMetrics(registry, sources).unregister(); // leaves the runtime 
 const server = await startMetricsServer({ registry, port: 0 });
 const scraper = fork(fileURLToPath(new URL("./scraper.mjs", import.meta.url)));
 
+function median(values) {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+const percentOf = (ratio) => `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(2)}%`;
+
 let stepIndex = 0;
 async function stepLatenciesMs(count) {
   const latencies = [];
@@ -69,18 +77,40 @@ const samples = {
   on: { step: [], put: [], getTuple: [] },
   off: { step: [], put: [], getTuple: [] },
 };
+/**
+ * Each round's on and off blocks run back to back, so the ratio of their medians sees the same
+ * machine load and the same database size; the median of those per-round ratios is what the
+ * table's "paired" column shows. The pooled medians drift with whatever else the machine does
+ * between rounds, which on a shared 2-core machine is several percent by itself.
+ */
+const roundRatios = { step: [], put: [], getTuple: [], stepCpu: [], turnCpu: [] };
+/** Microseconds of CPU this process (every thread) spent while `work` ran. */
+async function cpuUs(work) {
+  const before = process.cpuUsage();
+  const result = await work();
+  const { user, system } = process.cpuUsage(before);
+  return { result, us: user + system };
+}
 async function block(mode, record) {
   const on = mode === "on" && !control;
   const metrics = on ? registerLeangraphMetrics(registry, sources) : undefined;
   scraper.send({ scrape: scrapeOn && on, url: `${server.url}/metrics` });
   try {
-    const steps = await stepLatenciesMs(stepsPerBlock);
-    const { putUs, getTupleUs } = await chatTurns(saver, turnsPerBlock);
+    const steps = await cpuUs(() => stepLatenciesMs(stepsPerBlock));
+    const chat = await cpuUs(() => chatTurns(saver, turnsPerBlock));
+    const { putUs, getTupleUs } = chat.result;
     if (record) {
-      samples[mode].step.push(...steps);
+      samples[mode].step.push(...steps.result);
       samples[mode].put.push(...putUs);
       samples[mode].getTuple.push(...getTupleUs);
     }
+    return {
+      step: steps.result,
+      put: putUs,
+      getTuple: getTupleUs,
+      stepCpu: [steps.us / stepsPerBlock],
+      turnCpu: [chat.us / turnsPerBlock],
+    };
   } finally {
     metrics?.unregister();
   }
@@ -89,7 +119,13 @@ async function block(mode, record) {
 await block("on", false); // warm-up: JIT, spare isolates, SQLite pages
 await block("off", false);
 for (let round = 0; round < rounds; round++) {
-  for (const mode of round % 2 === 0 ? ["on", "off"] : ["off", "on"]) await block(mode, true);
+  const blockSamples = {};
+  for (const mode of round % 2 === 0 ? ["on", "off"] : ["off", "on"]) {
+    blockSamples[mode] = await block(mode, true);
+  }
+  for (const key of Object.keys(roundRatios)) {
+    roundRatios[key].push(median(blockSamples.on[key]) / median(blockSamples.off[key]));
+  }
   process.stderr.write(`round ${round + 1}/${rounds}\r`);
 }
 // What each event costs its subscribers, without the noise of the operations around it: the same
@@ -158,19 +194,15 @@ await saver.close();
 watchdog.stop();
 rmSync(dir, { recursive: true, force: true });
 
-const median = (values) => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 console.log(
   control
     ? `\ncontrol (BENCH_CONTROL=1): both arms without metrics, ${rounds} rounds: the noise floor\n`
     : `\nleangraph metrics on vs off, one process, interleaved: ${rounds} rounds, ${scrapes} scrapes of /metrics in the "on" blocks\n`,
 );
-console.log("| operation | n per arm | median off | median on | added | target |");
-console.log("|---|---:|---:|---:|---:|---:|");
+console.log(
+  "| operation | n per arm | median off | median on | added (pooled) | added (paired: median of per-round ratios) | middle half of per-round ratios | target |",
+);
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const [label, key, unit, digits, target] of [
   ["worker step in a fresh isolate (latency)", "step", "ms", 2, 1],
   ["chat put, LeanSqliteSaver", "put", "µs", 0, 2],
@@ -178,9 +210,25 @@ for (const [label, key, unit, digits, target] of [
 ]) {
   const off = median(samples.off[key]);
   const on = median(samples.on[key]);
-  const added = (on / off - 1) * 100;
+  const ratios = [...roundRatios[key]].sort((a, b) => a - b);
+  const quarter = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
   console.log(
-    `| ${label} | ${samples.on[key].length} | ${off.toFixed(digits)} ${unit} | ${on.toFixed(digits)} ${unit} | ${added >= 0 ? "+" : ""}${added.toFixed(2)}% | ≤ ${target}% |`,
+    `| ${label} | ${samples.on[key].length} | ${off.toFixed(digits)} ${unit} | ${on.toFixed(digits)} ${unit} | ${percentOf(on / off)} | ${percentOf(median(ratios))} | ${percentOf(quarter(0.25))} … ${percentOf(quarter(0.75))} | ≤ ${target}% |`,
+  );
+}
+// CPU time is what the metrics themselves spend; unlike wall time it does not grow when another
+// process takes the core, so on a busy machine it is the steadier of the two.
+console.log(
+  "\nCPU time of this process (all threads), per block, paired by round: median of per-round ratios (middle half)",
+);
+for (const [label, key] of [
+  ["per worker step (pool, isolate boot, step)", "stepCpu"],
+  ["per chat turn (put + getTuple)", "turnCpu"],
+]) {
+  const ratios = [...roundRatios[key]].sort((a, b) => a - b);
+  const quarter = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
+  console.log(
+    `- ${label}: ${percentOf(median(ratios))} (${percentOf(quarter(0.25))} … ${percentOf(quarter(0.75))})`,
   );
 }
 console.log(
