@@ -70,3 +70,16 @@ export function settledEvent(
     mode,
   };
 }
+
+/** Published when an isolate of a step pool has booted (loaded its entry, preloads and warm-up). */
+export const ISOLATE_BOOTED_CHANNEL = "leangraph:workers:isolate-booted";
+
+export interface IsolateBootedEvent {
+  threadId: number;
+  /** `performance.now()` in the pool's thread when the pool first saw the isolate's thread. */
+  startedMs: number;
+  /** From then until the isolate said it is ready for a step: what a fresh isolate costs here. */
+  bootMs: number;
+}
+
+export const isolateBootedChannel = channel(ISOLATE_BOOTED_CHANNEL);

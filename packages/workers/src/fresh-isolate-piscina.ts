@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { BOOTED_MESSAGE_KEY } from "./booted-message.js";
+import { isolateBootedChannel } from "./diagnostics.js";
 import { LeangraphError, WorkersErrorCode } from "./errors.js";
 import type { StepOutcome, StepTask } from "./step-runner.js";
 import type { StepWorkerData } from "./step-worker.js";
@@ -45,6 +46,8 @@ export type UnexpectedExit =
 
 interface ThreadRecord {
   threadId: number;
+  /** performance.now() when this thread was first seen: the start of its boot. */
+  seenMs: number;
   booted: boolean;
   created: boolean;
   used: boolean;
@@ -130,6 +133,13 @@ export class FreshIsolatePiscina {
       const record = this.#threads.get(threadId);
       if (record === undefined) return;
       record.booted = true;
+      if (isolateBootedChannel.hasSubscribers) {
+        isolateBootedChannel.publish({
+          threadId,
+          startedMs: record.seenMs,
+          bootMs: performance.now() - record.seenMs,
+        });
+      }
       this.#wakeBootWaiters();
       if (record.created) this.onAvailable("booted");
     });
@@ -160,6 +170,14 @@ export class FreshIsolatePiscina {
       this.#inFlight--;
       if (this.#inFlight === 0) this.#drained?.();
     });
+  }
+
+  /** Offers the isolate that ran a step to the next step (the pool's `reuseIsolates`). */
+  releaseThread(threadId: number): void {
+    const record = this.#threads.get(threadId);
+    if (record === undefined) return;
+    record.used = false;
+    this.onAvailable("freed");
   }
 
   /** Ends the isolate that ran a step; piscina's exit handling boots its replacement. */
@@ -218,6 +236,7 @@ export class FreshIsolatePiscina {
       this.#watched.add(worker);
       const record: ThreadRecord = {
         threadId: worker.threadId,
+        seenMs: performance.now(),
         booted: false,
         created: false,
         used: false,

@@ -21,7 +21,14 @@ export {
   type StepDefinition,
   type StepFunction,
 } from "./define-step.js";
-export { STEP_SETTLED_CHANNEL, type StepSettledEvent, stepSettledChannel } from "./diagnostics.js";
+export {
+  ISOLATE_BOOTED_CHANNEL,
+  type IsolateBootedEvent,
+  isolateBootedChannel,
+  STEP_SETTLED_CHANNEL,
+  type StepSettledEvent,
+  stepSettledChannel,
+} from "./diagnostics.js";
 export {
   type ErrorData,
   LeangraphError,

@@ -32,6 +32,8 @@ export interface WorkerExecutorOptions {
   execArgv: string[];
   bootTimeoutMs: number;
   warmUp: boolean;
+  /** Hand an isolate whose step succeeded the next step (see StepPoolOptions.reuseIsolates). */
+  reuseIsolates: boolean;
   /** Called when an isolate may have become available: the queue should try again. */
   onCapacity: () => void;
   /** Faults outside any step (boot, idle); the pool turns them into events. */
@@ -40,7 +42,10 @@ export interface WorkerExecutorOptions {
   rejectWaiting: (error: StepError) => void;
 }
 
-/** Every attempt in a never-used isolate; see `FreshIsolatePiscina` for how. */
+/**
+ * Every attempt in a never-used isolate (see `FreshIsolatePiscina` for how), or with
+ * `reuseIsolates` in an isolate whose previous steps all succeeded.
+ */
 export class WorkerStepExecutor implements StepExecutor {
   readonly mode = "workers";
   #isolates: FreshIsolatePiscina;
@@ -76,7 +81,9 @@ export class WorkerStepExecutor implements StepExecutor {
     }, timeoutMs);
     try {
       const outcome = await isolates.run(task, controller.signal);
-      isolates.retireThread(outcome.ok ? outcome.result.threadId : outcome.threadId);
+      if (outcome.ok && this.options.reuseIsolates) isolates.releaseThread(outcome.result.threadId);
+      // A failed step may have left its isolate in any state: the retry gets a fresh one.
+      else isolates.retireThread(outcome.ok ? outcome.result.threadId : outcome.threadId);
       if (outcome.ok) return outcome.result;
       throw stepErrorFromOutcome(label, outcome);
     } catch (error) {

@@ -61,6 +61,7 @@ export const stepRequestSchema = z.strictObject({
   outputName,
   timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   retry: retryPolicySchema.optional(),
+  durable: z.boolean().default(true),
 });
 
 /** What `pool.run()` takes: which export of which ES module to call, with what, writing where. */
@@ -77,6 +78,12 @@ export interface StepRequest {
   timeoutMs?: number;
   /** Retry policy for this step. @default no retries */
   retry?: RetryPolicy;
+  /**
+   * `false` skips the fsyncs (file and directory) after the atomic rename: for outputs that can
+   * be rebuilt and that nothing durable points to, e.g. a report the caller reads right away.
+   * Readers still see the whole file or none. @default true
+   */
+  durable?: boolean;
 }
 
 export type ParsedStepRequest = z.output<typeof stepRequestSchema>;
