@@ -75,6 +75,8 @@ export function settledEvent(
 export const ISOLATE_BOOTED_CHANNEL = "leangraph:workers:isolate-booted";
 
 export interface IsolateBootedEvent {
+  /** The pool's `name` option ("steps" unless given). */
+  pool: string;
   threadId: number;
   /** `performance.now()` in the pool's thread when the pool first saw the isolate's thread. */
   startedMs: number;

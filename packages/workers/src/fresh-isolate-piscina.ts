@@ -37,6 +37,8 @@ export interface FreshIsolateOptions {
   execArgv: string[];
   bootTimeoutMs: number;
   warmUp: boolean;
+  /** The pool's name, in its diagnostics events. */
+  poolName: string;
 }
 
 /** Why a worker thread went away without being retired by us. */
@@ -135,6 +137,7 @@ export class FreshIsolatePiscina {
       record.booted = true;
       if (isolateBootedChannel.hasSubscribers) {
         isolateBootedChannel.publish({
+          pool: this.options.poolName,
           threadId,
           startedMs: record.seenMs,
           bootMs: performance.now() - record.seenMs,

@@ -34,6 +34,8 @@ export interface WorkerExecutorOptions {
   warmUp: boolean;
   /** Hand an isolate whose step succeeded the next step (see StepPoolOptions.reuseIsolates). */
   reuseIsolates: boolean;
+  /** The pool's name, in its diagnostics events. */
+  poolName: string;
   /** Called when an isolate may have become available: the queue should try again. */
   onCapacity: () => void;
   /** Faults outside any step (boot, idle); the pool turns them into events. */
@@ -111,6 +113,7 @@ export class WorkerStepExecutor implements StepExecutor {
         execArgv: this.options.execArgv,
         bootTimeoutMs: this.options.bootTimeoutMs,
         warmUp: this.options.warmUp,
+        poolName: this.options.poolName,
       },
       (reason) => {
         if (reason === "booted") this.#consecutiveBootFailures = 0;

@@ -42,6 +42,8 @@ export interface StepPoolOptions {
    * heap cap still applies, and generation steps should keep the default. @default false
    */
   reuseIsolates?: boolean;
+  /** Names the pool in its diagnostics events, e.g. to tell a review pool's boots from a generation pool's. @default "steps" */
+  name?: string;
   /** Old-generation heap cap of each step's isolate, in MB. @default 768 (LG_WORKER_HEAP_MB) */
   heapMb?: number;
   /** Wall-clock budget per attempt; the worker is terminated past it. @default 600000 (LG_STEP_TIMEOUT_MS) */
@@ -73,6 +75,7 @@ const optionsSchema = z.strictObject({
   threads: wholeNumber(1, 256, "threads").optional(),
   spareWorkers: wholeNumber(0, 256, "workers").optional(),
   reuseIsolates: booleanOption.default(false),
+  name: z.string({ message: "a short name for diagnostics" }).min(1).max(64).default("steps"),
   heapMb: wholeNumber(16, 65_536, "MB").default(DEFAULT_WORKER_HEAP_MB),
   stepTimeoutMs: wholeNumber(1, 86_400_000, "milliseconds").default(DEFAULT_STEP_TIMEOUT_MS),
   maxOutputBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER, "bytes").default(
@@ -184,6 +187,7 @@ class DefaultStepPool extends EventEmitter implements StepPool {
           threads: this.#threads,
           spareWorkers: options.spareWorkers ?? (options.reuseIsolates ? 0 : this.#threads),
           reuseIsolates: options.reuseIsolates,
+          poolName: options.name,
           heapMb: options.heapMb,
           preloadModules: options.preloadModules,
           execArgv: options.workerExecArgv,

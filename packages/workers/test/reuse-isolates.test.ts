@@ -110,10 +110,19 @@ describe("durable: false", () => {
 describe("isolate-booted diagnostics channel", () => {
   it("publishes each isolate's boot time, once per isolate", async () => {
     const events: IsolateBootedEvent[] = [];
-    const listener = (message: unknown) => events.push(message as IsolateBootedEvent);
+    // Channels are process-wide: keep only this pool's events (by its name).
+    const listener = (message: unknown) => {
+      const event = message as IsolateBootedEvent;
+      if (event.pool === "boot-test") events.push(event);
+    };
     subscribe(ISOLATE_BOOTED_CHANNEL, listener);
     const dir = tempDir("boot-events");
-    const stepPool = createStepPool({ outputDir: dir.path, threads: 1, spareWorkers: 1 });
+    const stepPool = createStepPool({
+      outputDir: dir.path,
+      threads: 1,
+      spareWorkers: 1,
+      name: "boot-test",
+    });
     try {
       const before = performance.now();
       const results = [];
