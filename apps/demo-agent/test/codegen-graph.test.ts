@@ -80,8 +80,80 @@ describe("codegen graph", () => {
       expect(result.sha256).toBe(sha256(bytes));
       expect(result.bytes).toBe(bytes.length);
     }
+    // Every file reviewed once, in the review isolate: beside the next wave, or (the last wave) at the end.
+    const reviewedPaths = values.reviewed.map((file: { path: string }) => file.path).sort();
+    expect(reviewedPaths).toEqual(
+      values.results.map((result: { path: string }) => result.path).sort(),
+    );
+    // 9 reviews, plus the review isolate's one boot (loading the compiler is review's cost).
+    expect(report.timeBreakdown.categories.review.count).toBe(10);
+    expect(report.timeBreakdown.categories.generation.count).toBe(9);
+    expect(report.timeBreakdown.categories.checkpointing.count).toBeGreaterThanOrEqual(9);
+    // The generation pool's fresh isolates boot per step (and spares ahead); the review isolate's
+    // boot (the compiler) is review time, not counted here.
+    expect(report.timeBreakdown.isolateBoot.count).toBeGreaterThanOrEqual(9);
+    expect(report.timeBreakdown.isolateBoot.medianMs).toBeGreaterThan(0);
     // The whole state is small: no file content in it.
     expect(JSON.stringify(values).length).toBeLessThan(report.bytesGenerated / 5);
+  });
+
+  it("a resumed lean thread reviews exactly the files not reviewed before the interruption", async () => {
+    const env = { LG_USE_WORKERS: "off", LG_WORKER_THREADS: "2", LG_MEM_WATCHDOG: "off" };
+    const runDir = join(root, "review-resume");
+    const abort = new AbortController();
+    const interrupted = await runAgent({
+      ...workload,
+      simulatedLatencyMs: 150,
+      threadId: "review-resume",
+      runDir,
+      stateShape: "lean",
+      env,
+      signal: abort.signal,
+      progress: {
+        ...progress,
+        update: (state) => {
+          if (state.modulesDone >= 5) abort.abort();
+        },
+      },
+    });
+    expect(interrupted.status).toBe("interrupted");
+
+    // Reviews saved at the interruption: in the checkpoint or in its saved pending writes.
+    const checkpointer = await openCheckpointer({ env, runDir });
+    const saved = new Set<string>();
+    try {
+      const tuple = await checkpointer.saver.getTuple({
+        configurable: { thread_id: "review-resume" },
+      });
+      for (const file of (tuple!.checkpoint.channel_values.reviewed ?? []) as Array<{
+        path: string;
+      }>)
+        saved.add(file.path);
+      for (const [, channel, value] of tuple!.pendingWrites ?? []) {
+        if (channel === "reviewed")
+          for (const file of value as Array<{ path: string }>) saved.add(file.path);
+      }
+    } finally {
+      await checkpointer.close();
+    }
+    expect(saved.size).toBeGreaterThan(0);
+    expect(saved.size).toBeLessThan(9);
+
+    const resumed = await runAgent({
+      ...workload,
+      threadId: "review-resume",
+      runDir,
+      stateShape: "lean",
+      env,
+      progress,
+    });
+    expect(resumed).toMatchObject({ status: "completed", resumed: true, files: 9, filesParsed: 9 });
+    // Not one review redone, not one skipped.
+    expect(resumed.timeBreakdown.categories.review.count).toBe(9 - saved.size);
+    const values = await latestChannelValues(runDir, "review-resume", env);
+    const paths = values.reviewed.map((file: { path: string }) => file.path);
+    expect(new Set(paths).size).toBe(9);
+    expect(paths).toHaveLength(9);
   });
 
   it("naive state in-process keeps the text in state and writes the same files", async () => {

@@ -1,6 +1,8 @@
 import type { RunReport } from "../run/run-report.js";
 import { ratioAgainst, summaryRows } from "../ui/summary-table.js";
+import { describeIsolationCost, isolationCost } from "./isolation-cost.js";
 import { renderLineChart } from "./svg-chart.js";
+import { renderTimeLanes } from "./time-lanes.js";
 
 export interface ComparedRun {
   name: string;
@@ -53,6 +55,19 @@ export function renderComparisonHtml(runs: ComparedRun[], workload: string): str
     formatY: formatMb,
   });
 
+  const axisMs = Math.max(...runs.map((run) => run.report.timeBreakdown.elapsedMs));
+  const lanes = runs
+    .map(
+      (run) =>
+        `<figure class="time-lanes">${renderTimeLanes({ name: run.name, breakdown: run.report.timeBreakdown, axisMs })}<figcaption>${escapeHtml(run.name)}: ${escapeHtml(wallSentence(run.report))}</figcaption></figure>`,
+    )
+    .join("\n");
+  const leangraph = runs.find((run) => run.name === "leangraph");
+  const isolationLine =
+    leangraph === undefined
+      ? ""
+      : `<p id="isolation-cost">${escapeHtml(describeIsolationCost(isolationCost(runs[0]!.report, leangraph.report)))}</p>`;
+
   const stock = runs[0]!.report;
   const header = `<tr><th></th>${runs.map((run) => `<th>${escapeHtml(run.name)}</th>`).join("")}${runs
     .slice(1)
@@ -86,6 +101,8 @@ export function renderComparisonHtml(runs: ComparedRun[], workload: string): str
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; color: #1f2933; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
   h1 { font-size: 22px; margin-bottom: 4px; }
+  h2 { font-size: 18px; margin: 28px 0 4px; }
+  #isolation-cost { background: #f3f7f9; border-left: 4px solid #00798c; padding: 8px 12px; }
   table { border-collapse: collapse; margin: 16px 0 24px; }
   th, td { padding: 4px 12px; border-bottom: 1px solid #e3e6ea; text-align: right; }
   th[scope="row"], tr:first-child th:first-child { text-align: left; font-weight: normal; color: #52606d; }
@@ -105,9 +122,23 @@ export function renderComparisonHtml(runs: ComparedRun[], workload: string): str
 ${header}
 ${body}
 </table>
+<section id="time-breakdown">
+<h2>Where the time went</h2>
+<p>Each lane shows when that kind of work was in flight, on one clock from process start; lanes overlap (a review runs while the next wave waits on its model), so they do not add up to the wall time.</p>
+${isolationLine}
+${lanes}
+</section>
 <figure id="heap-chart">${heapChart}<figcaption>Heap used in the main process, sampled every 100 ms and after every checkpoint.</figcaption></figure>
 <figure id="disk-chart">${diskChart}<figcaption>Checkpoint storage after each checkpoint: database (with WAL) plus blob files. Log scale.</figcaption></figure>
 </body>
 </html>
 `;
+}
+
+function wallSentence(report: RunReport): string {
+  const processWall =
+    report.processWallMs === undefined
+      ? ""
+      : `, ${(report.processWallMs / 1000).toFixed(2)} s from process start to exit`;
+  return `run ended ${(report.timeBreakdown.elapsedMs / 1000).toFixed(2)} s after the process started${processWall}`;
 }

@@ -7,7 +7,7 @@ import { DemoErrorCode } from "../errors.js";
 import type { GenerateModuleInput } from "../generator/generate-module-step.js";
 import { planModule, planProject } from "../generator/plan-modules.js";
 import type { StepRunner } from "../runtime/steps.js";
-import { syntaxDiagnostics } from "./parse-check.js";
+import type { TimeLedger } from "../runtime/time-ledger.js";
 import type { ReviewedFile, ReviewFilesInput } from "./review-files-step.js";
 import {
   CodegenState,
@@ -15,7 +15,9 @@ import {
   type GenerateTask,
   type ModuleResult,
   type ProjectSpec,
+  type ReviewedModule,
   type ReviewReport,
+  type ReviewTask,
 } from "./state.js";
 
 export interface CodegenGraphDeps {
@@ -24,19 +26,12 @@ export interface CodegenGraphDeps {
   runDir: string;
   /** Where every generation appends a line (see generate-module-step.ts). */
   generationLogPath: string;
+  /** Records the in-process review's time (step times are recorded by the step runner). */
+  timeLedger?: TimeLedger;
 }
 
 /** Diagnostics kept per failing file; the rest would only bloat the state. */
 const MAX_DIAGNOSTICS = 5;
-
-/**
- * Each review step pays for a fresh isolate and for loading the TypeScript compiler (~1.5 s of
- * CPU here), so the files are split into about one batch per thread, not one step per file.
- * Files are parsed one at a time inside a batch, so a big batch does not mean a big heap.
- */
-function reviewBatchSize(fileCount: number, threads: number): number {
-  return Math.max(1, Math.ceil(fileCount / Math.max(1, threads)));
-}
 
 /** Generated files live under `<run dir>/project/`; review reports under `<run dir>/review/`. */
 export const PROJECT_SUBDIR = "project";
@@ -58,7 +53,7 @@ function sendWave(spec: ProjectSpec, waveIndex: number): Send[] {
 }
 
 /**
- * plan -> generate (waves) -> review -> summarize.
+ * plan -> generate (waves, each beside the review of the wave before) -> review -> summarize.
  *
  * Each wave is one superstep: `Send` fans out over up to `waveSize` modules, so every wave ends in
  * one checkpoint and a 200-module project at 2 threads writes about 100 of them. The wave's first
@@ -66,8 +61,14 @@ function sendWave(spec: ProjectSpec, waveIndex: number): Send[] {
  * last one. A join node would do the same but doubles the checkpoints; the leader needs no graph
  * state because a wave's modules are a pure function of (seed, index) — see `planModule`.
  *
- * Resume comes from LangGraph itself: each finished `generate` task's writes are saved as pending
- * writes the moment it completes, so after a crash only the modules without a saved result run
+ * In lean state, each generated file (except the last wave's) also sends a `reviewFiles` task
+ * into the next superstep: it runs in the review isolate, whose compiler is already loaded, while
+ * the next wave waits on its model, so review is off the critical path and adds no checkpoint.
+ * The final `review` takes only what is not in `reviewed` yet (the last wave, and anything a
+ * crash cut off).
+ *
+ * Resume comes from LangGraph itself: each finished task's writes are saved as pending writes the
+ * moment it completes, so after a crash only the modules (and reviews) without a saved result run
  * again.
  */
 export function buildCodegenGraph(deps: CodegenGraphDeps) {
@@ -84,11 +85,17 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
     const result = await runGenerationStep(deps, task);
     const isLeader = module.index === waveIndex * spec.waveSize;
     const nextWaveFirst = (waveIndex + 1) * spec.waveSize;
-    const goto = !isLeader
-      ? []
-      : nextWaveFirst < spec.moduleCount
-        ? sendWave(spec, waveIndex + 1)
-        : ["review"];
+    const lastWave = nextWaveFirst >= spec.moduleCount;
+    const reviewBeside =
+      spec.stateShape === "lean" && !lastWave && result.errorCode === undefined
+        ? [
+            new Send("reviewFiles", {
+              files: [{ path: result.path, sha256: result.sha256 }],
+            } satisfies ReviewTask),
+          ]
+        : [];
+    const onward = !isLeader ? [] : lastWave ? ["review"] : sendWave(spec, waveIndex + 1);
+    const goto = [...onward, ...reviewBeside];
     const naiveFile =
       spec.stateShape === "naive" && result.errorCode === undefined
         ? [
@@ -110,64 +117,25 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
     });
   };
 
-  const review = async (state: CodegenStateValue): Promise<{ reviewReport: ReviewReport }> => {
-    const report: ReviewReport = {
-      filesChecked: 0,
-      bytesRead: 0,
-      heapUsedPeakBytes: 0,
-      failures: [],
-    };
-    const record = (path: string, text: string) => {
-      const diagnostics = syntaxDiagnostics(path, text);
-      report.filesChecked++;
-      if (diagnostics.length > 0) {
-        report.failures.push({ path, diagnostics: diagnostics.slice(0, MAX_DIAGNOSTICS) });
-      }
-    };
+  /** One wave's files, reviewed beside the next wave. */
+  const reviewFiles = async (task: ReviewTask) => ({
+    reviewed: await reviewInIsolates(deps, task.files),
+  });
+
+  const review = async (
+    state: CodegenStateValue,
+  ): Promise<{ reviewReport: ReviewReport; reviewed?: ReviewedModule[] }> => {
     if (state.spec?.stateShape === "naive") {
-      // As naive agents do: review the text held in state. Yielding between files keeps the
-      // event loop (progress, heap sampling, Ctrl-C) alive during a long review.
-      for (const file of state.files) {
-        await setImmediate();
-        report.bytesRead += Buffer.byteLength(file.content);
-        record(file.path, file.content);
-      }
-      return { reviewReport: report };
+      const measure = deps.timeLedger?.measure ?? ((_, work) => work());
+      return { reviewReport: await measure("review", () => reviewHeldText(state)) };
     }
-    // Lean: the files are read back by path and parsed inside step isolates, batch by batch;
-    // only each batch's small JSON report comes back to this process.
-    const generated = state.results.filter((result) => result.errorCode === undefined);
-    const batches = [];
-    const batchSize = reviewBatchSize(generated.length, deps.stepRunner.threads);
-    for (let first = 0; first < generated.length; first += batchSize) {
-      batches.push(generated.slice(first, first + batchSize));
-    }
-    const reviewed = await Promise.all(
-      batches.map(async (batch, index) => {
-        const input: ReviewFilesInput = {
-          files: batch.map((result) => ({
-            absolutePath: join(deps.runDir, PROJECT_SUBDIR, result.path),
-            path: result.path,
-            sha256: result.sha256,
-          })),
-          maxDiagnostics: MAX_DIAGNOSTICS,
-        };
-        const outputName = `${REVIEW_SUBDIR}/batch-${String(index).padStart(4, "0")}.json`;
-        const outcome = await deps.stepRunner.runReviewStep(input, outputName);
-        if (deps.stepRunner.mode === "workers") {
-          report.heapUsedPeakBytes = Math.max(report.heapUsedPeakBytes, outcome.heapUsedPeakBytes);
-        }
-        return JSON.parse(await readFile(outcome.path, "utf8")) as ReviewedFile[];
-      }),
+    // Lean: what was not reviewed beside a later wave (the last wave, or what a crash cut off).
+    const done = new Set(state.reviewed.map((file) => file.path));
+    const rest = state.results.filter(
+      (result) => result.errorCode === undefined && !done.has(result.path),
     );
-    for (const file of reviewed.flat()) {
-      report.filesChecked++;
-      report.bytesRead += file.bytes;
-      if (file.diagnostics.length > 0) {
-        report.failures.push({ path: file.path, diagnostics: file.diagnostics });
-      }
-    }
-    return { reviewReport: report };
+    const reviewed = await reviewInIsolates(deps, rest);
+    return { reviewed, reviewReport: reportOf([...state.reviewed, ...reviewed]) };
   };
 
   const summarize = (state: CodegenStateValue) => {
@@ -190,7 +158,8 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
       .addNode("plan", plan, { ends: ["generate", "review"] })
       // A `Send`-only node: its input is the `GenerateTask` payload, not the graph state, which
       // the typed `addNode` overloads cannot express.
-      .addNode("generate", generate as never, { ends: ["generate", "review"] })
+      .addNode("generate", generate as never, { ends: ["generate", "review", "reviewFiles"] })
+      .addNode("reviewFiles", reviewFiles as never)
       .addNode("review", review)
       .addNode("summarize", summarize)
       .addEdge(START, "plan")
@@ -248,4 +217,80 @@ async function runGenerationStep(
       errorCode: typeof code === "string" ? code : DemoErrorCode.stepFailed,
     };
   }
+}
+
+/**
+ * Naive state, as naive agents do: review the text held in state, in this process. The compiler
+ * is loaded here, on first use. Yielding between files keeps the event loop (progress, heap
+ * sampling, Ctrl-C) alive during a long review.
+ */
+async function reviewHeldText(state: CodegenStateValue): Promise<ReviewReport> {
+  const { syntaxDiagnostics } = await import("./parse-check.js");
+  const report: ReviewReport = {
+    filesChecked: 0,
+    bytesRead: 0,
+    heapUsedPeakBytes: 0,
+    failures: [],
+  };
+  for (const file of state.files) {
+    await setImmediate();
+    report.bytesRead += Buffer.byteLength(file.content);
+    report.filesChecked++;
+    const diagnostics = syntaxDiagnostics(file.path, file.content);
+    if (diagnostics.length > 0) {
+      report.failures.push({ path: file.path, diagnostics: diagnostics.slice(0, MAX_DIAGNOSTICS) });
+    }
+  }
+  return report;
+}
+
+/**
+ * Reads files back by path and parses them in the review isolate, one step per file (they queue
+ * on the isolate, whose compiler stays loaded); only each file's small JSON report comes back.
+ */
+async function reviewInIsolates(
+  deps: CodegenGraphDeps,
+  files: Array<{ path: string; sha256: string }>,
+): Promise<ReviewedModule[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      const input: ReviewFilesInput = {
+        files: [
+          {
+            absolutePath: join(deps.runDir, PROJECT_SUBDIR, file.path),
+            path: file.path,
+            sha256: file.sha256,
+          },
+        ],
+        maxDiagnostics: MAX_DIAGNOSTICS,
+      };
+      const outcome = await deps.stepRunner.runReviewStep(
+        input,
+        `${REVIEW_SUBDIR}/${file.path}.json`,
+      );
+      const [reviewed] = JSON.parse(await readFile(outcome.path, "utf8")) as ReviewedFile[];
+      return {
+        ...reviewed!,
+        heapUsedPeakBytes: deps.stepRunner.mode === "workers" ? outcome.heapUsedPeakBytes : 0,
+      };
+    }),
+  );
+}
+
+function reportOf(reviewed: ReviewedModule[]): ReviewReport {
+  const report: ReviewReport = {
+    filesChecked: 0,
+    bytesRead: 0,
+    heapUsedPeakBytes: 0,
+    failures: [],
+  };
+  for (const file of reviewed) {
+    report.filesChecked++;
+    report.bytesRead += file.bytes;
+    report.heapUsedPeakBytes = Math.max(report.heapUsedPeakBytes, file.heapUsedPeakBytes);
+    if (file.diagnostics.length > 0) {
+      report.failures.push({ path: file.path, diagnostics: file.diagnostics });
+    }
+  }
+  return report;
 }

@@ -51,6 +51,22 @@ export interface ReviewReport {
   failures: Array<{ path: string; diagnostics: string[] }>;
 }
 
+/** One file's review, kept in state the moment it is done, so a resumed thread knows. */
+export interface ReviewedModule {
+  /** Project-relative path (as in `ModuleResult.path`). */
+  path: string;
+  bytes: number;
+  /** Empty when the file parses and still has the checkpointed hash. */
+  diagnostics: string[];
+  /** Peak heap of the isolate that reviewed it (0 in-process). */
+  heapUsedPeakBytes: number;
+}
+
+/** What `Send("reviewFiles", …)` carries: files generated in the previous wave. */
+export interface ReviewTask {
+  files: Array<{ path: string; sha256: string }>;
+}
+
 export interface RunSummary {
   modulesPlanned: number;
   modulesGenerated: number;
@@ -78,6 +94,12 @@ export const CodegenState = Annotation.Root({
   wavesDone: Annotation<number>({ reducer: sum, default: () => 0 }),
   faults: Annotation<number>({ reducer: sum, default: () => 0 }),
   retries: Annotation<number>({ reducer: sum, default: () => 0 }),
+  /**
+   * Lean state: files reviewed so far. Each wave's files are reviewed beside the next wave (while
+   * it waits on its model); the final review takes whatever is not in here, so a resumed thread
+   * neither reviews a file twice nor skips one.
+   */
+  reviewed: Annotation<ReviewedModule[]>({ reducer: append, default: () => [] }),
   reviewReport: Annotation<ReviewReport | null>({
     reducer: (_, next) => next,
     default: () => null,

@@ -10,6 +10,7 @@ import {
 } from "../runtime/checkpointer.js";
 import { startMemoryMonitor } from "../runtime/memory.js";
 import { createStepRunner, removeInterruptedWrites } from "../runtime/steps.js";
+import { createTimeLedger } from "../runtime/time-ledger.js";
 import type { ProgressDisplay } from "../ui/progress.js";
 import type { DiskSample, RunReport } from "./run-report.js";
 import { threadPosition } from "./thread-position.js";
@@ -73,21 +74,30 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
       log: (line) => options.progress.log(line),
     });
     closers.unshift(() => memory.stop());
-    const checkpointer = await openCheckpointer({ env: options.env, runDir: options.runDir });
-    closers.unshift(() => checkpointer.close());
+    const timeLedger = createTimeLedger({ runStartMs: startedAt });
+    closers.unshift(() => timeLedger.close());
+    // The pools first: their isolates (and the review isolate's compiler) boot while the saver
+    // opens and the graph starts.
     const stepRunner = await createStepRunner({
       env: options.env,
       outputDir: options.runDir,
+      timeLedger,
       ...(memory.watchdog ? { watchdog: memory.watchdog } : {}),
     });
     closers.unshift(() => stepRunner.close());
+    const checkpointer = await openCheckpointer({
+      env: options.env,
+      runDir: options.runDir,
+      timeLedger,
+    });
+    closers.unshift(() => checkpointer.close());
     await options.onPartsOpen?.({
       watchdog: memory.watchdog,
       stepPool: stepRunner,
       checkpointer: { storageStats: () => checkpointer.storage() },
     });
     const graph = compileCodegenGraph(
-      { stepRunner, runDir: options.runDir, generationLogPath },
+      { stepRunner, runDir: options.runDir, generationLogPath, timeLedger },
       checkpointer.saver,
     );
     const config = { configurable: { thread_id: options.threadId } };
@@ -207,6 +217,7 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
       faults: (final.values.faults as number | undefined) ?? 0,
       retries: (final.values.retries as number | undefined) ?? 0,
       wallMs: Math.round(performance.now() - startedAt),
+      timeBreakdown: timeLedger.breakdown(),
       timeline: { heap: memory.samples(), disk },
     };
     await options.onFinished?.(report);

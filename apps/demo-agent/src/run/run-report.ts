@@ -1,4 +1,5 @@
 import type { HeapSample } from "../runtime/memory.js";
+import type { TimeBreakdown } from "../runtime/time-ledger.js";
 
 /** Bytes on disk after a checkpoint, for the report's growth chart. */
 export interface DiskSample {
@@ -40,6 +41,11 @@ export interface RunReport {
   peakWorkerHeapBytes: number;
   faults: number;
   retries: number;
+  /** From the start of the run (options parsed, modules loaded) to its report. */
   wallMs: number;
+  /** `--compare` only: the configuration's process, from spawn to exit, as its parent saw it. */
+  processWallMs?: number;
+  /** Where the time went (see runtime/time-ledger.ts). */
+  timeBreakdown: TimeBreakdown;
   timeline: { heap: HeapSample[]; disk: DiskSample[] };
 }

@@ -2,6 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { checkpointerFlagsFromEnv, createCheckpointer } from "@leangraph/checkpointer";
+import type { TimeLedger } from "./time-ledger.js";
 
 /**
  * The one place the demo touches @leangraph/checkpointer. The rest of the demo sees a saver to
@@ -55,6 +56,8 @@ export function checkpointerPaths(options: { env: NodeJS.ProcessEnv; runDir: str
 export async function openCheckpointer(options: {
   env: NodeJS.ProcessEnv;
   runDir: string;
+  /** Records each put and putWrites, from the call until the write is stored. */
+  timeLedger?: TimeLedger;
 }): Promise<DemoCheckpointer> {
   const env: NodeJS.ProcessEnv = { ...options.env, ...checkpointerPaths(options) };
   const flags = checkpointerFlagsFromEnv(env);
@@ -65,12 +68,21 @@ export async function openCheckpointer(options: {
     : `${saverName}, stock serializer`;
   const blobDir = flags.blobDir!;
   const listeners: Array<() => Promise<void> | void> = [];
+  const ledger = options.timeLedger;
   const put = saver.put.bind(saver);
   saver.put = async (...args: Parameters<typeof saver.put>) => {
+    const startMs = performance.now();
     const next = await put(...args);
+    // The listeners measure for the report; that is not the checkpoint's own cost.
+    ledger?.record("checkpointing", startMs, performance.now());
     for (const listener of listeners) await listener();
     return next;
   };
+  if (ledger) {
+    const putWrites = saver.putWrites.bind(saver);
+    saver.putWrites = (...args: Parameters<typeof saver.putWrites>) =>
+      ledger.measure("checkpointing", () => putWrites(...args));
+  }
   return {
     saver,
     label,

@@ -1,5 +1,6 @@
 import { formatBytes } from "../byte-size.js";
 import type { RunReport } from "../run/run-report.js";
+import { TIME_CATEGORIES, TIME_CATEGORY_LABELS } from "../runtime/time-ledger.js";
 
 interface SummaryRow {
   label: string;
@@ -7,11 +8,21 @@ interface SummaryRow {
   format?: (value: number) => string;
   /** Rows where "smaller is better" get a ratio column in `--compare`. */
   ratio?: boolean;
+  /** Only in `--compare` (the value comes from the parent process). */
+  compareOnly?: boolean;
 }
 
 const count = (value: number) => value.toLocaleString("en-US");
 const duration = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 const bytesOrNone = (bytes: number) => (bytes === 0 ? "n/a" : formatBytes(bytes));
+const durationOrNone = (ms: number) => (ms === 0 ? "–" : duration(ms));
+
+/** The time breakdown: wall time during which each kind of work was in flight (they overlap). */
+const timeRows: SummaryRow[] = TIME_CATEGORIES.map((category) => ({
+  label: `  ${TIME_CATEGORY_LABELS[category]}`,
+  value: (r: RunReport) => r.timeBreakdown?.categories[category].inFlightMs ?? 0,
+  format: durationOrNone,
+}));
 
 export const summaryRows: SummaryRow[] = [
   { label: "state", value: (r) => r.setup.stateShape },
@@ -40,7 +51,20 @@ export const summaryRows: SummaryRow[] = [
   { label: "peak main heap", value: (r) => r.peakMainHeapBytes, format: formatBytes, ratio: true },
   { label: "peak worker heap", value: (r) => r.peakWorkerHeapBytes, format: bytesOrNone },
   { label: "faults / retries", value: (r) => `${r.faults} / ${r.retries}` },
-  { label: "wall time", value: (r) => r.wallMs, format: duration, ratio: true },
+  {
+    label: "wall time, process start to exit",
+    value: (r) => r.processWallMs ?? 0,
+    format: duration,
+    ratio: true,
+    compareOnly: true,
+  },
+  { label: "wall time of the run", value: (r) => r.wallMs, format: duration, ratio: true },
+  {
+    label: "  startup (node, modules)",
+    value: (r) => Math.round(r.timeBreakdown?.startupMs ?? 0),
+    format: duration,
+  },
+  ...timeRows,
 ];
 
 function cell(row: SummaryRow, report: RunReport): string {
@@ -70,7 +94,9 @@ export function renderRunSummary(report: RunReport): string {
     report.status === "completed"
       ? `leangraph-demo: thread ${report.threadId} ${report.resumed ? "resumed and " : ""}completed`
       : `leangraph-demo: thread ${report.threadId} interrupted (state saved)`;
-  const rows = summaryRows.map((row) => [row.label, cell(row, report)]);
+  const rows = summaryRows
+    .filter((row) => !row.compareOnly)
+    .map((row) => [row.label, cell(row, report)]);
   return `${title}\n\n${renderTable(["", "value"], rows)}\n\nproject: ${report.projectDir}`;
 }
 
