@@ -30,7 +30,7 @@ afterAll(async () => {
 describe.skipIf(chromiumMissing && process.env.CI !== "true")(
   "--compare HTML report in headless Chromium",
   () => {
-    it("renders both charts with a line per configuration", async () => {
+    it("renders both charts with a line per configuration, and the time breakdown per configuration", async () => {
       expect(existsSync(chromiumPath), `${chromiumPath} is required when CI=true`).toBe(true);
       const runDir = join(root, "compare");
       const args = [
@@ -113,6 +113,64 @@ describe.skipIf(chromiumMissing && process.env.CI !== "true")(
             expect(pathBox.y + pathBox.height).toBeLessThanOrEqual(box!.y + box!.height + 1);
           }
         }
+        // The time breakdown: one lane chart per configuration, a lane per kind of work, with
+        // bars where the run's own numbers say that work was in flight.
+        const breakdown = page.locator("#time-breakdown");
+        await expect(breakdown.locator("h2").textContent()).resolves.toContain(
+          "Where the time went",
+        );
+        const laneCharts = breakdown.locator("svg.lanes");
+        expect(await laneCharts.count()).toBe(3);
+        for (const [index, run] of result.runs.entries()) {
+          const chart = laneCharts.nth(index);
+          expect(await chart.getAttribute("data-configuration")).toBe(run.name);
+          const chartBox = (await chart.boundingBox())!;
+          expect(chartBox.width).toBeGreaterThan(300);
+          const categories = run.report.timeBreakdown.categories;
+          for (const lane of ["generation", "review", "checkpointing"]) {
+            const group = chart.locator(`g.lane[data-lane="${lane}"]`);
+            expect(
+              Number(await group.getAttribute("data-in-flight-ms")),
+              `${run.name} ${lane}`,
+            ).toBe(categories[lane].inFlightMs);
+            expect(categories[lane].inFlightMs, `${run.name} ${lane}`).toBeGreaterThan(0);
+            // The lane's background plus at least one visible bar inside the chart.
+            const bars = group.locator("rect");
+            expect(await bars.count(), `${run.name} ${lane}`).toBeGreaterThan(1);
+            const bar = (await bars.nth(1).boundingBox())!;
+            expect(bar.width).toBeGreaterThanOrEqual(1);
+            expect(bar.x + bar.width).toBeLessThanOrEqual(chartBox.x + chartBox.width + 1);
+          }
+          // Isolate boots are leangraph's alone: stock and drop-in run steps in-process.
+          const boots = chart.locator('g.lane[data-lane="isolateBoot"] rect');
+          expect(await boots.count(), run.name).toBe(
+            run.name === "leangraph" ? 1 + categories.isolateBoot.spans.length : 1,
+          );
+        }
+        const leangraphRun = result.runs[2].report;
+        expect(leangraphRun.timeBreakdown.isolateBoot.count).toBeGreaterThanOrEqual(8);
+        expect(leangraphRun.timeBreakdown.isolateBoot.medianMs).toBeGreaterThan(0);
+        // The one line on what isolation costs, with the run's own figures.
+        const isolation = (await page.locator("#isolation-cost").textContent())!;
+        expect(isolation).toContain(
+          `${leangraphRun.timeBreakdown.isolateBoot.medianMs} ms to boot`,
+        );
+        expect(isolation).toContain(
+          `median of ${leangraphRun.timeBreakdown.isolateBoot.count} boots`,
+        );
+        expect(isolation).toMatch(/heap/);
+        expect(isolation).toMatch(/fault/);
+        expect(result.isolationCost.bootMedianMs).toBe(
+          leangraphRun.timeBreakdown.isolateBoot.medianMs,
+        );
+        const isolationBox = (await page.locator("#isolation-cost").boundingBox())!;
+        expect(isolationBox.height).toBeGreaterThan(10);
+        // The table's time rows, and the process wall time the parent measured.
+        const tableText = (await page.locator("table").textContent())!;
+        expect(tableText).toContain("waiting on the model");
+        expect(tableText).toContain("wall time, process start to exit");
+        for (const run of result.runs)
+          expect(run.report.processWallMs).toBeGreaterThan(run.report.wallMs);
         expect(await page.locator("table tr").count()).toBeGreaterThan(10);
         expect(requests.every((url) => url.startsWith("file:"))).toBe(true);
         await mkdir(artifactsDir, { recursive: true });
