@@ -9,7 +9,7 @@
 // Every --compare runs its three configurations in child processes, one after another.
 import { execFileSync } from "node:child_process";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +38,7 @@ const load = () => loadavg()[0].toFixed(1);
  */
 async function freshIsolateBootMs() {
   const outputDir = join(root, "boots");
+  mkdirSync(outputDir, { recursive: true });
   const bootMs = [];
   const onBooted = (event) => {
     if (event.pool === "bench-boot") bootMs.push(event.bootMs);

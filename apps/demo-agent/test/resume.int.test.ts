@@ -136,6 +136,19 @@ describe("resume after SIGKILL", () => {
     expect(new Set(generations).size).toBe(24);
     expect(generations.length - beforeResume.length).toBe(24 - checkpointed.size);
 
+    // Reviews too: every file reviewed and recorded once, none skipped, none recorded twice.
+    const checkpointer = await openCheckpointer({ env, runDir: crashedDir });
+    try {
+      const tuple = await checkpointer.saver.getTuple({ configurable: { thread_id: "crashed" } });
+      const reviewed = (tuple!.checkpoint.channel_values.reviewed as Array<{ path: string }>).map(
+        (file) => file.path,
+      );
+      expect(reviewed).toHaveLength(24);
+      expect(new Set(reviewed).size).toBe(24);
+    } finally {
+      await checkpointer.close();
+    }
+
     const expected = await projectFiles(join(referenceDir, "project"));
     const actual = await projectFiles(join(crashedDir, "project"));
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
