@@ -64,6 +64,7 @@ function sendWave(spec: ProjectSpec, waveIndex: number): Send[] {
  * In lean state, each generated file (except the last wave's) also sends a `reviewFiles` task
  * into the next superstep: it runs in the review isolate, whose compiler is already loaded, while
  * the next wave waits on its model, so review is off the critical path and adds no checkpoint.
+ * Until that isolate has loaded the compiler, no such task is sent (it would hold the next wave).
  * The final `review` takes only what is not in `reviewed` yet (the last wave, and anything a
  * crash cut off).
  *
@@ -87,7 +88,10 @@ export function buildCodegenGraph(deps: CodegenGraphDeps) {
     const nextWaveFirst = (waveIndex + 1) * spec.waveSize;
     const lastWave = nextWaveFirst >= spec.moduleCount;
     const reviewBeside =
-      spec.stateShape === "lean" && !lastWave && result.errorCode === undefined
+      spec.stateShape === "lean" &&
+      !lastWave &&
+      result.errorCode === undefined &&
+      deps.stepRunner.reviewReady
         ? [
             new Send("reviewFiles", {
               files: [{ path: result.path, sha256: result.sha256 }],
