@@ -14,6 +14,8 @@ export interface IsolationCost {
   peakWorkerHeapBytes: number;
   faults: number;
   retries: number;
+  /** Wall time the leangraph run spent with a step waiting on the (simulated) model. */
+  modelWaitMs: number;
 }
 
 const wall = (report: RunReport) => report.processWallMs ?? report.wallMs;
@@ -30,6 +32,7 @@ export function isolationCost(stock: RunReport, leangraph: RunReport): Isolation
     peakWorkerHeapBytes: leangraph.peakWorkerHeapBytes,
     faults: leangraph.faults,
     retries: leangraph.retries,
+    modelWaitMs: leangraph.timeBreakdown.categories.modelWait.inFlightMs,
   };
 }
 
@@ -38,7 +41,11 @@ export function describeIsolationCost(cost: IsolationCost): string {
   const extra =
     cost.extraWallPerStepMs > 0
       ? `leangraph took ${cost.extraWallPerStepMs} ms of wall time per step more than stock`
-      : `leangraph took no more wall time than stock (${cost.extraWallPerStepMs} ms per step): the boots hid behind the model's wait`;
+      : `leangraph took no more wall time than stock (${cost.extraWallPerStepMs} ms per step): ${
+          cost.modelWaitMs > 0
+            ? "the boots hid behind the model's wait"
+            : "what the lean state saves outweighed the boots"
+        }`;
   return (
     `Isolation costs a fresh isolate per generation step: ${cost.bootMedianMs} ms to boot here ` +
     `(median of ${cost.boots} boots in this run); ${extra}. ` +
