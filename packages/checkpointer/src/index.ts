@@ -11,6 +11,7 @@ export {
   type StorageStats,
 } from "./core/lean-saver.js";
 export type { GcReport } from "./core/mark-sweep.js";
+export type { GarbageReport, StoredBlob } from "./core/reachability.js";
 export type { PruneOptions } from "./core/retention.js";
 export type { RetentionOptions, RetentionSweepReport } from "./core/retention-sweeper.js";
 export {

@@ -55,6 +55,7 @@ import { ItemCache } from "./item-cache.js";
 import { collectGarbage, type GcReport } from "./mark-sweep.js";
 import { createdAtMsOf } from "./migration-context.js";
 import { KeyedMutex } from "./mutex.js";
+import { blobTotals, findGarbage, type GarbageReport } from "./reachability.js";
 import { type PruneOptions, planPrune, type RetentionRule, retentionRuleOf } from "./retention.js";
 import {
   defaultSweepIntervalMs,
@@ -980,15 +981,21 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   async storageStats(): Promise<StorageStats> {
     await this.setup();
     const rowStats = await this.rows.stats();
-    let blobBytes = 0;
-    let blobCount = 0;
-    for await (const id of this.blobStore.list()) {
-      const stat = await this.blobStore.stat(id);
-      if (stat === undefined) continue;
-      blobCount += 1;
-      blobBytes += stat.bytes;
-    }
-    return { ...rowStats, blobBytes, blobCount };
+    return { ...rowStats, ...(await blobTotals(this.blobStore)) };
+  }
+
+  /**
+   * What `gc({ graceMs })` would delete now, and every blob nothing reaches, deleting nothing:
+   * the same walk and rule as gc (core/reachability.ts), so a dry run and an orphan report agree
+   * with what gc does. Retained DeltaChannel history, copied threads and pending writes are live.
+   * @param options.graceMs @default 3_600_000 (one hour), as gc
+   */
+  async garbage(options: { graceMs?: number; nowMs?: number } = {}): Promise<GarbageReport> {
+    await this.setup();
+    return findGarbage(this.rows, this.blobStore, {
+      graceMs: options.graceMs ?? 3_600_000,
+      nowMs: options.nowMs ?? Date.now(),
+    });
   }
 
   async close(): Promise<void> {

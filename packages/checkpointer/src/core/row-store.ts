@@ -265,7 +265,53 @@ export function retainedHistoriesFromRows(
   return histories;
 }
 
-export interface RowWriteTransaction {
+/** One row of a thread's retained history, where it is kept (under a deleted parent checkpoint). */
+export interface RetainedRef {
+  checkpointNs: string;
+  /** The deleted parent checkpoint the history is kept under. */
+  checkpointId: string;
+  channel: string;
+  /** -1 for the seed value, then the writes from 0, oldest first. */
+  seq: number;
+  /** JSON ValueRef. */
+  valueRef: string;
+}
+
+export function retainedRefFromRecord(record: {
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  channel: string;
+  seq: number;
+  value_ref: string;
+}): RetainedRef {
+  return {
+    checkpointNs: record.checkpoint_ns,
+    checkpointId: record.checkpoint_id,
+    channel: record.channel,
+    seq: record.seq,
+    valueRef: record.value_ref,
+  };
+}
+
+/**
+ * The roots of liveness as the rows hold them: every checkpoint row's channel refs and blob refs,
+ * and every pending write's and retained history row's value ref (see core/reachability.ts).
+ */
+export interface LiveRoots {
+  channelRefs: string[];
+  valueRefs: string[];
+  blobRefs: string[];
+}
+
+/** What a liveness walk reads; the row store and a write transaction both answer it. */
+export interface ReachabilityRows {
+  liveRoots(): Promise<LiveRoots>;
+  itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>>;
+  blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>>;
+  allItems(): Promise<{ id: string; inBlobStore: boolean }[]>;
+}
+
+export interface RowWriteTransaction extends ReachabilityRows {
   /** Inserts items that are not stored yet; resolves the ones this call actually inserted. */
   insertItems(items: readonly NewItem[]): Promise<NewItem[]>;
   missingItemIds(ids: readonly string[]): Promise<string[]>;
@@ -297,23 +343,14 @@ export interface RowWriteTransaction {
   ): Promise<void>;
   /** Copies checkpoints, writes and retained history; the target must hold no checkpoints. */
   copyThread(fromThreadId: string, toThreadId: string): Promise<void>;
-  /**
-   * The roots of mark-and-sweep: every checkpoint row's channel refs and blob refs, and every
-   * write's (and retained history row's) value ref.
-   */
-  liveRoots(): Promise<{ channelRefs: string[]; valueRefs: string[]; blobRefs: string[] }>;
-  itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>>;
   /** Records which blobs a blob names (idempotent: a fact about content). */
   insertBlobChildren(children: ReadonlyMap<string, readonly string[]>): Promise<void>;
-  /** The blobs these blobs name, as recorded. */
-  blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>>;
   /** Forgets what deleted blobs named. */
   deleteBlobChildren(parentIds: readonly string[]): Promise<void>;
-  allItems(): Promise<{ id: string; inBlobStore: boolean }[]>;
   deleteItems(ids: readonly string[]): Promise<void>;
 }
 
-export interface RowStore {
+export interface RowStore extends ReachabilityRows {
   /** Runs pending migrations; idempotent and safe when several processes start at once. */
   migrate(context: MigrationContext): Promise<void>;
   /** Stored bodies by id; `null` marks an item whose bytes live in the blob store. */
@@ -341,13 +378,11 @@ export interface RowStore {
     checkpointId: string,
     channels: readonly string[],
   ): Promise<Map<string, RetainedHistory>>;
+  /** Every retained history row of a thread (read-only tools: verify, storage accounting). */
+  retainedRefs(threadId: string): Promise<RetainedRef[]>;
   /** Thread ids in ascending order, after `afterThreadId`, at most `limit`. */
   threadIds(afterThreadId: string | undefined, limit: number): Promise<string[]>;
   existingItemIds(ids: readonly string[]): Promise<Set<string>>;
-  /** What items are (kind, where their bytes are, what they reference), for read-only tools. */
-  itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>>;
-  /** The blobs these blobs name, as recorded (read-only tools). */
-  blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>>;
   /**
    * Runs `work` in one write transaction. `exclusive` transactions (lifecycle: delete, prune, gc)
    * exclude every other write, which is what makes deleting a blob safe against a concurrent put

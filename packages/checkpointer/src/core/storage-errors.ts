@@ -62,6 +62,9 @@ export function guardRowStore(rows: RowStore): RowStore {
     existingItemIds: (ids) => call("existingItemIds", () => rows.existingItemIds(ids)),
     itemMeta: (ids) => call("itemMeta", () => rows.itemMeta(ids)),
     blobChildren: (ids) => call("blobChildren", () => rows.blobChildren(ids)),
+    liveRoots: () => call("liveRoots", () => rows.liveRoots()),
+    allItems: () => call("allItems", () => rows.allItems()),
+    retainedRefs: (threadId) => call("retainedRefs", () => rows.retainedRefs(threadId)),
     async write(work, options) {
       // Errors the work throws are the caller's (a refusal, a retry signal): only what the
       // transaction itself raises (BEGIN, COMMIT, a statement) is the database's.

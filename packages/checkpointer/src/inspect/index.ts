@@ -5,6 +5,7 @@
 export { type StoredCheckpoint, storedCheckpoints } from "./checkpoint-inventory.js";
 export { type DiskUsage, diskUsage } from "./disk-usage.js";
 export { checkReferences, type DamagedReference, type ReferenceCheck } from "./reference-check.js";
+export { type RetainedHistoryPlace, retainedHistoryPlaces } from "./retained-history.js";
 export { storedThreadIds } from "./saver-rows.js";
 export {
   type ChannelStorage,

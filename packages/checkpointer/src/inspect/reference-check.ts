@@ -59,18 +59,11 @@ export async function checkReferences(
       options.signal.throwIfAborted();
     }
     for (const row of await checkpointRowsOf(saver, threadId)) {
-      const at = { threadId, checkpointNs: row.checkpointNs, checkpointId: row.checkpointId };
-      const note = (reference: string) => (key: PieceKey, piece: Piece) => {
-        if (!piece.missing && !piece.damaged) return;
-        damaged.push({
-          id: pieceIdOf(key),
-          kind: pieceKindOf(key),
-          problem: piece.missing ? "missing" : "corrupt",
-          inBlobStore: piece.blobId !== undefined,
-          ...at,
-          reference,
-        });
-      };
+      const note = noteDamage(damaged, {
+        threadId,
+        checkpointNs: row.checkpointNs,
+        checkpointId: row.checkpointId,
+      });
       await graph.reach(rowBlobKeys(row), seen, note("the checkpoint's own metadata"));
       for (const [channel, { r }] of Object.entries(channelRefsOf(row))) {
         await graph.reach(rootKeys(r), seen, note(`channel ${JSON.stringify(channel)}`));
@@ -84,7 +77,36 @@ export async function checkReferences(
         );
       }
     }
+    // History a prune removed, kept under the deleted parent of a kept checkpoint.
+    for (const retained of await rows.retainedRefs(threadId)) {
+      const note = noteDamage(damaged, {
+        threadId,
+        checkpointNs: retained.checkpointNs,
+        checkpointId: retained.checkpointId,
+      });
+      const reference = `retained history of channel ${JSON.stringify(retained.channel)}`;
+      const ref = parseValueRef(retained.valueRef, reference);
+      await graph.reach(rootKeys(ref), seen, note(reference));
+    }
     options.onThread?.(index + 1, threadIds.length);
   }
   return { pieces: seen.size, damaged };
+}
+
+/** A callback for PieceGraph.reach that records each missing or corrupt piece it meets at `at`. */
+function noteDamage(
+  damaged: DamagedReference[],
+  at: Pick<DamagedReference, "threadId" | "checkpointNs" | "checkpointId">,
+) {
+  return (reference: string) => (key: PieceKey, piece: Piece) => {
+    if (!piece.missing && !piece.damaged) return;
+    damaged.push({
+      id: pieceIdOf(key),
+      kind: pieceKindOf(key),
+      problem: piece.missing ? "missing" : "corrupt",
+      inBlobStore: piece.blobId !== undefined,
+      ...at,
+      reference,
+    });
+  };
 }

@@ -1,5 +1,6 @@
 import { parseValueRef, type ValueRef } from "../codec/value-codec.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
+import type { StoredBlob } from "../core/reachability.js";
 import { type CheckpointRow, writesOf } from "../core/row-store.js";
 import { PieceGraph, type PieceKey, rootKeys, rowBlobKeys } from "./piece-graph.js";
 import { channelRefsOf, checkpointRowsOf, rowStoreOf, storedThreadIds } from "./saver-rows.js";
@@ -32,12 +33,11 @@ export interface ThreadStorage {
   channels: ChannelStorage[];
 }
 
-/** A blob in the store that no checkpoint or write reaches: what `gc()` reclaims once old enough. */
-export interface OrphanBlob {
-  id: string;
-  bytes: number;
-  writtenAtMs: number;
-}
+/**
+ * A blob in the store that nothing live reaches (core/reachability.ts decides): what `gc()`
+ * reclaims once old enough.
+ */
+export type OrphanBlob = StoredBlob;
 
 export interface StorageBreakdown {
   /** Largest first. */
@@ -69,10 +69,10 @@ export interface StorageBreakdownOptions {
 /**
  * Where a lean store's bytes go: per thread, per channel, and blobs nothing reaches. Read-only:
  * rows through the row store's read methods, bodies through `itemBodies`, blobs through the blob
- * store's `stat` and (for blobs that may hold serializer references) a streaming scan. Follows
- * references the way mark-and-sweep does (tree nodes down to their items, serializer references
- * inside bodies and inside container blobs), so an orphan here is what `gc()` would delete once
- * past its grace period.
+ * store's `stat`. Accounts the way mark-and-sweep walks (tree nodes down to their items, the
+ * serializer references recorded for rows, items and blobs), from the same roots: checkpoint
+ * rows, pending writes and retained history. Orphans come from the saver's `garbage()` (the one
+ * liveness walk), so an orphan here is what `gc()` would delete once past its grace period.
  *
  * Memory: one small entry per distinct item and blob, and one set of keys per channel.
  */
@@ -123,6 +123,14 @@ export async function storageBreakdown(
         );
       }
     }
+    // History a prune removed but a kept checkpoint still rebuilds its DeltaChannel from.
+    for (const retained of await rows.retainedRefs(threadId)) {
+      rowBytes += retained.channel.length + retained.valueRef.length + 8;
+      addRoots(
+        retained.channel,
+        parseValueRef(retained.valueRef, `retained history of ${retained.channel}`),
+      );
+    }
     const threadSeen = new Set<PieceKey>();
     let threadBytes = rowBytes + (await graph.reach(rowRoots, threadSeen)).bytes;
     await graph.reach(rowRoots, everything);
@@ -150,7 +158,6 @@ export async function storageBreakdown(
     options.onThread?.(index + 1, threadIds.length);
   }
 
-  const liveBlobIds = new Set<string>();
   let reachableBytes = rowBytesTotal;
   let missingPieces = 0;
   let damagedPieces = 0;
@@ -159,21 +166,9 @@ export async function storageBreakdown(
     reachableBytes += piece.bytes;
     if (piece.missing) missingPieces += 1;
     if (piece.damaged) damagedPieces += 1;
-    if (piece.blobId !== undefined) liveBlobIds.add(piece.blobId);
   }
-  const orphanBlobs: OrphanBlob[] = [];
-  let blobCount = 0;
-  let blobBytes = 0;
-  for await (const id of saver.blobStore.list()) {
-    const stat = await saver.blobStore.stat(id);
-    // Deleted between list and stat (a concurrent gc): it is neither counted nor an orphan.
-    if (stat === undefined) continue;
-    blobCount += 1;
-    blobBytes += stat.bytes;
-    if (!liveBlobIds.has(id))
-      orphanBlobs.push({ id, bytes: stat.bytes, writtenAtMs: stat.writtenAtMs });
-  }
-  orphanBlobs.sort((a, b) => b.bytes - a.bytes);
+  // Orphans are what the one liveness walk leaves out, never this accounting's own reach.
+  const { orphanBlobs, blobCount, blobBytes } = await saver.garbage();
   return {
     threads: threads.sort((a, b) => b.bytes - a.bytes),
     channels: [...byChannel]

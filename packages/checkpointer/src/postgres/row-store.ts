@@ -11,15 +11,18 @@ import {
   checkpointRowFromRecord,
   type ItemMeta,
   type ListQuery,
+  type LiveRoots,
   limitClause,
   listConditions,
   packBlobIds,
   parseBlobRefsColumn,
   type RetainedHistory,
+  type RetainedRef,
   type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
   retainedHistoriesFromRows,
+  retainedRefFromRecord,
   retainedRowsOf,
   type WriteRecord,
   type WriteRow,
@@ -199,6 +202,22 @@ export class PostgresRowStore implements RowStore {
     return itemMetaVia(this.pool, this.#sql, ids);
   }
 
+  liveRoots(): Promise<LiveRoots> {
+    return liveRootsVia(this.pool, this.#sql);
+  }
+
+  allItems(): Promise<{ id: string; inBlobStore: boolean }[]> {
+    return allItemsVia(this.pool, this.#sql);
+  }
+
+  async retainedRefs(threadId: string): Promise<RetainedRef[]> {
+    const { rows } = await this.pool.query<Parameters<typeof retainedRefFromRecord>[0]>(
+      this.#sql.retainedRefsOfThread,
+      [threadId],
+    );
+    return rows.map(retainedRefFromRecord);
+  }
+
   async blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>> {
     const { rows } = await this.pool.query<{ parent_id: string; child_ids: Buffer }>(
       this.#sql.blobChildren,
@@ -346,17 +365,7 @@ export class PostgresRowStore implements RowStore {
         await client.query(sql.copyThreadWrites, [toThreadId, fromThreadId]);
         await client.query(sql.copyThreadRetained, [toThreadId, fromThreadId]);
       },
-      async liveRoots() {
-        const channelRefs = (await client.query<{ channel_refs: string }>(sql.allChannelRefs)).rows;
-        const blobRefs = (await client.query<{ blob_refs: string }>(sql.allRowBlobRefs)).rows;
-        const valueRefs = (await client.query<{ value_ref: string }>(sql.allValueRefs)).rows;
-        const retained = (await client.query<{ value_ref: string }>(sql.allRetainedRefs)).rows;
-        return {
-          channelRefs: channelRefs.map((row) => row.channel_refs),
-          blobRefs: blobRefs.map((row) => row.blob_refs),
-          valueRefs: [...valueRefs, ...retained].map((row) => row.value_ref),
-        };
-      },
+      liveRoots: () => liveRootsVia(client, sql),
       itemMeta: (ids) => itemMetaVia(client, sql, ids),
       async insertBlobChildren(children) {
         if (children.size === 0) return;
@@ -375,10 +384,7 @@ export class PostgresRowStore implements RowStore {
       async deleteBlobChildren(ids) {
         if (ids.length > 0) await client.query(sql.deleteBlobChildren, [ids]);
       },
-      async allItems() {
-        const { rows } = await client.query<{ id: string; in_blob_store: boolean }>(sql.allItems);
-        return rows.map((row) => ({ id: row.id, inBlobStore: row.in_blob_store }));
-      },
+      allItems: () => allItemsVia(client, sql),
       async deleteItems(ids) {
         if (ids.length > 0) await client.query(sql.deleteItems, [ids]);
       },
@@ -410,6 +416,29 @@ export class PostgresRowStore implements RowStore {
 }
 
 /** Item metadata through a pool (reads) or a transaction's client. */
+async function liveRootsVia(
+  queryable: pg.Pool | pg.PoolClient,
+  sql: PostgresSql,
+): Promise<LiveRoots> {
+  const channelRefs = (await queryable.query<{ channel_refs: string }>(sql.allChannelRefs)).rows;
+  const blobRefs = (await queryable.query<{ blob_refs: string }>(sql.allRowBlobRefs)).rows;
+  const valueRefs = (await queryable.query<{ value_ref: string }>(sql.allValueRefs)).rows;
+  const retained = (await queryable.query<{ value_ref: string }>(sql.allRetainedRefs)).rows;
+  return {
+    channelRefs: channelRefs.map((row) => row.channel_refs),
+    blobRefs: blobRefs.map((row) => row.blob_refs),
+    valueRefs: [...valueRefs, ...retained].map((row) => row.value_ref),
+  };
+}
+
+async function allItemsVia(
+  queryable: pg.Pool | pg.PoolClient,
+  sql: PostgresSql,
+): Promise<{ id: string; inBlobStore: boolean }[]> {
+  const { rows } = await queryable.query<{ id: string; in_blob_store: boolean }>(sql.allItems);
+  return rows.map((row) => ({ id: row.id, inBlobStore: row.in_blob_store }));
+}
+
 async function itemMetaVia(
   queryable: pg.Pool | pg.PoolClient,
   sql: PostgresSql,

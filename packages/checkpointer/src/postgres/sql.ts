@@ -60,6 +60,9 @@ export function postgresSql(schema: string) {
     allRowBlobRefs: `SELECT blob_refs FROM ${s}.lg_checkpoints WHERE blob_refs IS NOT NULL`,
     allValueRefs: `SELECT value_ref FROM ${s}.lg_writes`,
     allRetainedRefs: `SELECT value_ref FROM ${s}.lg_retained_history`,
+    retainedRefsOfThread: `SELECT checkpoint_ns, checkpoint_id, channel, seq, value_ref
+      FROM ${s}.lg_retained_history WHERE thread_id = $1
+      ORDER BY checkpoint_ns, checkpoint_id, channel, seq`,
 
     retainedHistory: `SELECT channel, seq, task_id, value_ref FROM ${s}.lg_retained_history
       WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3 AND channel = ANY($4::text[])

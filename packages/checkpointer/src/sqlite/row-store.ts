@@ -11,15 +11,18 @@ import {
   checkpointRowFromRecord,
   type ItemMeta,
   type ListQuery,
+  type LiveRoots,
   limitClause,
   listConditions,
   packBlobIds,
   parseBlobRefsColumn,
   type RetainedHistory,
+  type RetainedRef,
   type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
   retainedHistoriesFromRows,
+  retainedRefFromRecord,
   retainedRowsOf,
   type WriteRecord,
   type WriteRow,
@@ -252,6 +255,31 @@ export class SqliteRowStore implements RowStore {
     );
   }
 
+  async liveRoots(): Promise<LiveRoots> {
+    return {
+      channelRefs: this.#statement(SQL.allChannelRefs).pluck().all() as string[],
+      blobRefs: this.#statement(SQL.allRowBlobRefs).pluck().all() as string[],
+      valueRefs: [
+        ...(this.#statement(SQL.allValueRefs).pluck().all() as string[]),
+        ...(this.#statement(SQL.allRetainedRefs).pluck().all() as string[]),
+      ],
+    };
+  }
+
+  async allItems(): Promise<{ id: string; inBlobStore: boolean }[]> {
+    return (this.#statement(SQL.allItems).all() as { id: string; in_blob_store: number }[]).map(
+      (row) => ({ id: row.id, inBlobStore: row.in_blob_store === 1 }),
+    );
+  }
+
+  async retainedRefs(threadId: string): Promise<RetainedRef[]> {
+    return (
+      this.#statement(SQL.retainedRefsOfThread).all(threadId) as Parameters<
+        typeof retainedRefFromRecord
+      >[0][]
+    ).map(retainedRefFromRecord);
+  }
+
   async blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>> {
     return blobChildrenFromRows(
       this.#statement(SQL.blobChildren).all(JSON.stringify(parentIds)) as {
@@ -385,16 +413,7 @@ export class SqliteRowStore implements RowStore {
         statement(SQL.copyThreadWrites).run(toThreadId, fromThreadId);
         statement(SQL.copyThreadRetained).run(toThreadId, fromThreadId);
       },
-      async liveRoots() {
-        return {
-          channelRefs: statement(SQL.allChannelRefs).pluck().all() as string[],
-          blobRefs: statement(SQL.allRowBlobRefs).pluck().all() as string[],
-          valueRefs: [
-            ...(statement(SQL.allValueRefs).pluck().all() as string[]),
-            ...(statement(SQL.allRetainedRefs).pluck().all() as string[]),
-          ],
-        };
-      },
+      liveRoots: () => this.liveRoots(),
       itemMeta: (ids) => this.itemMeta(ids),
       async insertBlobChildren(children) {
         const insert = statement(SQL.insertBlobChildren);
@@ -404,14 +423,7 @@ export class SqliteRowStore implements RowStore {
       async deleteBlobChildren(ids) {
         statement(SQL.deleteBlobChildren).run(JSON.stringify(ids));
       },
-      async allItems() {
-        return (statement(SQL.allItems).all() as { id: string; in_blob_store: number }[]).map(
-          (row) => ({
-            id: row.id,
-            inBlobStore: row.in_blob_store === 1,
-          }),
-        );
-      },
+      allItems: () => this.allItems(),
       async deleteItems(ids) {
         statement(SQL.deleteItems).run(JSON.stringify(ids));
       },

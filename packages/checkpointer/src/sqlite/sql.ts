@@ -35,6 +35,8 @@ export const SQL = {
   allRowBlobRefs: `SELECT blob_refs FROM lg_checkpoints WHERE blob_refs IS NOT NULL`,
   allValueRefs: `SELECT value_ref FROM lg_writes`,
   allRetainedRefs: `SELECT value_ref FROM lg_retained_history`,
+  retainedRefsOfThread: `SELECT checkpoint_ns, checkpoint_id, channel, seq, value_ref
+    FROM lg_retained_history WHERE thread_id = ? ORDER BY checkpoint_ns, checkpoint_id, channel, seq`,
 
   retainedHistory: `SELECT channel, seq, task_id, value_ref FROM lg_retained_history
     WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?

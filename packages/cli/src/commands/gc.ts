@@ -46,7 +46,7 @@ export async function runGc(options: GcOptions, context: CommandContext): Promis
       bytesAfter,
     };
     const text = options.dryRun
-      ? `gc --dry-run: would delete ${formatCount(result.deletedBlobs)} blobs (${formatBytes(result.blobBytes ?? 0)}) older than the grace period; nothing deleted.`
+      ? `gc --dry-run: would delete ${formatCount(result.deletedItems ?? 0)} items and ${formatCount(result.deletedBlobs)} blobs (${formatBytes(result.blobBytes ?? 0)}) older than the grace period; nothing deleted.`
       : `gc: deleted ${formatCount(result.deletedItems ?? 0)} items and ${formatCount(result.deletedBlobs)} blobs; ${formatBytes(bytesBefore)} -> ${formatBytes(bytesAfter)}`;
     return {
       exitCode: context.signal.aborted ? ExitCode.interrupted : ExitCode.ok,

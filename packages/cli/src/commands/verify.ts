@@ -1,5 +1,9 @@
 import { CheckpointerErrorCode } from "@leangraph/checkpointer";
-import { checkReferences, storedCheckpoints } from "@leangraph/checkpointer/internal/inspect";
+import {
+  checkReferences,
+  retainedHistoryPlaces,
+  storedCheckpoints,
+} from "@leangraph/checkpointer/internal/inspect";
 import { LeangraphError, SerdeErrorCode } from "@leangraph/serde";
 import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";
@@ -43,6 +47,8 @@ export interface VerifyReport {
   ok: boolean;
   threads: number;
   checkpoints: number;
+  /** Retained DeltaChannel histories (a prune's) read back through the checkpoints that use them. */
+  retainedHistories: number;
   blobs: number;
   damagedCheckpoints: number;
   /** Distinct items and blobs that rows reach but that are missing or altered. */
@@ -72,6 +78,7 @@ export async function runVerify(
     ok: true,
     threads: 0,
     checkpoints: 0,
+    retainedHistories: 0,
     blobs: 0,
     damagedCheckpoints: 0,
     damagedReferences: 0,
@@ -91,29 +98,51 @@ export async function runVerify(
     report.threads = threadIds.length;
     context.progress.phase("verify checkpoints", stats.checkpointCount, "checkpoints");
     for (const threadId of threadIds) {
-      for (const stored of await storedCheckpoints(saver, threadId)) {
+      const stored = await storedCheckpoints(saver, threadId);
+      for (const checkpoint of stored) {
         await safePoint(context.signal);
+        const config = {
+          configurable: {
+            thread_id: threadId,
+            checkpoint_ns: checkpoint.checkpointNs,
+            checkpoint_id: checkpoint.checkpointId,
+          },
+        };
         try {
-          await saver.getTuple({
-            configurable: {
-              thread_id: threadId,
-              checkpoint_ns: stored.checkpointNs,
-              checkpoint_id: stored.checkpointId,
-            },
-          });
+          await saver.getTuple(config);
         } catch (error) {
           if (!(error instanceof LeangraphError)) throw error;
-          record({
-            kind: "checkpoint",
-            threadId,
-            checkpointNs: stored.checkpointNs,
-            checkpointId: stored.checkpointId,
-            code: error.code,
-            message: error.message,
-          });
+          record({ kind: "checkpoint", ...where(threadId, checkpoint), ...coded(error) });
         }
         report.checkpoints += 1;
         context.progress.update(report.checkpoints);
+      }
+      // A pruned DeltaChannel rebuilds from the history the prune retained: read it the way
+      // LangGraph does, from each kept checkpoint whose parent the prune deleted.
+      for (const place of await retainedHistoryPlaces(saver, threadId)) {
+        for (const child of stored.filter(
+          (checkpoint) =>
+            checkpoint.checkpointNs === place.checkpointNs &&
+            checkpoint.parentCheckpointId === place.parentCheckpointId,
+        )) {
+          await safePoint(context.signal);
+          try {
+            await saver.getDeltaChannelHistory({
+              config: {
+                configurable: {
+                  thread_id: threadId,
+                  checkpoint_ns: child.checkpointNs,
+                  checkpoint_id: child.checkpointId,
+                },
+              },
+              channels: place.channels,
+            });
+          } catch (error) {
+            if (!(error instanceof LeangraphError)) throw error;
+            record({ kind: "checkpoint", ...where(threadId, child), ...coded(error) });
+          }
+          report.retainedHistories += 1;
+        }
       }
     }
     context.progress.phase("verify references", threadIds.length, "threads");
@@ -171,6 +200,17 @@ export async function runVerify(
     report: { ...report, status: report.ok ? "ok" : "damaged" },
     text: renderVerify(report, false),
   };
+}
+
+function where(
+  threadId: string,
+  checkpoint: { checkpointNs: string; checkpointId: string },
+): Pick<Damage, "threadId" | "checkpointNs" | "checkpointId"> {
+  return { threadId, checkpointNs: checkpoint.checkpointNs, checkpointId: checkpoint.checkpointId };
+}
+
+function coded(error: LeangraphError): Pick<Damage, "code" | "message"> {
+  return { code: error.code, message: error.message };
 }
 
 /** The code a read of this piece raises, so a report and a failing getTuple speak alike. */

@@ -1,10 +1,9 @@
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
-import { storageBreakdown } from "@leangraph/checkpointer/internal/inspect";
 import { safePoint } from "../interrupt.js";
 
 /**
  * The one place the CLI meets the savers' lifecycle API: `prune(threadIds, { keepLast, maxAgeMs,
- * dryRun })`, `gc({ graceMs })` and `listThreadIds()`.
+ * dryRun })`, `gc({ graceMs })`, `garbage({ graceMs })` (gc's dry run) and `listThreadIds()`.
  */
 
 export interface PruneRequest {
@@ -72,13 +71,11 @@ export async function collectGarbage(
     const report = await saver.gc({ graceMs: request.graceMs });
     return { ...report, blobBytes: undefined, dryRun: false };
   }
-  // gc has no dry run: the orphan blobs past the grace period are what it would delete.
-  // (Items are not counted; blobs of items it would sweep count only once past the grace.)
-  const breakdown = await storageBreakdown(saver);
-  const cutoffMs = request.nowMs - request.graceMs;
-  const doomed = breakdown.orphanBlobs.filter((blob) => blob.writtenAtMs <= cutoffMs);
+  // The saver's read-only twin of gc: the same liveness walk and the same rule.
+  const garbage = await saver.garbage({ graceMs: request.graceMs, nowMs: request.nowMs });
+  const doomed = garbage.collectableBlobs;
   return {
-    deletedItems: undefined,
+    deletedItems: garbage.deadItems,
     deletedBlobs: doomed.length,
     blobBytes: doomed.reduce((sum, blob) => sum + blob.bytes, 0),
     dryRun: true,
