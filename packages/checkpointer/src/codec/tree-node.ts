@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { rowCorruptError } from "../errors.js";
+import { nestedTreeRootIds } from "./value-ref.js";
 
 /**
  * Binary format of the nodes that store a channel's array, object or Map value as a tree of
@@ -128,7 +129,7 @@ export type RootIdsOfRef = (refJson: string) => string[];
 export function decodeNode(
   nodeId: string,
   bytes: Uint8Array,
-  rootIdsOfRef: RootIdsOfRef = nestedRootIds,
+  rootIdsOfRef: RootIdsOfRef = nestedTreeRootIds,
 ): DecodedNode {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
@@ -200,25 +201,6 @@ export function decodeNode(
   } catch (error) {
     throw rowCorruptError(`array node ${nodeId}`, error);
   }
-}
-
-/** Ids a node points at: what mark-and-sweep follows. */
-export function childItemIds(node: DecodedNode): string[] {
-  if (node.kind === "inner") return node.childIds;
-  const ids: string[] = [];
-  for (const entry of node.entries) {
-    if (entry.kind === "item") ids.push(entry.itemId);
-    else if (entry.kind === "tree") ids.push(...entry.rootIds);
-  }
-  return ids;
-}
-
-/** Root node id of a nested tree ref (`{ a | o | m: rootId, n }`), as value-codec writes them. */
-function nestedRootIds(refJson: string): string[] {
-  const ref = JSON.parse(refJson) as Record<string, unknown>;
-  for (const kind of ["a", "o", "m"])
-    if (typeof ref[kind] === "string") return [ref[kind] as string];
-  throw new Error("not a tree ref");
 }
 
 /**

@@ -23,21 +23,15 @@ import {
   type TreeShape,
 } from "./tree-node.js";
 import { matchesSnapshot, type ObjectSnapshot } from "./unchanged-object.js";
-
-/**
- * How a checkpoint row or a write row points at one value. Small JSON, never the payload itself
- * unless the payload is tiny:
- * - `{ t, s }` / `{ t, b }`: tiny value inline (UTF-8 text / base64), no extra row;
- * - `{ t, i }`: the whole serialized value is one content-addressed item;
- * - `{ a, n }`: an array of `n` elements stored as a tree whose root node is item `a`.
- */
-export type ValueRef =
-  | { t: string; s: string }
-  | { t: string; b: string }
-  | { t: string; i: string }
-  | { a: string; n: number }
-  | { o: string; n: number }
-  | { m: string; n: number };
+import {
+  inlineRef,
+  itemRef,
+  parseValueRef,
+  rootItemIds,
+  shapeOf,
+  treeRef,
+  type ValueRef,
+} from "./value-ref.js";
 
 export type ItemKind = "value" | "leaf" | "inner";
 
@@ -243,14 +237,11 @@ export class ValueCodec {
     // A value that references blobs is always an item: rows then never name blobs themselves,
     // so liveness is decided from item rows alone.
     if (bytes.byteLength <= this.#options.inlineValueMaxBytes && blobIds.length === 0) {
-      const ref: ValueRef =
-        type === "json"
-          ? { t: type, s: Buffer.from(bytes).toString("utf8") }
-          : { t: type, b: Buffer.from(bytes).toString("base64") };
+      const ref = inlineRef(type, bytes, type === "json");
       return { ref, items: [], reusedItemIds: [], toWrite };
     }
     const item = this.#valueItem(bytes, blobIds);
-    return { ref: { t: type, i: item.id }, items: [item], reusedItemIds: [], toWrite };
+    return { ref: itemRef(type, item.id), items: [item], reusedItemIds: [], toWrite };
   }
 
   #valueItem(bytes: Uint8Array, blobRefs: readonly string[]): NewItem {
@@ -484,8 +475,7 @@ export class ValueCodec {
         nodes: tree.nodes,
       });
     }
-    const ref: ValueRef =
-      keyed.kind === "o" ? { o: tree.rootId, n: count } : { m: tree.rootId, n: count };
+    const ref = treeRef(keyed.kind === "o" ? "object" : "Map", tree.rootId, count);
     return { ref, items: [...items.values()], reusedItemIds: [...reusedItemIds], toWrite };
   }
 
@@ -590,7 +580,7 @@ export class ValueCodec {
       });
     }
     return {
-      ref: { a: tree.rootId, n: array.length },
+      ref: treeRef("array", tree.rootId, array.length),
       items: [...items.values()],
       reusedItemIds: [...reusedItemIds],
       toWrite,
@@ -620,14 +610,20 @@ export class ValueCodec {
   }
 
   async decode(ref: ValueRef, reader: ItemReader): Promise<unknown> {
-    if ("a" in ref) return this.#decodeArray(ref, reader);
-    if ("o" in ref) return this.#decodeKeyed(ref.o, ref.n, "object", reader);
-    if ("m" in ref) return this.#decodeKeyed(ref.m, ref.n, "Map", reader);
-    if ("s" in ref) return this.#load(ref.t, Buffer.from(ref.s, "utf8"));
-    if ("b" in ref) return this.#load(ref.t, Buffer.from(ref.b, "base64"));
-    const bytes = (await reader.readItems([ref.i])).get(ref.i);
-    if (bytes === undefined) throw rowCorruptError(`value ${ref.i}`);
-    return this.#load(ref.t, bytes);
+    const shape = shapeOf(ref);
+    switch (shape.kind) {
+      case "array":
+        return this.#decodeArray(shape.rootId, shape.length, reader);
+      case "keyed":
+        return this.#decodeKeyed(shape.rootId, shape.size, shape.container, reader);
+      case "inline":
+        return this.#load(shape.type, shape.bytes);
+      case "item": {
+        const bytes = (await reader.readItems([shape.itemId])).get(shape.itemId);
+        if (bytes === undefined) throw rowCorruptError(`value ${shape.itemId}`);
+        return this.#load(shape.type, bytes);
+      }
+    }
   }
 
   /**
@@ -662,10 +658,12 @@ export class ValueCodec {
     return entries;
   }
 
-  async #decodeArray(ref: { a: string; n: number }, reader: ItemReader): Promise<unknown[]> {
-    const entries = (await this.#readLeaves(ref.a, reader)) as ArrayEntry[];
-    if (entries.length !== ref.n || entries.some((entry) => "key" in entry)) {
-      throw rowCorruptError(`array ${ref.a} (expected ${ref.n} elements, found ${entries.length})`);
+  async #decodeArray(rootId: string, length: number, reader: ItemReader): Promise<unknown[]> {
+    const entries = (await this.#readLeaves(rootId, reader)) as ArrayEntry[];
+    if (entries.length !== length || entries.some((entry) => "key" in entry)) {
+      throw rowCorruptError(
+        `array ${rootId} (expected ${length} elements, found ${entries.length})`,
+      );
     }
     const itemIds = [
       ...new Set(entries.flatMap((entry) => (entry.kind === "item" ? [entry.itemId] : []))),
@@ -674,7 +672,7 @@ export class ValueCodec {
       itemIds.length > 0 ? await reader.readItems(itemIds) : new Map<string, Uint8Array>();
     const payloads = entries.map((entry, index) => {
       const bytes = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
-      if (bytes === undefined) throw rowCorruptError(`array element ${index} of ${ref.a}`);
+      if (bytes === undefined) throw rowCorruptError(`array element ${index} of ${rootId}`);
       return bytes;
     });
     if (entries.every((entry) => entry.type === "json")) return this.#loadJsonElements(payloads);
@@ -763,22 +761,5 @@ export class ValueCodec {
     }
     await flush();
     return values;
-  }
-}
-
-/** Root item ids a ref points at: where mark-and-sweep starts. */
-export function rootItemIds(ref: ValueRef): string[] {
-  if ("a" in ref) return [ref.a];
-  if ("o" in ref) return [ref.o];
-  if ("m" in ref) return [ref.m];
-  if ("i" in ref) return [ref.i];
-  return [];
-}
-
-export function parseValueRef(json: string, where: string): ValueRef {
-  try {
-    return JSON.parse(json) as ValueRef;
-  } catch (error) {
-    throw rowCorruptError(where, error);
   }
 }

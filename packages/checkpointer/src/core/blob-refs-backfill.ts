@@ -1,6 +1,14 @@
 import { isStagedSerializer, LeangraphError } from "@leangraph/serde";
 import { decodeNode, sha256Hex } from "../codec/tree-node.js";
-import type { ItemKind, NewItem, ValueRef } from "../codec/value-codec.js";
+import type { ItemKind, NewItem } from "../codec/value-codec.js";
+import {
+  channelRefsJson,
+  itemRef,
+  parseChannelRefs,
+  parseValueRef,
+  shapeOf,
+  type ValueRef,
+} from "../codec/value-ref.js";
 import { CheckpointerErrorCode } from "../errors.js";
 import type { MigrationContext } from "./migration-context.js";
 
@@ -88,13 +96,19 @@ export async function backfillBlobRefs(
     after = items[items.length - 1]!.id;
   }
   const inlineToItem = async (ref: ValueRef, what: string): Promise<ValueRef> => {
-    if (!("s" in ref) && !("b" in ref)) return ref;
-    const bytes = "s" in ref ? Buffer.from(ref.s, "utf8") : Buffer.from(ref.b, "base64");
-    const blobRefs = await refsOf(ref.t, bytes, what);
+    const shape = shapeOf(ref);
+    if (shape.kind !== "inline") return ref;
+    const blobRefs = await refsOf(shape.type, shape.bytes, what);
     if (blobRefs.length === 0) return ref;
-    const id = sha256Hex(bytes);
-    await access.insertItem({ id, kind: "value", bytes, inBlobStore: false, blobRefs });
-    return { t: ref.t, i: id };
+    const id = sha256Hex(shape.bytes);
+    await access.insertItem({
+      id,
+      kind: "value",
+      bytes: shape.bytes,
+      inBlobStore: false,
+      blobRefs,
+    });
+    return itemRef(shape.type, id);
   };
   for (let after: unknown; ; ) {
     const rows = await access.checkpoints(after, pageRows);
@@ -105,14 +119,11 @@ export async function backfillBlobRefs(
         ...(await refsOf(row.checkpointType, row.checkpoint, what)),
         ...(await refsOf(row.metadataType, row.metadata, what)),
       ]);
-      const channelRefs = JSON.parse(row.channelRefs) as Record<
-        string,
-        { v: unknown; r: ValueRef }
-      >;
+      const channelRefs = parseChannelRefs(row.channelRefs, what);
       for (const entry of Object.values(channelRefs)) entry.r = await inlineToItem(entry.r, what);
       await access.updateCheckpoint(
         row.key,
-        JSON.stringify(channelRefs),
+        channelRefsJson(channelRefs),
         blobRefs.size > 0 ? JSON.stringify([...blobRefs]) : null,
       );
     }
@@ -122,8 +133,9 @@ export async function backfillBlobRefs(
     const rows = await access.valueRefRows(after, pageRows);
     if (rows.length === 0) break;
     for (const row of rows) {
-      const ref = JSON.parse(row.valueRef) as ValueRef;
-      const migrated = await inlineToItem(ref, `write row ${JSON.stringify(row.key)}`);
+      const where = `write row ${JSON.stringify(row.key)}`;
+      const ref = parseValueRef(row.valueRef, where);
+      const migrated = await inlineToItem(ref, where);
       if (migrated !== ref) await access.updateValueRef(row.key, JSON.stringify(migrated));
     }
     after = rows[rows.length - 1]!.key;

@@ -1,16 +1,9 @@
-import type { ValueRef } from "../codec/value-codec.js";
-import { rowCorruptError } from "../errors.js";
+import { type ChannelRefs, parseChannelRefs } from "../codec/value-ref.js";
 import type { CheckpointRow } from "./row-store.js";
 
-export type ChannelVersion = string | number;
+export type { ChannelRefs, ChannelVersion } from "../codec/value-ref.js";
 
-/** What a checkpoint row stores per channel: the channel's version and where its value is. */
-export type ChannelRefs = Record<string, { v: ChannelVersion; r: ValueRef }>;
-
-export function parseChannelRefs(row: CheckpointRow): ChannelRefs {
-  try {
-    return JSON.parse(row.channelRefs) as ChannelRefs;
-  } catch (error) {
-    throw rowCorruptError(`channel refs of checkpoint ${row.checkpointId}`, error);
-  }
+/** A checkpoint row's per-channel refs; a damaged column raises the coded row error naming it. */
+export function channelRefsOfRow(row: CheckpointRow): ChannelRefs {
+  return parseChannelRefs(row.channelRefs, `channel refs of checkpoint ${row.checkpointId}`);
 }

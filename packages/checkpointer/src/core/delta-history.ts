@@ -1,4 +1,4 @@
-import { parseChannelRefs } from "./channel-refs.js";
+import { channelRefsOfRow } from "./channel-refs.js";
 import {
   type CheckpointRow,
   type RetainedHistory,
@@ -46,7 +46,7 @@ export async function deltaHistoryRefs(
       if (remaining.has(write.channel))
         newestFirst.get(write.channel)!.push({ taskId: write.taskId, valueRef: write.valueRef });
     }
-    const refs = parseChannelRefs(row);
+    const refs = channelRefsOfRow(row);
     for (const channel of [...remaining]) {
       const ref = refs[channel];
       if (ref === undefined) continue;

@@ -37,11 +37,10 @@ import {
   type EncodedValue,
   type ItemReader,
   type NewItem,
-  parseValueRef,
-  rootItemIds,
   ValueCodec,
   type ValueCodecOptions,
 } from "../codec/value-codec.js";
+import { channelRefsJson, parseValueRef, rootItemIds } from "../codec/value-ref.js";
 import { checkpointPutChannel, putEvent } from "../diagnostics.js";
 import {
   configInvalidError,
@@ -49,7 +48,7 @@ import {
   itemMissingError,
   unstorableError,
 } from "../errors.js";
-import { type ChannelRefs, type ChannelVersion, parseChannelRefs } from "./channel-refs.js";
+import { type ChannelRefs, type ChannelVersion, channelRefsOfRow } from "./channel-refs.js";
 import { deltaHistoryRefs } from "./delta-history.js";
 import { ItemCache } from "./item-cache.js";
 import { collectGarbage, type GcReport } from "./mark-sweep.js";
@@ -401,7 +400,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   }
 
   async #decodeChannels(row: CheckpointRow): Promise<Record<string, unknown>> {
-    const refs = parseChannelRefs(row);
+    const refs = channelRefsOfRow(row);
     const values: Record<string, unknown> = {};
     for (const [channel, { r }] of Object.entries(refs))
       values[channel] = await this.#codec.decode(
@@ -541,7 +540,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         checkpoint: checkpointPayload.bytes,
         metadataType: metadataPayload.type,
         metadata: metadataPayload.bytes,
-        channelRefs: JSON.stringify(refs),
+        channelRefs: channelRefsJson(refs),
         createdAtMs: createdAtMsOf(checkpoint.ts) ?? undefined,
         blobRefs: [...new Set([...checkpointPayload.blobIds, ...metadataPayload.blobIds])],
       };
@@ -616,7 +615,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   async #versionsHeld(threadId: string, checkpointNs: string): Promise<Set<string>> {
     const held = new Set<string>();
     for (const row of await this.rows.listCheckpoints({ threadId, checkpointNs })) {
-      for (const [channel, { v }] of Object.entries(parseChannelRefs(row)))
+      for (const [channel, { v }] of Object.entries(channelRefsOfRow(row)))
         held.add(heldVersionKey(channel, v));
     }
     return held;
@@ -636,7 +635,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const remembered = this.#recentRefs.get(key);
     if (remembered !== undefined) return remembered;
     const row = await this.rows.getCheckpoint(threadId, checkpointNs, parentId);
-    return row ? parseChannelRefs(row) : {};
+    return row ? channelRefsOfRow(row) : {};
   }
 
   #rememberRefs(
@@ -914,7 +913,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const skeleton = (await this.serde.loadsTyped(row.checkpointType, row.checkpoint)) as {
       channel_versions?: Record<string, unknown>;
     };
-    const stored = parseChannelRefs(row);
+    const stored = channelRefsOfRow(row);
     const channels = Object.keys(skeleton.channel_versions ?? {}).filter(
       (channel) => !(channel in stored),
     );

@@ -1,6 +1,12 @@
 import type { BlobStore } from "@leangraph/serde";
-import { childItemIds, decodeNode } from "../codec/tree-node.js";
-import { parseValueRef, rootItemIds, type ValueRef } from "../codec/value-codec.js";
+import { decodeNode } from "../codec/tree-node.js";
+import {
+  nodeChildren,
+  parseChannelRefs,
+  parseValueRef,
+  rootItemIds,
+  type ValueRef,
+} from "../codec/value-ref.js";
 import { parseBlobRefsColumn, type ReachabilityRows } from "./row-store.js";
 
 /**
@@ -42,10 +48,9 @@ export async function markLive(rows: ReachabilityRows): Promise<LiveSet> {
       }
     }
   };
-  for (const json of roots.channelRefs) {
-    const refs = JSON.parse(json) as Record<string, { r: ValueRef }>;
-    for (const { r } of Object.values(refs)) reach(r);
-  }
+  for (const json of roots.channelRefs)
+    for (const { r } of Object.values(parseChannelRefs(json, "channel refs of a checkpoint row")))
+      reach(r);
   for (const json of roots.valueRefs) reach(parseValueRef(json, "write value"));
   for (const column of roots.blobRefs)
     for (const id of parseBlobRefsColumn(column)) blobIds.add(id);
@@ -56,7 +61,8 @@ export async function markLive(rows: ReachabilityRows): Promise<LiveSet> {
       if (item.inBlobStore) blobIds.add(id);
       for (const blobId of item.blobRefs) blobIds.add(blobId);
       if (item.nodeBytes === undefined) continue;
-      for (const child of childItemIds(decodeNode(id, item.nodeBytes))) {
+      const children = nodeChildren(decodeNode(id, item.nodeBytes));
+      for (const child of [...children.nodeIds, ...children.itemIds]) {
         if (!items.has(child)) {
           items.add(child);
           frontier.push(child);

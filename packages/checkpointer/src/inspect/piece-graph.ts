@@ -1,6 +1,6 @@
 import { type BlobStore, LeangraphError } from "@leangraph/serde";
 import { decodeNode, sha256Hex } from "../codec/tree-node.js";
-import type { ValueRef } from "../codec/value-codec.js";
+import { nodeChildren, refRoots, type ValueRef } from "../codec/value-ref.js";
 import type { CheckpointRow, RowStore } from "../core/row-store.js";
 
 /**
@@ -34,11 +34,8 @@ function blobKeys(blobIds: readonly string[]): PieceKey[] {
 
 /** Pieces a value ref points at. Inline values never reference blobs (see ValueCodec.encode). */
 export function rootKeys(ref: ValueRef): PieceKey[] {
-  if ("a" in ref) return [`n:${ref.a}`];
-  if ("o" in ref) return [`n:${ref.o}`];
-  if ("m" in ref) return [`n:${ref.m}`];
-  if ("i" in ref) return [`v:${ref.i}`];
-  return [];
+  const { nodeIds, itemIds } = refRoots(ref);
+  return [...nodeIds.map((id) => `n:${id}`), ...itemIds.map((id) => `v:${id}`)];
 }
 
 /** The serializer blobs a checkpoint row's own checkpoint and metadata bytes reference. */
@@ -150,17 +147,11 @@ export class PieceGraph {
       if (error instanceof LeangraphError) return damagedBody;
       throw error;
     }
-    // An inner node's children and a nested tree's roots are nodes; an item entry is a value.
-    const children: PieceKey[] =
-      node.kind === "inner"
-        ? node.childIds.map((child) => `n:${child}`)
-        : node.entries.flatMap((entry): PieceKey[] =>
-            entry.kind === "item"
-              ? [`v:${entry.itemId}`]
-              : entry.kind === "tree"
-                ? entry.rootIds.map((root) => `n:${root}`)
-                : [],
-          );
+    const { nodeIds, itemIds } = nodeChildren(node);
+    const children: PieceKey[] = [
+      ...nodeIds.map((child) => `n:${child}`),
+      ...itemIds.map((child) => `v:${child}`),
+    ];
     return {
       bytes: body.byteLength,
       blobId: undefined,

@@ -1,4 +1,4 @@
-import { parseValueRef } from "../codec/value-codec.js";
+import { parseValueRef } from "../codec/value-ref.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
 import { writesOf } from "../core/row-store.js";
 import {

@@ -1,4 +1,5 @@
-import type { ValueRef } from "../codec/value-codec.js";
+import type { ChannelRefs } from "../codec/value-ref.js";
+import { channelRefsOfRow } from "../core/channel-refs.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
 import type { CheckpointRow, RowStore } from "../core/row-store.js";
 
@@ -27,6 +28,6 @@ export function checkpointRowsOf(
 }
 
 /** A row's per-channel refs: `{ [channel]: { v: version, r: ValueRef } }`. */
-export function channelRefsOf(row: CheckpointRow): Record<string, { r: ValueRef }> {
-  return JSON.parse(row.channelRefs) as Record<string, { r: ValueRef }>;
+export function channelRefsOf(row: CheckpointRow): ChannelRefs {
+  return channelRefsOfRow(row);
 }

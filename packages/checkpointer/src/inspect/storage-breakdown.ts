@@ -1,4 +1,4 @@
-import { parseValueRef, type ValueRef } from "../codec/value-codec.js";
+import { inlineBytesOf, parseValueRef, type ValueRef } from "../codec/value-ref.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
 import type { StoredBlob } from "../core/reachability.js";
 import { type CheckpointRow, writesOf } from "../core/row-store.js";
@@ -103,7 +103,7 @@ export async function storageBreakdown(
       const roots = rootsByChannel.get(channel) ?? [];
       rootsByChannel.set(channel, roots);
       roots.push(...rootKeys(ref));
-      const inline = "s" in ref ? ref.s.length : "b" in ref ? ref.b.length : 0;
+      const inline = inlineBytesOf(ref);
       inlineBytes.set(channel, (inlineBytes.get(channel) ?? 0) + inline);
     };
     let writes = 0;
