@@ -36,6 +36,18 @@ export function itemCorruptError(itemId: string, where: string | undefined): Lea
 }
 
 /**
+ * A serializer type tag a tree entry cannot hold (one length byte). Raised while a put plans its
+ * values, before anything is written; same code as any other value that cannot be stored.
+ */
+export function typeTagTooLongError(tag: string, bytes: number): LeangraphError {
+  return new LeangraphError(
+    SerdeErrorCode.unserializable,
+    `Cannot store a value whose serializer type tag is ${bytes} bytes long (${JSON.stringify(tag.slice(0, 40))}…): a stored entry holds tags of at most 255 bytes. Nothing was written.`,
+    { hint: 'Use a serializer whose type tags are short names (JsonPlusSerializer: "json").' },
+  );
+}
+
+/**
  * Same code as the serializer's own refusal (callers switch on ERR_LG_UNSERIALIZABLE), but raised
  * before any serializer call of the put, naming the channel or write and the exact position.
  */

@@ -1,7 +1,12 @@
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { Send } from "@langchain/langgraph";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
-import { createMemoryBlobStore, RedactingSerializer } from "@leangraph/serde";
+import {
+  createMemoryBlobStore,
+  LeangraphError,
+  RedactingSerializer,
+  SerdeErrorCode,
+} from "@leangraph/serde";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { splitJsonArray } from "../src/codec/json-array-split.js";
@@ -241,5 +246,31 @@ describe("ValueCodec object and Map trees", () => {
       "channel",
     );
     expect(bytesOf(inserted.items)).toBeLessThan(bytesOf(first.items) / 4);
+  });
+});
+
+describe("a serializer type tag too long for a tree entry", () => {
+  it("is refused with a code while the put plans, not a bare RangeError", async () => {
+    const longTag = "t".repeat(300);
+    const stock = new JsonPlusSerializer();
+    const serde = {
+      dumpsTyped: async (value: unknown): Promise<[string, Uint8Array]> => [
+        longTag,
+        (await stock.dumpsTyped(value))[1],
+      ],
+      loadsTyped: (_type: string, bytes: Uint8Array | string) => stock.loadsTyped("json", bytes),
+    };
+    const codec = new ValueCodec(serde, tinyTree);
+    const refusal = await codec
+      .encode(
+        Array.from({ length: 20 }, (_, index) => `element ${index}`),
+        "channel",
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(refusal).toBeInstanceOf(LeangraphError);
+    expect((refusal as LeangraphError).code).toBe(SerdeErrorCode.unserializable);
   });
 });

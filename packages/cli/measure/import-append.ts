@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
-import { diskUsage } from "@leangraph/checkpointer/internal/inspect";
+import { diskUsage } from "@leangraph/checkpointer/inspect";
 import { createPostgresBlobStore, LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";

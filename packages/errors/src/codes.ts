@@ -160,4 +160,5 @@ export const errorCodesByPackage = {
   workers: WorkersErrorCode,
   metrics: MetricsErrorCode,
   demo: DemoErrorCode,
+  cli: CliErrorCode,
 } as const;

@@ -34,6 +34,11 @@ export interface BlobStore {
   /** Resolves true when something was deleted. */
   delete(id: BlobId): Promise<boolean>;
   list(): AsyncIterable<BlobId>;
+  /**
+   * Creates what the store needs (tables, directories); idempotent, safe when several processes
+   * start at once. Optional: a saver calls it from its own `setup()` when present.
+   */
+  setup?(): Promise<void>;
   /** Releases handles/pools; optional. */
   close?(): Promise<void>;
 }

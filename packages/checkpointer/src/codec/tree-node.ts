@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { rowCorruptError } from "../errors.js";
+import { rowCorruptError, typeTagTooLongError } from "../errors.js";
 import { nestedTreeRootIds } from "./value-ref.js";
 
 /**
@@ -52,7 +52,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 /** Encodes one element's entry; the bytes are what leaves concatenate (and what gets hashed). */
 export function encodeEntry(entry: ArrayEntry): Uint8Array {
   const type = Buffer.from(entry.type, "utf8");
-  if (type.byteLength > 255) throw new RangeError(`serializer type tag too long: ${entry.type}`);
+  if (type.byteLength > 255) throw typeTagTooLongError(entry.type, type.byteLength);
   if (entry.kind === "inline") {
     const out = Buffer.allocUnsafe(2 + type.byteLength + 4 + entry.bytes.byteLength);
     out[0] = inlineEntry;
@@ -79,7 +79,7 @@ function lengthPrefixed(bytes: Uint8Array): Buffer {
 
 function shortString(text: string): Buffer {
   const bytes = Buffer.from(text, "utf8");
-  if (bytes.byteLength > 255) throw new RangeError(`serializer type tag too long: ${text}`);
+  if (bytes.byteLength > 255) throw typeTagTooLongError(text, bytes.byteLength);
   return Buffer.concat([Buffer.of(bytes.byteLength), bytes]);
 }
 

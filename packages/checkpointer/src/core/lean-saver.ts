@@ -71,6 +71,7 @@ import {
   type WriteRow,
   writesOf,
 } from "./row-store.js";
+import { registerSaverRows } from "./saver-rows-registry.js";
 import { guardRowStore } from "./storage-errors.js";
 
 /** What `prune` did (or, with `dryRun`, would do). */
@@ -181,6 +182,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
     super(options.serde ?? new RedactingSerializer({ blobStore: options.blobStore }));
     this.rows = guardRowStore(rows);
+    registerSaverRows(this, this.rows);
     this.blobStore = options.blobStore;
     const codecOptions: ValueCodecOptions = {
       ...defaultValueCodecOptions,
@@ -218,7 +220,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   setup(): Promise<void> {
     this.#setupDone ??= (async () => {
       await this.rows.migrate({ serde: this.serde, blobStore: this.blobStore });
-      await (this.blobStore as { setup?: () => Promise<void> }).setup?.();
+      await this.blobStore.setup?.();
     })().catch((error: unknown) => {
       this.#setupDone = undefined;
       throw error;

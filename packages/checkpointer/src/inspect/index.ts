@@ -1,6 +1,8 @@
 /**
- * Read-only accounting of a lean store for the `leangraph` CLI (@leangraph/cli), published as
- * `@leangraph/checkpointer/internal/inspect`: internal, so its shape may change in any release.
+ * `@leangraph/checkpointer/inspect`: read-only accounting of a lean store, the supported API the
+ * `leangraph` CLI (@leangraph/cli) is built on (README "Inspecting a store"). Every function
+ * takes a LeanCheckpointSaver and only reads; liveness (what gc would delete) is the saver's
+ * `garbage()`, which these reports use for their orphans.
  */
 export { type StoredCheckpoint, storedCheckpoints } from "./checkpoint-inventory.js";
 export { type DiskUsage, diskUsage } from "./disk-usage.js";

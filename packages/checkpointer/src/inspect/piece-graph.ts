@@ -1,7 +1,8 @@
 import { type BlobStore, LeangraphError } from "@leangraph/serde";
 import { decodeNode, sha256Hex } from "../codec/tree-node.js";
 import { nodeChildren, refRoots, type ValueRef } from "../codec/value-ref.js";
-import type { CheckpointRow, RowStore } from "../core/row-store.js";
+import type { CheckpointRow } from "../core/row-store.js";
+import type { ReadOnlyRows } from "../core/saver-rows-registry.js";
 
 /**
  * A piece of storage: a tree node (`n:`), a value item (`v:`) or a serializer blob (`b:`). The
@@ -57,7 +58,7 @@ export class PieceGraph {
   readonly #pieces = new Map<PieceKey, Piece>();
 
   constructor(
-    private readonly rows: RowStore,
+    private readonly rows: ReadOnlyRows,
     private readonly blobStore: BlobStore,
   ) {}
 

@@ -1,15 +1,15 @@
 import type { ChannelRefs } from "../codec/value-ref.js";
 import { channelRefsOfRow } from "../core/channel-refs.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
-import type { CheckpointRow, RowStore } from "../core/row-store.js";
+import type { CheckpointRow } from "../core/row-store.js";
+import { type ReadOnlyRows, readOnlyRowsOf } from "../core/saver-rows-registry.js";
 
 /**
- * The saver's row store, for the read-only inspect modules of this package. `rows` is protected
- * so application code cannot write behind the saver's back; these modules only read, and they
- * live here so the CLI never needs to know how rows, items and trees are laid out.
+ * The saver's rows, read-only, for the inspect modules of this package: they live here so the
+ * CLI never needs to know how rows, items and trees are laid out.
  */
-export function rowStoreOf(saver: LeanCheckpointSaver): RowStore {
-  return (saver as unknown as { rows: RowStore }).rows;
+export function rowStoreOf(saver: LeanCheckpointSaver): ReadOnlyRows {
+  return readOnlyRowsOf(saver);
 }
 
 /** Thread ids in the store, sorted. */

@@ -6,7 +6,7 @@ import type {
 } from "@langchain/langgraph-checkpoint";
 import { WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
-import { diskUsage, storedCheckpoints } from "@leangraph/checkpointer/internal/inspect";
+import { diskUsage, storedCheckpoints } from "@leangraph/checkpointer/inspect";
 import { LeangraphError } from "@leangraph/serde";
 import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";

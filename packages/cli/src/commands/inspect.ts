@@ -1,5 +1,5 @@
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
-import { storageBreakdown, storedCheckpoints } from "@leangraph/checkpointer/internal/inspect";
+import { storageBreakdown, storedCheckpoints } from "@leangraph/checkpointer/inspect";
 import { LeangraphError } from "@leangraph/serde";
 import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";

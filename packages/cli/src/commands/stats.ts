@@ -1,4 +1,4 @@
-import { storedCheckpoints } from "@leangraph/checkpointer/internal/inspect";
+import { storedCheckpoints } from "@leangraph/checkpointer/inspect";
 import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";
 import { type DatabaseKind, requireKind } from "../database/detect-kind.js";

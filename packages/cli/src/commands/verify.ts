@@ -3,7 +3,7 @@ import {
   checkReferences,
   retainedHistoryPlaces,
   storedCheckpoints,
-} from "@leangraph/checkpointer/internal/inspect";
+} from "@leangraph/checkpointer/inspect";
 import { LeangraphError, SerdeErrorCode } from "@leangraph/serde";
 import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";

@@ -1,0 +1,22 @@
+import type { RowStore } from "./row-store.js";
+
+/** What the package's read-only tools may do with a saver's rows: read, never write. */
+export type ReadOnlyRows = Omit<RowStore, "write" | "migrate" | "reclaimSpace" | "close">;
+
+/**
+ * A saver's rows by saver, filled by the saver's constructor. `rows` stays protected so an
+ * application cannot write behind the saver's back; the package's own read-only tools
+ * (src/inspect) ask here instead of casting into the saver. Not exported from the package.
+ */
+const rowsBySaver = new WeakMap<object, ReadOnlyRows>();
+
+export function registerSaverRows(saver: object, rows: ReadOnlyRows): void {
+  rowsBySaver.set(saver, rows);
+}
+
+export function readOnlyRowsOf(saver: object): ReadOnlyRows {
+  const rows = rowsBySaver.get(saver);
+  // Only a LeanCheckpointSaver (whose constructor registers) reaches here through the types.
+  if (rows === undefined) throw new TypeError("not a LeanCheckpointSaver");
+  return rows;
+}
