@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { RedactingSerializer } from "@leangraph/serde";
 import { afterEach, describe, expect, it } from "vitest";
+import { CheckpointerErrorCode } from "../src/index.js";
 import { checkReferences, storageBreakdown, storedCheckpoints } from "../src/inspect/index.js";
 import { LeanSqliteSaver } from "../src/sqlite.js";
 import { runAppendWorkload } from "./fixtures/append-workload.js";
@@ -120,5 +121,13 @@ describe("inspect modules", () => {
     }
     // Named once each, however many checkpoints reach them.
     expect(new Set(damaged.map((entry) => entry.id)).size).toBe(damaged.length);
+  });
+});
+
+describe("inspect on something that is not a lean saver", () => {
+  it("refuses with a coded error naming what it got", async () => {
+    const refusal = await storedCheckpoints(new Map() as never, "t").catch((error) => error);
+    expect(refusal).toMatchObject({ code: CheckpointerErrorCode.invalidOption });
+    expect(refusal.message).toContain("Map");
   });
 });

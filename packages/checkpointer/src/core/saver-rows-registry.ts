@@ -1,3 +1,5 @@
+import { LeangraphError } from "@leangraph/serde";
+import { CheckpointerErrorCode } from "../errors.js";
 import type { RowStore } from "./row-store.js";
 
 /** What the package's read-only tools may do with a saver's rows: read, never write. */
@@ -16,7 +18,16 @@ export function registerSaverRows(saver: object, rows: ReadOnlyRows): void {
 
 export function readOnlyRowsOf(saver: object): ReadOnlyRows {
   const rows = rowsBySaver.get(saver);
-  // Only a LeanCheckpointSaver (whose constructor registers) reaches here through the types.
-  if (rows === undefined) throw new TypeError("not a LeanCheckpointSaver");
+  // A LeanCheckpointSaver's constructor registers; JavaScript callers may pass anything else.
+  if (rows === undefined)
+    throw new LeangraphError(
+      CheckpointerErrorCode.invalidOption,
+      `Invalid saver: expected a LeanSqliteSaver or LeanPostgresSaver, got ${describe(saver)}.`,
+    );
   return rows;
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value !== "object") return String(value);
+  return value.constructor?.name ?? "an object";
 }
