@@ -1,6 +1,7 @@
 import { Command } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
+import { auditedGc } from "../support/gc-audit.js";
 import { buildGraph, type FuzzedGraph, inputFor, type StateSnapshotLike } from "./graphs.js";
 import { Normalizer } from "./observe.js";
 import type { Operation, Sequence } from "./operations.js";
@@ -182,7 +183,12 @@ class SequenceRun {
         await this.checkpointer.deleteThread(this.threadId);
         return "deleted";
       case "gc":
-        if (this.lean !== undefined) await this.lean.gc({ graceMs: 0 });
+        if (this.lean !== undefined) {
+          // gc must agree with the one liveness walk and keep every root whole (retained
+          // history, copies, pending writes): a disagreement fails the sequence.
+          const { problem } = await auditedGc(this.lean);
+          if (problem !== undefined) throw new Error(`gc: ${problem}`);
+        }
         return "collected";
     }
   }

@@ -20,7 +20,9 @@ const wideEntries = Object.fromEntries(
 /**
  * The state every trial starts from, written through real graphs: a plain thread with blobs,
  * content-defined chunks and a keyed tree; a thread paused at an interrupt (pending writes); a
- * DeltaChannel chat; a subgraph's namespaces.
+ * DeltaChannel chat; a DeltaChannel chat pruned to its last checkpoint (its history lives on as
+ * retained history only) and a copy of it; a subgraph's namespaces. So the clean gc after every
+ * trial covers every kind of root: checkpoint rows, pending writes, retained history, copies.
  */
 export async function seedFixture(saver: LeanCheckpointSaver): Promise<void> {
   const config = (threadId: string) => ({ configurable: { thread_id: threadId } });
@@ -44,6 +46,14 @@ export async function seedFixture(saver: LeanCheckpointSaver): Promise<void> {
       config("delta"),
     );
   }
+  for (let turn = 0; turn < 4; turn += 1) {
+    await delta.invoke(
+      inputFor("delta", { text: bigText(`kept ${turn}`, 1100), entries: {}, number: 0 }),
+      config("delta-pruned"),
+    );
+  }
+  await saver.prune(["delta-pruned"], { keepLast: 1 });
+  await saver.copyThread("delta-pruned", "delta-pruned-copy");
   await buildGraph("subgraph", saver).invoke(
     inputFor("subgraph", { text: "notes", entries: wideEntries, number: 0 }),
     config("sub"),

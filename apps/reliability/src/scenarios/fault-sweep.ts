@@ -16,6 +16,7 @@ import {
   type SweepStore,
   sqliteBackend,
 } from "../faults/sweep-stores.js";
+import { auditedGc } from "../support/gc-audit.js";
 import {
   describeError,
   ScenarioRecorder,
@@ -68,7 +69,8 @@ async function readHealthy(store: SweepStore): Promise<StoreState> {
 async function cleanGc(store: SweepStore): Promise<void> {
   const opened = await store.open();
   try {
-    await opened.saver.gc({ graceMs: 0 });
+    const { problem } = await auditedGc(opened.saver);
+    if (problem !== undefined) throw new TrialFailure(`clean gc: ${problem}`);
   } finally {
     await opened.close();
   }
