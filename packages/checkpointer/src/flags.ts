@@ -1,6 +1,6 @@
 import { LeangraphError, serdeOptionsFromEnv } from "@leangraph/serde";
 import { z } from "zod";
-import type { RetentionOptions } from "./core/retention-sweeper.js";
+import type { RetentionOptions } from "./core/lifecycle/retention-sweeper.js";
 import { acceptedDuration, parseDurationMs } from "./duration.js";
 import { CheckpointerErrorCode } from "./errors.js";
 

@@ -10,10 +10,10 @@ export {
   type PruneReport,
   type StorageStats,
 } from "./core/lean-saver.js";
-export type { GcReport } from "./core/mark-sweep.js";
+export type { GcReport } from "./core/lifecycle/mark-sweep.js";
+export type { PruneOptions } from "./core/lifecycle/retention.js";
+export type { RetentionOptions, RetentionSweepReport } from "./core/lifecycle/retention-sweeper.js";
 export type { GarbageReport, StoredBlob } from "./core/reachability.js";
-export type { PruneOptions } from "./core/retention.js";
-export type { RetentionOptions, RetentionSweepReport } from "./core/retention-sweeper.js";
 export {
   type CreateCheckpointerOptions,
   createCheckpointer,

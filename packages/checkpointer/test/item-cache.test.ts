@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ItemCache } from "../src/core/item-cache.js";
+import { ItemCache } from "../src/core/read/item-cache.js";
 
 const body = (byte: number, length: number) => new Uint8Array(length).fill(byte);
 

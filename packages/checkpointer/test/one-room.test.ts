@@ -69,7 +69,7 @@ const livenessRules: Rule[] = [
     pattern: /writtenAtMs\s*<=|cutoffMs/,
     owner: "checkpointer/src/core/reachability.ts",
     // The sweep passes the cutoff it took before listing to reachability's isCollectable.
-    allowed: ["checkpointer/src/core/mark-sweep.ts"],
+    allowed: ["checkpointer/src/core/lifecycle/mark-sweep.ts"],
   },
 ];
 

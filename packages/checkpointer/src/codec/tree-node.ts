@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256Hex } from "@leangraph/serde";
 import { rowCorruptError, typeTagTooLongError } from "../errors.js";
 import { nestedTreeRootIds } from "./value-ref.js";
 
@@ -45,9 +45,8 @@ const keyedItemEntry = 4;
 const keyedTreeEntry = 5;
 const idBytes = 32;
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
+// Ids are the blob store's: one definition of "the sha256 hex of these bytes" (@leangraph/serde).
+export { sha256Hex };
 
 /** Encodes one element's entry; the bytes are what leaves concatenate (and what gets hashed). */
 export function encodeEntry(entry: ArrayEntry): Uint8Array {

@@ -16,12 +16,8 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import {
   type BlobStore,
-  blobClosureOf,
   isStagedSerializer,
-  type PreparedPayload,
   RedactingSerializer,
-  SerdeErrorCode,
-  type StagedSerializer,
   UnserializableError,
 } from "@leangraph/serde";
 import {
@@ -30,49 +26,42 @@ import {
   type PreparedValues,
   payloadPreparerFor,
 } from "../codec/payload-preparer.js";
-import { sha256Hex } from "../codec/tree-node.js";
 import {
   type CodecOptions,
   defaultValueCodecOptions,
   type EncodedValue,
-  type ItemReader,
-  type NewItem,
   ValueCodec,
   type ValueCodecOptions,
 } from "../codec/value-codec.js";
 import { channelRefsJson, parseValueRef, rootItemIds } from "../codec/value-ref.js";
 import { checkpointPutChannel, putEvent } from "../diagnostics.js";
-import {
-  configInvalidError,
-  itemCorruptError,
-  itemMissingError,
-  unstorableError,
-} from "../errors.js";
+import { configInvalidError, unstorableError } from "../errors.js";
 import { type ChannelRefs, type ChannelVersion, channelRefsOfRow } from "./channel-refs.js";
-import { deltaHistoryRefs } from "./delta-history.js";
-import { ItemCache } from "./item-cache.js";
-import { collectGarbage, type GcReport } from "./mark-sweep.js";
-import { createdAtMsOf } from "./migration-context.js";
-import { KeyedMutex } from "./mutex.js";
-import { blobTotals, findGarbage, type GarbageReport } from "./reachability.js";
-import { type PruneOptions, planPrune, type RetentionRule, retentionRuleOf } from "./retention.js";
+import { collectGarbage, type GcReport } from "./lifecycle/mark-sweep.js";
+import { pruneRows } from "./lifecycle/prune.js";
+import { type PruneOptions, type RetentionRule, retentionRuleOf } from "./lifecycle/retention.js";
 import {
   defaultSweepIntervalMs,
   type RetentionOptions,
   RetentionSweeper,
-} from "./retention-sweeper.js";
+} from "./lifecycle/retention-sweeper.js";
+import { createdAtMsOf } from "./migration-context.js";
+import { blobTotals, findGarbage, type GarbageReport } from "./reachability.js";
+import { deltaHistoryRefs } from "./read/delta-history.js";
+import { ItemCache } from "./read/item-cache.js";
+import { VerifiedItemReader } from "./read/item-reader.js";
 import {
   type CheckpointRow,
   isJsonScalar,
   type RetainedHistory,
   type RowStore,
-  type RowWriteTransaction,
   sortWrites,
   type WriteRow,
   writesOf,
 } from "./row-store.js";
 import { registerSaverRows } from "./saver-rows-registry.js";
 import { guardRowStore } from "./storage-errors.js";
+import { PutCommitter, StaleEncodeError } from "./write/commit.js";
 
 /** What `prune` did (or, with `dryRun`, would do). */
 export interface PruneReport {
@@ -118,7 +107,7 @@ export interface LeanSaverOptions {
   retention?: RetentionOptions | undefined;
   /**
    * Memory for bodies of database items (tree nodes, small values) recently written or read, so
-   * reading a checkpoint back re-reads only what changed; 0 turns it off. See core/item-cache.ts.
+   * reading a checkpoint back re-reads only what changed; 0 turns it off. See core/read/item-cache.ts.
    * @default 8388608 (8 MiB)
    */
   itemCacheBytes?: number | undefined;
@@ -128,15 +117,6 @@ const defaultItemCacheBytes = 8 * 1024 * 1024;
 
 /** Rows of a `list()` read per page: their pending writes come in one query. */
 const listPageRows = 100;
-
-/** What a commit stored: the items it planned and those its transaction found new. */
-interface CommitOutcome {
-  plannedItems: number;
-  insertedItems: NewItem[];
-}
-
-/** Thrown inside a write transaction when reused items were swept meanwhile; the put re-encodes. */
-class StaleEncodeError extends Error {}
 
 function threadIdOf(config: RunnableConfig, operation: string): string {
   const threadId = config.configurable?.thread_id;
@@ -169,14 +149,14 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly #orphanGraceMs: number;
   /** Serializes the checkpoint skeleton and metadata (stored in the row itself). */
   readonly #rowPayloads: PayloadPreparer;
-  /** The serde when it stages its blob writes (RedactingSerializer); then every blob is known. */
-  readonly #stagedSerde: StagedSerializer | undefined;
-  /** Write commits of one thread run one at a time (see #commit). */
-  readonly #threadCommits = new KeyedMutex();
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
   readonly #recentRefs = new Map<string, ChannelRefs>();
   readonly #sweeper: RetentionSweeper | undefined;
   readonly #itemCache: ItemCache;
+  /** Item bodies for the codec, hash-checked (core/read/item-reader.ts). */
+  readonly #items: VerifiedItemReader;
+  /** The commit protocol of every put (core/write/commit.ts). */
+  readonly #committer: PutCommitter;
   #setupDone: Promise<void> | undefined;
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
@@ -193,7 +173,15 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     this.#orphanGraceMs = options.orphanGraceMs ?? 60_000;
     this.#itemCache = new ItemCache(options.itemCacheBytes ?? defaultItemCacheBytes);
     this.#rowPayloads = payloadPreparerFor(this.serde);
-    this.#stagedSerde = isStagedSerializer(this.serde) ? this.serde : undefined;
+    this.#items = new VerifiedItemReader(this.rows, this.blobStore, this.#itemCache, () =>
+      this.setup(),
+    );
+    this.#committer = new PutCommitter(
+      this.rows,
+      this.blobStore,
+      isStagedSerializer(this.serde) ? this.serde : undefined,
+      this.#itemCache,
+    );
     const retention = options.retention;
     if (retention !== undefined) {
       const rule = retentionRuleOf(retention, "retention");
@@ -226,48 +214,6 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       throw error;
     });
     return this.#setupDone;
-  }
-
-  /** A reader whose corruption errors name `where` (thread, checkpoint, channel or write). */
-  #readerFor(where: string): ItemReader {
-    return { readItems: (ids) => this.#readItems(ids, where) };
-  }
-
-  /**
-   * Database bodies are checked against their sha256 id here (they are < blobMinBytes, so this is
-   * cheap); blob store bodies are checked by the store itself. A flipped byte must fail loudly,
-   * never load as a different value.
-   */
-  async #readItems(ids: readonly string[], where: string): Promise<Map<string, Uint8Array>> {
-    await this.setup();
-    const result = new Map<string, Uint8Array>();
-    const uncached: string[] = [];
-    for (const id of ids) {
-      const cached = this.#itemCache.get(id);
-      if (cached === undefined) uncached.push(id);
-      else result.set(id, cached);
-    }
-    const bodies =
-      uncached.length > 0 ? await this.rows.itemBodies(uncached) : new Map<string, null>();
-    const inBlobStore: string[] = [];
-    for (const id of uncached) {
-      const body = bodies.get(id);
-      if (body === undefined) throw itemMissingError(id);
-      if (body === null) inBlobStore.push(id);
-      else if (sha256Hex(body) !== id) throw itemCorruptError(id, where);
-      else {
-        result.set(id, body);
-        this.#itemCache.add(id, body);
-      }
-    }
-    // Bounded parallelism: a 1,000-element array of blobs should not open 1,000 files at once.
-    const parallel = 8;
-    for (let start = 0; start < inBlobStore.length; start += parallel) {
-      const batch = inBlobStore.slice(start, start + parallel);
-      const blobs = await Promise.all(batch.map((id) => this.blobStore.get(id)));
-      for (const [index, id] of batch.entries()) result.set(id, blobs[index]!);
-    }
-    return result;
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
@@ -407,7 +353,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     for (const [channel, { r }] of Object.entries(refs))
       values[channel] = await this.#codec.decode(
         r,
-        this.#readerFor(
+        this.#items.readerFor(
           `channel ${JSON.stringify(channel)} of checkpoint ${row.checkpointId}, thread ${row.threadId}`,
         ),
       );
@@ -435,7 +381,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
           row.channel,
           await this.#codec.decode(
             parseValueRef(row.valueRef, `write ${row.taskId}/${row.idx}`),
-            this.#readerFor(
+            this.#items.readerFor(
               `write ${row.taskId}/${row.idx} of checkpoint ${checkpointId}, thread ${threadId}`,
             ),
           ),
@@ -546,11 +492,9 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         createdAtMs: createdAtMsOf(checkpoint.ts) ?? undefined,
         blobRefs: [...new Set([...checkpointPayload.blobIds, ...metadataPayload.blobIds])],
       };
-      const committed = await this.#commit(
+      const committed = await this.#committer.commit(
         threadId,
-        encodes,
-        rowPayloads.toWrite,
-        inheritedRootIds,
+        { encodes, rowPayloads: rowPayloads.toWrite, inheritedRootIds },
         (tx) => tx.upsertCheckpoint(row),
       );
       this.#rememberRefs(threadId, checkpointNs, checkpoint.id, refs);
@@ -687,8 +631,10 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         valueRef: JSON.stringify(encoded.ref),
       });
     }
-    const committed = await this.#commit(threadId, encodes, [], [], (tx) =>
-      tx.insertWrites(threadId, checkpointNs, checkpointId, rows),
+    const committed = await this.#committer.commit(
+      threadId,
+      { encodes, rowPayloads: [], inheritedRootIds: [] },
+      (tx) => tx.insertWrites(threadId, checkpointNs, checkpointId, rows),
     );
     if (checkpointPutChannel.hasSubscribers) {
       const rowBytes = rows.reduce((total, row) => total + row.valueRef.length, 0);
@@ -697,85 +643,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * Everything is planned first, with no side effect; then the serializer's blobs and the saver's
-   * large items are written durably; then one transaction inserts items and the row. A refused
-   * put writes nothing, and a crash at any point leaves the old state or the new one, plus at
-   * worst unreferenced blobs that `gc()` reclaims.
-   *
-   * Inside the transaction, every blob this put wrote is checked to still exist: lifecycle
-   * operations delete blobs only inside an exclusive transaction and only when no row names them,
-   * so a blob seen here cannot vanish before this commit, and one a concurrent gc deleted just
-   * before is written again (its content is still in hand).
-   *
-   * Commits of one thread take turns in this process. LangGraph puts a task's writes and the
-   * next checkpoint concurrently, and both hold the step's new values: in turns, the second finds
-   * the first's items stored and skips their blobs, instead of both writing (and then verifying)
-   * the same 200 KB blob at once, and both extending the same tables (Postgres then grows a
-   * table by 20 pages per waiting backend).
-   */
-  #commit(
-    threadId: string,
-    encodes: EncodedValue[],
-    rowPayloads: PreparedPayload[],
-    inheritedRootIds: string[],
-    writeRow: (tx: RowWriteTransaction) => Promise<void>,
-  ): Promise<CommitOutcome> {
-    return this.#threadCommits.run(threadId, () =>
-      this.#commitInTurn(encodes, rowPayloads, inheritedRootIds, writeRow),
-    );
-  }
-
-  async #commitInTurn(
-    encodes: EncodedValue[],
-    rowPayloads: PreparedPayload[],
-    inheritedRootIds: string[],
-    writeRow: (tx: RowWriteTransaction) => Promise<void>,
-  ): Promise<CommitOutcome> {
-    const items = new Map<string, NewItem>();
-    const reused = new Set<string>(inheritedRootIds);
-    const serdePayloads = [...rowPayloads];
-    for (const encoded of encodes) {
-      for (const item of encoded.items) items.set(item.id, item);
-      for (const id of encoded.reusedItemIds) reused.add(id);
-      serdePayloads.push(...encoded.toWrite);
-    }
-    for (const id of items.keys()) reused.delete(id);
-    const serdeBlobIds = new Set(serdePayloads.flatMap(blobClosureOf));
-    const blobChildren = new Map<string, readonly string[]>();
-    for (const payload of serdePayloads)
-      for (const [parent, children] of payload.blobChildren) blobChildren.set(parent, children);
-    const writeSerdeBlobs = () => this.#stagedSerde!.writeBlobs(serdePayloads);
-    if (serdeBlobIds.size > 0) await writeSerdeBlobs();
-    const blobItems = [...items.values()].filter((item) => item.inBlobStore);
-    if (blobItems.length > 0) {
-      const known = await this.rows.existingItemIds(blobItems.map((item) => item.id));
-      for (const item of blobItems)
-        if (!known.has(item.id)) await putOutsideLock(this.blobStore, item.bytes);
-    }
-    let inserted: NewItem[] = [];
-    await this.rows.write(async (tx) => {
-      inserted = await tx.insertItems([...items.values()]);
-      for (const item of inserted) {
-        if (item.inBlobStore && !(await this.blobStore.has(item.id)))
-          await this.blobStore.put(item.bytes);
-      }
-      for (const id of serdeBlobIds) {
-        if (await this.blobStore.has(id)) continue;
-        await writeSerdeBlobs();
-        break;
-      }
-      if (reused.size > 0 && (await tx.missingItemIds([...reused])).length > 0)
-        throw new StaleEncodeError();
-      if (blobChildren.size > 0) await tx.insertBlobChildren(blobChildren);
-      await writeRow(tx);
-    });
-    for (const item of items.values())
-      if (!item.inBlobStore) this.#itemCache.add(item.id, item.bytes);
-    return { plannedItems: items.size, insertedItems: inserted };
-  }
-
-  /**
-   * Reads only what the walk needs (core/delta-history.ts): the ancestors' rows, their writes to
+   * Reads only what the walk needs (core/read/delta-history.ts): the ancestors' rows, their writes to
    * the requested channels and the one seed value per channel, instead of decoding every channel
    * of every ancestor; past a pruned ancestor, the history the prune retained.
    */
@@ -806,13 +674,16 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         entry.writes.push([
           write.taskId,
           channel,
-          await this.#codec.decode(parseValueRef(write.valueRef, where), this.#readerFor(where)),
+          await this.#codec.decode(
+            parseValueRef(write.valueRef, where),
+            this.#items.readerFor(where),
+          ),
         ]);
       }
       if (history.seedRef !== undefined)
         entry.seed = await this.#codec.decode(
           parseValueRef(history.seedRef, where),
-          this.#readerFor(where),
+          this.#items.readerFor(where),
         );
       result[channel] = entry;
     }
@@ -858,74 +729,15 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     dryRun: boolean,
   ): Promise<Omit<PruneReport, "dryRun">> {
     await this.setup();
-    const nowMs = Date.now();
-    const counts = await this.rows.write(
-      async (tx) => {
-        let deletedCheckpoints = 0;
-        let checkpointsWithRetainedHistory = 0;
-        for (const threadId of threadIds) {
-          const plan = planPrune(await tx.checkpointPlaces(threadId), rule, nowMs);
-          deletedCheckpoints += plan.deleted.length;
-          if (dryRun || plan.deleted.length === 0) continue;
-          // Every history is computed before anything is deleted, from the thread as it is, and
-          // kept under the deleted parent: children of one parent share it.
-          const retained = new Map<
-            string,
-            { checkpointNs: string; histories: Map<string, RetainedHistory> }
-          >();
-          for (const place of plan.cutPoints) {
-            const row = await this.rows.getCheckpoint(
-              threadId,
-              place.checkpointNs,
-              place.checkpointId,
-            );
-            if (row === undefined || row.parentCheckpointId === undefined) continue;
-            const histories = await this.#historiesToRetain(row);
-            if (histories.size === 0) continue;
-            checkpointsWithRetainedHistory += 1;
-            const key = `${row.checkpointNs}\0${row.parentCheckpointId}`;
-            const merged = retained.get(key)?.histories ?? new Map<string, RetainedHistory>();
-            for (const [channel, history] of histories) merged.set(channel, history);
-            retained.set(key, { checkpointNs: row.checkpointNs, histories: merged });
-          }
-          for (const [key, { checkpointNs, histories }] of retained) {
-            const parentId = key.slice(checkpointNs.length + 1);
-            await tx.putRetainedHistory(threadId, checkpointNs, parentId, histories);
-          }
-          await tx.deleteCheckpoints(threadId, plan.deleted);
-          await tx.dropUnusedRetained(threadId);
-        }
-        return { deletedCheckpoints, checkpointsWithRetainedHistory };
-      },
-      { exclusive: true },
-    );
+    const counts = await pruneRows(this.rows, this.serde, threadIds, rule, {
+      dryRun,
+      nowMs: Date.now(),
+    });
     const gc =
       dryRun || counts.deletedCheckpoints === 0
         ? { deletedItems: 0, deletedBlobs: 0 }
         : await this.#collect(this.#orphanGraceMs);
     return { ...counts, gc };
-  }
-
-  /**
-   * The channels LangGraph may rebuild by walking up from `row`: those with a version but no
-   * stored value (a DeltaChannel between snapshots, and ephemeral channels, whose walk ends at
-   * the nearest ancestor that stored them). Channels without history past `row` are left out.
-   */
-  async #historiesToRetain(row: CheckpointRow): Promise<Map<string, RetainedHistory>> {
-    const skeleton = (await this.serde.loadsTyped(row.checkpointType, row.checkpoint)) as {
-      channel_versions?: Record<string, unknown>;
-    };
-    const stored = channelRefsOfRow(row);
-    const channels = Object.keys(skeleton.channel_versions ?? {}).filter(
-      (channel) => !(channel in stored),
-    );
-    const histories = new Map<string, RetainedHistory>();
-    if (channels.length === 0) return histories;
-    for (const [channel, history] of await deltaHistoryRefs(this.rows, row, channels)) {
-      if (history.seedRef !== undefined || history.writes.length > 0)
-        histories.set(channel, history);
-    }
-    return histories;
   }
 
   /** Every thread id, in ascending order, read in pages. */
@@ -1003,24 +815,6 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     await this.#sweeper?.stop();
     await this.rows.close();
     await this.blobStore.close?.();
-  }
-}
-
-/**
- * Outside the write lock, a gc in another process may delete an orphan blob (same content,
- * written by someone who has not committed yet) while the store is verifying it, which a store
- * can report as a failed write. The content is still in hand, so trying again is always right;
- * the in-transaction check in #commit is what guarantees the blob exists at commit.
- */
-async function putOutsideLock(blobStore: BlobStore, bytes: Uint8Array): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await blobStore.put(bytes);
-      return;
-    } catch (error) {
-      if (attempt >= 3 || (error as { code?: string }).code !== SerdeErrorCode.blobWriteFailed)
-        throw error;
-    }
   }
 }
 

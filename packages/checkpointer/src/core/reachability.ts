@@ -10,7 +10,7 @@ import {
 import { parseBlobRefsColumn, type ReachabilityRows } from "./row-store.js";
 
 /**
- * Where liveness is decided, for everything that deletes or reports: gc (core/mark-sweep.ts),
+ * Where liveness is decided, for everything that deletes or reports: gc (core/lifecycle/mark-sweep.ts),
  * `storageStats()`, the orphan report of `storageBreakdown` (leangraph inspect), `gc --dry-run`
  * and verify. Nothing else may decide whether an item or a blob is alive (a test greps `src/`
  * for that): a second copy of this rule once called a whole live thread garbage because it did

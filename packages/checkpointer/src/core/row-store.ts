@@ -226,7 +226,7 @@ export interface CheckpointPlace {
 
 /**
  * The part of a delta channel's history that a prune deleted, kept for the oldest checkpoint that
- * remains (see core/delta-history.ts): the channel's value where the walk stopped, if it found
+ * remains (see core/read/delta-history.ts): the channel's value where the walk stopped, if it found
  * one, and the writes between that value and the checkpoint, oldest first.
  */
 export interface RetainedHistory {

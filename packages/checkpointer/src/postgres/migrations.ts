@@ -56,7 +56,7 @@ export function postgresMigrations(schema: string): readonly PostgresMigration[]
     // line into TOAST (2 KB chunks plus their own index); rows up to a whole page stay inline.
     `ALTER TABLE ${s}.lg_items SET (toast_tuple_target = 8160)`,
     // What a prune removed of a delta channel's history, kept for the oldest checkpoint that
-    // remains (core/delta-history.ts). seq -1 is the seed value; writes follow, oldest first.
+    // remains (core/read/delta-history.ts). seq -1 is the seed value; writes follow, oldest first.
     `CREATE TABLE ${s}.lg_retained_history (
       thread_id TEXT NOT NULL,
       checkpoint_ns TEXT NOT NULL DEFAULT '',
@@ -103,7 +103,7 @@ export function postgresMigrations(schema: string): readonly PostgresMigration[]
       },
     },
     // Which serializer blobs each item and checkpoint row needs, as the serializer reports them:
-    // gc then decides liveness from rows alone (core/mark-sweep.ts). serde_refs held what an
+    // gc then decides liveness from rows alone (core/reachability.ts). serde_refs held what an
     // older version found by scanning bytes, without what JSON blobs reference in turn.
     `ALTER TABLE ${s}.lg_items ADD COLUMN blob_refs TEXT`,
     `ALTER TABLE ${s}.lg_checkpoints ADD COLUMN blob_refs TEXT`,

@@ -2,7 +2,6 @@ import { LeangraphError } from "@leangraph/serde";
 import type pg from "pg";
 import type { NewItem } from "../codec/value-codec.js";
 import type { MigrationContext } from "../core/migration-context.js";
-import { AsyncSemaphore } from "../core/mutex.js";
 import {
   blobChildrenFromRows,
   blobRefsColumn,
@@ -28,6 +27,7 @@ import {
   type WriteRow,
   writesByCheckpoint,
 } from "../core/row-store.js";
+import { AsyncSemaphore } from "../core/write/mutex.js";
 import { CheckpointerErrorCode, configInvalidError } from "../errors.js";
 import { postgresMigrations } from "./migrations.js";
 import { type PostgresSql, postgresSql } from "./sql.js";

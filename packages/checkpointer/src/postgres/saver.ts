@@ -3,7 +3,7 @@ import { type BlobStore, LeangraphError } from "@leangraph/serde";
 import pg from "pg";
 import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
-import type { RetentionOptions } from "../core/retention-sweeper.js";
+import type { RetentionOptions } from "../core/lifecycle/retention-sweeper.js";
 import { CheckpointerErrorCode } from "../errors.js";
 import { checkPostgresConnString, checkPostgresSaverArguments } from "../options.js";
 import { createPostgresBlobStore } from "../stores/postgres-blob-store.js";

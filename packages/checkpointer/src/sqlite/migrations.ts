@@ -55,7 +55,7 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   // Blob ids a RedactingSerializer put inside an item's bytes (JSON array of "<kind>:<id>").
   `ALTER TABLE lg_items ADD COLUMN serde_refs TEXT`,
   // What a prune removed of a delta channel's history, kept for the oldest checkpoint that
-  // remains (core/delta-history.ts). seq -1 is the seed value; writes follow, oldest first.
+  // remains (core/read/delta-history.ts). seq -1 is the seed value; writes follow, oldest first.
   `CREATE TABLE lg_retained_history (
     thread_id TEXT NOT NULL,
     checkpoint_ns TEXT NOT NULL DEFAULT '',
@@ -105,7 +105,7 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     },
   },
   // Which serializer blobs each item and checkpoint row needs, as the serializer reports them:
-  // gc then decides liveness from rows alone (core/mark-sweep.ts). serde_refs held what an older
+  // gc then decides liveness from rows alone (core/reachability.ts). serde_refs held what an older
   // version found by scanning bytes, without what JSON blobs reference in turn.
   `ALTER TABLE lg_items ADD COLUMN blob_refs TEXT`,
   `ALTER TABLE lg_checkpoints ADD COLUMN blob_refs TEXT`,

@@ -1,8 +1,6 @@
-import { statSync } from "node:fs";
 import type Database from "better-sqlite3";
 import type { NewItem } from "../codec/value-codec.js";
 import type { MigrationContext } from "../core/migration-context.js";
-import { AsyncMutex } from "../core/mutex.js";
 import {
   blobChildrenFromRows,
   blobRefsColumn,
@@ -28,17 +26,11 @@ import {
   type WriteRow,
   writesByCheckpoint,
 } from "../core/row-store.js";
+import { AsyncMutex } from "../core/write/mutex.js";
 import { configInvalidError } from "../errors.js";
+import { sqliteDatabaseBytes } from "./database-bytes.js";
 import { sqliteMigrations } from "./migrations.js";
 import { SQL } from "./sql.js";
-
-function fileBytes(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * Connection settings, and why:
@@ -451,10 +443,7 @@ export class SqliteRowStore implements RowStore {
   }
 
   async stats(): Promise<RowStoreStats> {
-    const file = this.db.name;
-    const dbBytes = this.db.memory
-      ? 0
-      : fileBytes(file) + fileBytes(`${file}-wal`) + fileBytes(`${file}-shm`);
+    const dbBytes = sqliteDatabaseBytes(this.db);
     return {
       dbBytes,
       checkpointCount: (this.#statement(SQL.checkpointCount).get() as { n: number }).n,

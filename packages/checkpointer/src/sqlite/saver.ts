@@ -5,7 +5,7 @@ import { type BlobStore, createFsBlobStore, createMemoryBlobStore } from "@leang
 import Database from "better-sqlite3";
 import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
-import type { RetentionOptions } from "../core/retention-sweeper.js";
+import type { RetentionOptions } from "../core/lifecycle/retention-sweeper.js";
 import { checkSqliteConnString, checkSqliteSaverArguments } from "../options.js";
 import { configureConnection, SqliteRowStore } from "./row-store.js";
 

@@ -1,8 +1,8 @@
-import { statSync } from "node:fs";
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type Database from "better-sqlite3";
 import type { StorageStats } from "../core/lean-saver.js";
+import { sqliteDatabaseBytes } from "../sqlite/database-bytes.js";
 
 /*
  * The stock savers, unchanged in behaviour, plus the two methods every saver `createCheckpointer`
@@ -12,14 +12,6 @@ import type { StorageStats } from "../core/lean-saver.js";
  * optional peer dependency.
  */
 
-function fileBytes(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 export class MeasuredSqliteSaver extends SqliteSaver {
   constructor(db: Database.Database, serde?: SerializerProtocol) {
     super(db, serde);
@@ -27,7 +19,6 @@ export class MeasuredSqliteSaver extends SqliteSaver {
 
   async storageStats(): Promise<StorageStats> {
     this.setup();
-    const file = this.db.name;
     const row = this.db
       .prepare(
         `SELECT COUNT(*) AS n, COALESCE(MAX(length(CAST(thread_id AS BLOB)) + length(CAST(checkpoint_ns AS BLOB))
@@ -37,9 +28,7 @@ export class MeasuredSqliteSaver extends SqliteSaver {
       )
       .get() as { n: number; largest: number };
     return {
-      dbBytes: this.db.memory
-        ? 0
-        : fileBytes(file) + fileBytes(`${file}-wal`) + fileBytes(`${file}-shm`),
+      dbBytes: sqliteDatabaseBytes(this.db),
       blobBytes: 0,
       blobCount: 0,
       checkpointCount: row.n,

@@ -5,6 +5,7 @@
  * values) or can be produced again (large strings, streamed arrays) for the write phase.
  */
 import { createHash } from "node:crypto";
+import { sha256Hex } from "../blob-store.js";
 import { BlobSlot } from "./blob-slot.js";
 import { type ChunkedContent, chunkBlob } from "./chunk-manifest.js";
 import type { StringBlobCache } from "./string-blob-cache.js";
@@ -246,10 +247,6 @@ function confirmCached(hasher: SlotHasher, slot: BlobSlot, text: string): void {
   for (const chunkId of slot.chunkIds ?? [])
     addPending(hasher, { id: chunkId, content: bytesOf(chunkId), chunk: true, knownStored: true });
   addPending(hasher, { id, content: bytesOf(id), knownStored: true });
-}
-
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 async function sha256OfStream(source: AsyncIterable<Uint8Array>): Promise<string> {

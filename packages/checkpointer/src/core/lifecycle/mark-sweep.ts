@@ -1,6 +1,6 @@
 import type { BlobStore } from "@leangraph/serde";
-import { isCollectable, markLive, storedBlobs, unreachedItems } from "./reachability.js";
-import type { RowStore } from "./row-store.js";
+import { isCollectable, markLive, storedBlobs, unreachedItems } from "../reachability.js";
+import type { RowStore } from "../row-store.js";
 
 export interface GcReport {
   deletedItems: number;

@@ -1,4 +1,4 @@
-import { retentionSweepChannel } from "../diagnostics.js";
+import { retentionSweepChannel } from "../../diagnostics.js";
 import type { GcReport } from "./mark-sweep.js";
 import type { RetentionRule } from "./retention.js";
 

@@ -1,6 +1,6 @@
 import { LeangraphError } from "@leangraph/serde";
-import { CheckpointerErrorCode } from "../errors.js";
-import type { CheckpointPlace } from "./row-store.js";
+import { CheckpointerErrorCode } from "../../errors.js";
+import type { CheckpointPlace } from "../row-store.js";
 
 /** What `prune` removes; see LeanCheckpointSaver.prune. */
 export interface PruneOptions {

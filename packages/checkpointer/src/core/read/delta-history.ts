@@ -1,11 +1,11 @@
-import { channelRefsOfRow } from "./channel-refs.js";
+import { channelRefsOfRow } from "../channel-refs.js";
 import {
   type CheckpointRow,
   type RetainedHistory,
   type RowStore,
   sortWrites,
   writesOf,
-} from "./row-store.js";
+} from "../row-store.js";
 
 /**
  * The history LangGraph replays to rebuild a channel whose value a checkpoint does not store (a

@@ -1,0 +1,60 @@
+import type { BlobStore } from "@leangraph/serde";
+import { sha256Hex } from "../../codec/tree-node.js";
+import type { ItemReader } from "../../codec/value-codec.js";
+import { itemCorruptError, itemMissingError } from "../../errors.js";
+import type { RowStore } from "../row-store.js";
+import type { ItemCache } from "./item-cache.js";
+
+/** Bounded parallelism: a 1,000-element array of blobs should not open 1,000 files at once. */
+const parallelBlobReads = 8;
+
+/**
+ * Reads item bodies by id for the codec: from the cache, the database or the blob store.
+ * Database bodies are checked against their sha256 id here (they are < blobMinBytes, so this is
+ * cheap); blob store bodies are checked by the store itself. A flipped byte must fail loudly,
+ * never load as a different value.
+ */
+export class VerifiedItemReader {
+  constructor(
+    private readonly rows: Pick<RowStore, "itemBodies">,
+    private readonly blobStore: BlobStore,
+    private readonly itemCache: ItemCache,
+    /** Runs before any read (the saver's setup). */
+    private readonly ready: () => Promise<void>,
+  ) {}
+
+  /** A reader whose corruption errors name `where` (thread, checkpoint, channel or write). */
+  readerFor(where: string): ItemReader {
+    return { readItems: (ids) => this.readItems(ids, where) };
+  }
+
+  async readItems(ids: readonly string[], where: string): Promise<Map<string, Uint8Array>> {
+    await this.ready();
+    const result = new Map<string, Uint8Array>();
+    const uncached: string[] = [];
+    for (const id of ids) {
+      const cached = this.itemCache.get(id);
+      if (cached === undefined) uncached.push(id);
+      else result.set(id, cached);
+    }
+    const bodies =
+      uncached.length > 0 ? await this.rows.itemBodies(uncached) : new Map<string, null>();
+    const inBlobStore: string[] = [];
+    for (const id of uncached) {
+      const body = bodies.get(id);
+      if (body === undefined) throw itemMissingError(id);
+      if (body === null) inBlobStore.push(id);
+      else if (sha256Hex(body) !== id) throw itemCorruptError(id, where);
+      else {
+        result.set(id, body);
+        this.itemCache.add(id, body);
+      }
+    }
+    for (let start = 0; start < inBlobStore.length; start += parallelBlobReads) {
+      const batch = inBlobStore.slice(start, start + parallelBlobReads);
+      const blobs = await Promise.all(batch.map((id) => this.blobStore.get(id)));
+      for (const [index, id] of batch.entries()) result.set(id, blobs[index]!);
+    }
+    return result;
+  }
+}
