@@ -11,6 +11,11 @@
 export const SharedErrorCode = {
   /** An LG_* flag or a constructor/factory option with a value that is not accepted, or an unknown option. */
   invalidOption: "ERR_LG_INVALID_OPTION",
+  /**
+   * What was asked for needs an optional package that is not installed (better-sqlite3, pg, a
+   * stock saver, bullmq/ioredis for the step queue); the message names what to install.
+   */
+  driverMissing: "ERR_LG_DRIVER_MISSING",
 } as const;
 
 /** Codes raised by @leangraph/serde. */
@@ -51,11 +56,6 @@ export const CheckpointerErrorCode = {
   migrationFailed: "ERR_LG_CHECKPOINT_MIGRATION_FAILED",
   /** The database failed (I/O error, full disk, dropped connection); `cause` is the driver's error. */
   storageFailed: "ERR_LG_CHECKPOINT_STORAGE_FAILED",
-  /**
-   * The backend asked for needs an optional package that is not installed (better-sqlite3, pg,
-   * a stock saver); the message names what to install.
-   */
-  driverMissing: "ERR_LG_DRIVER_MISSING",
 } as const;
 
 /** Codes raised by @leangraph/workers. */
@@ -85,6 +85,13 @@ export const WorkersErrorCode = {
   poolClosed: "ERR_LG_POOL_CLOSED",
   /** The package's compiled worker entry is missing (a partial install or a deleted dist/). */
   workerEntryMissing: "ERR_LG_WORKER_ENTRY_MISSING",
+  /**
+   * The step queue (Redis behind BullMQ) did not answer in time when the pool or a worker
+   * started; the message names the host, never a password.
+   */
+  queueUnreachable: "ERR_LG_STEP_QUEUE_UNREACHABLE",
+  /** A step's output came back from the shared store with other bytes than the worker stored. */
+  resultCorrupt: "ERR_LG_STEP_RESULT_CORRUPT",
 } as const;
 
 /** Codes raised by @leangraph/metrics (the /metrics endpoint and the live dashboard). */

@@ -9,6 +9,7 @@ import {
 } from "@leangraph/errors";
 import { z } from "zod";
 import { LeangraphError, WorkersErrorCode } from "./errors.js";
+import { shownRedisUrl } from "./queue/redis-url.js";
 
 const onOff = z
   .enum(["on", "off", "true", "false", "1", "0"])
@@ -33,6 +34,20 @@ function numberIn(min: number, max: number, { exclusiveMin = false } = {}) {
     .pipe(exclusiveMin ? base.gt(min).max(max) : base.min(min).max(max));
 }
 
+/** Redis URLs only: the queue is BullMQ's, and a typo such as `http://` should fail at start. */
+const stepQueueUrl = z
+  .string()
+  .trim()
+  .refine((value) => URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol));
+
+/** BullMQ joins the prefix and the name with ':' into Redis keys, so neither may hold one. */
+export const stepQueueName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/);
+
+export const DEFAULT_STEP_QUEUE_NAME = "leangraph-steps";
+
 /**
  * The single schema for every LG_* flag this package reads. Each variable is optional; defaults
  * are applied by the option builders below because some depend on the machine (threads).
@@ -53,6 +68,8 @@ export const workersEnvSchema = z.object({
     .refine((name) => (MEMORY_PRESET_NAMES as readonly string[]).includes(name))
     .transform((name) => name as MemoryPresetName)
     .optional(),
+  LG_STEP_QUEUE: stepQueueUrl.optional(),
+  LG_STEP_QUEUE_NAME: stepQueueName.optional(),
 });
 
 export type WorkersEnv = z.output<typeof workersEnvSchema>;
@@ -70,6 +87,9 @@ const ACCEPTED: Record<keyof WorkersEnv, string> = {
   LG_HEAP_THRESHOLD: "a fraction of the heap limit greater than 0 and at most 1; default 0.85",
   LG_SNAPSHOT_DIR: "a non-empty directory path; default <os tmpdir>/leangraph-heap-snapshots",
   LG_MEMORY_PRESET: acceptedMemoryPreset,
+  LG_STEP_QUEUE:
+    "a Redis URL such as redis://127.0.0.1:6379/0 (rediss:// for TLS); unset runs steps on this machine",
+  LG_STEP_QUEUE_NAME: `a queue name of letters, digits, '.', '_' or '-' (no ':'), up to 100 characters; default ${DEFAULT_STEP_QUEUE_NAME}`,
 };
 
 /** The preset LG_MEMORY_PRESET names (the table is @leangraph/errors' MEMORY_PRESETS), if any. */
@@ -91,7 +111,7 @@ export function parseWorkersEnv(env: NodeJS.ProcessEnv = process.env): WorkersEn
   if (parsed.success) return parsed.data;
   const problems = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))].map(
     (name) =>
-      `${name}=${JSON.stringify(relevant[name])} is not accepted: expected ${ACCEPTED[name as keyof WorkersEnv]}`,
+      `${name}=${JSON.stringify(name === "LG_STEP_QUEUE" ? shownRedisUrl(relevant[name] ?? "") : relevant[name])} is not accepted: expected ${ACCEPTED[name as keyof WorkersEnv]}`,
   );
   throw new LeangraphError(WorkersErrorCode.invalidOption, problems.join("; "), {
     cause: parsed.error,
@@ -127,6 +147,8 @@ export interface StepPoolEnvOptions {
   heapMb: number;
   stepTimeoutMs: number;
   maxOutputBytes: number;
+  /** LG_STEP_QUEUE / LG_STEP_QUEUE_NAME: where steps go instead of this machine's isolates. */
+  queue?: { connection: string; name: string };
 }
 
 /** Explicit flags win; LG_MEMORY_PRESET fills in the heap cap and caps the default threads. */
@@ -143,6 +165,14 @@ export function stepPoolOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): St
     maxOutputBytes: Math.floor(
       (flags.LG_STEP_MAX_OUTPUT_MB ?? DEFAULT_STEP_MAX_OUTPUT_MB) * 1024 * 1024,
     ),
+    ...(flags.LG_STEP_QUEUE === undefined
+      ? {}
+      : {
+          queue: {
+            connection: flags.LG_STEP_QUEUE,
+            name: flags.LG_STEP_QUEUE_NAME ?? DEFAULT_STEP_QUEUE_NAME,
+          },
+        }),
   };
 }
 

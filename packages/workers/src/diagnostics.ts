@@ -28,7 +28,7 @@ export interface StepSettledEvent {
   heapUsedPeakBytes: number | undefined;
   /** Bytes the step wrote; undefined on failure. */
   outputBytes: number | undefined;
-  mode: "workers" | "in-process";
+  mode: "workers" | "in-process" | "queue";
 }
 
 export const stepSettledChannel = channel(STEP_SETTLED_CHANNEL);

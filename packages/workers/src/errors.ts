@@ -6,6 +6,7 @@ export { LeangraphError, WorkersErrorCode };
 
 /** Codes of the pool itself (its configuration, its idle workers), never of a step. */
 const poolCodes = [
+  WorkersErrorCode.driverMissing,
   WorkersErrorCode.idleWorkerFailed,
   WorkersErrorCode.invalidOption,
   WorkersErrorCode.workerEntryMissing,

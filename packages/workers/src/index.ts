@@ -3,6 +3,7 @@ export {
   DEFAULT_MEM_LOG_INTERVAL_S,
   DEFAULT_SNAPSHOT_DIR,
   DEFAULT_STEP_MAX_OUTPUT_MB,
+  DEFAULT_STEP_QUEUE_NAME,
   DEFAULT_STEP_TIMEOUT_MS,
   DEFAULT_WORKER_HEAP_MB,
   defaultWorkerThreads,
@@ -37,10 +38,24 @@ export {
   WorkersErrorCode,
 } from "./errors.js";
 export {
+  type QueueWorker,
+  type QueueWorkerOptions,
+  type QueueWorkerStats,
+  startQueueWorker,
+} from "./queue/queue-worker.js";
+export {
+  isSharedBlobStore,
+  type SharedBlobStore,
+  sharedBlobStoreFromEnv,
+} from "./queue/shared-blob-store.js";
+export { runWorkerCommand, workerUsage } from "./queue/worker-command.js";
+export {
   createStepPool,
   type StepPool,
+  type StepPoolMode,
   type StepPoolOptions,
   type StepPoolStats,
+  type StepQueueOptions,
   type StepRunResult,
 } from "./step-pool.js";
 export { DEFAULT_RETRYABLE_CODES, type RetryPolicy, type StepRequest } from "./step-request.js";

@@ -6,13 +6,17 @@ import { parseOptions } from "@leangraph/errors";
 import { z } from "zod";
 import {
   DEFAULT_STEP_MAX_OUTPUT_MB,
+  DEFAULT_STEP_QUEUE_NAME,
   DEFAULT_STEP_TIMEOUT_MS,
   DEFAULT_WORKER_HEAP_MB,
   defaultWorkerThreads,
+  stepQueueName,
 } from "./config.js";
 import { settledEvent, stepSettledChannel } from "./diagnostics.js";
 import { LeangraphError, StepError, WorkersErrorCode } from "./errors.js";
 import { booleanOption, wholeNumber } from "./option-schemas.js";
+import { QueueStepPool } from "./queue/queue-step-pool.js";
+import { isSharedBlobStore, type SharedBlobStore } from "./queue/shared-blob-store.js";
 import { InProcessStepExecutor, type StepExecutor, WorkerStepExecutor } from "./step-executors.js";
 import { StepQueue } from "./step-queue.js";
 import {
@@ -60,12 +64,53 @@ export interface StepPoolOptions {
   workerExecArgv?: string[];
   /** A memory watchdog: at HIGH pressure the pool halves its concurrency, at CRITICAL runs one step at a time. @default none */
   watchdog?: PressureSource;
+  /**
+   * Run steps on `leangraph-worker` processes through BullMQ instead of this machine's isolates
+   * (LG_STEP_QUEUE). Workers find a step by its `exportName` among their `--steps` modules, store
+   * its output in `blobStore`, and the pool writes it to `outputDir/outputName` here. The options
+   * of local isolates (useWorkers, heapMb, spareWorkers, preloadModules, …) are then the workers'.
+   * @default none: steps run here
+   */
+  queue?: StepQueueOptions;
+}
+
+export interface StepQueueOptions {
+  /** Redis URL of the queue, e.g. `redis://127.0.0.1:6379/0` (LG_STEP_QUEUE). */
+  connection: string;
+  /** @default "leangraph-steps" (LG_STEP_QUEUE_NAME) */
+  name?: string;
+  /** A blob store the agent and every worker reach (see `sharedBlobStoreFromEnv`). */
+  blobStore: SharedBlobStore;
+  /** Inputs whose JSON is larger go through `blobStore`; the queue carries only their id. @default 16384 */
+  inlineInputMaxBytes?: number;
+  /** How often the pool checks that Redis still holds the jobs it waits for. @default 1000 */
+  reconcileIntervalMs?: number;
+  /** How long the first connection may take before runs fail with ERR_LG_STEP_QUEUE_UNREACHABLE. @default 5000 */
+  connectTimeoutMs?: number;
 }
 
 const moduleUrl = z
   .string({ message: "an ES module path or file: URL" })
   .min(1, "an ES module path or file: URL")
   .transform((value) => (value.startsWith("file:") ? value : pathToFileURL(resolve(value)).href));
+
+const queueOptionsSchema = z.strictObject(
+  {
+    connection: z
+      .string({ message: "a Redis URL such as redis://127.0.0.1:6379/0" })
+      .refine((value) => URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol), {
+        message: "a Redis URL such as redis://127.0.0.1:6379/0 (rediss:// for TLS)",
+      }),
+    name: stepQueueName.default(DEFAULT_STEP_QUEUE_NAME),
+    blobStore: z.custom<SharedBlobStore>(isSharedBlobStore, {
+      message: "a blob store every worker reaches (put, putStream, get, getStream)",
+    }),
+    inlineInputMaxBytes: wholeNumber(0, 100 * 1024 * 1024, "bytes").default(16 * 1024),
+    reconcileIntervalMs: wholeNumber(10, 3_600_000, "milliseconds").default(1_000),
+    connectTimeoutMs: wholeNumber(1, 600_000, "milliseconds").default(5_000),
+  },
+  { message: "an object { connection, name?, blobStore, … }" },
+);
 
 const optionsSchema = z.strictObject({
   outputDir: z
@@ -99,15 +144,18 @@ const optionsSchema = z.strictObject({
       { message: "a MemoryWatchdog (an object with on/off('level'))" },
     )
     .optional(),
+  queue: queueOptionsSchema.optional(),
 });
 
 /** A step's result plus how many attempts it took (more than 1 only under a retry policy). */
 export interface StepRunResult extends StepResult {
   attempts: number;
+  /** The `leangraph-worker` that ran it; only for a queue pool. */
+  workerId?: string;
 }
 
 export interface StepPoolStats {
-  mode: "workers" | "in-process";
+  mode: StepPoolMode;
   /** The configured parallelism. */
   threads: number;
   /** Parallelism right now (lowered under memory pressure). */
@@ -118,10 +166,15 @@ export interface StepPoolStats {
   failed: number;
   /** Faults outside any step: workers that died booting or idle. */
   poolFaults: number;
+  /** Queue pool only: steps added again because Redis no longer knew their job. */
+  resubmitted?: number;
 }
 
+/** `workers`: fresh isolates here; `in-process`: the main thread; `queue`: leangraph-worker processes. */
+export type StepPoolMode = "workers" | "in-process" | "queue";
+
 export interface StepPool {
-  readonly mode: "workers" | "in-process";
+  readonly mode: StepPoolMode;
   /** Runs a step (retrying per its policy) and resolves with where its output landed. */
   run(request: StepRequest): Promise<StepRunResult>;
   stats(): StepPoolStats;
@@ -298,5 +351,13 @@ class DefaultStepPool extends EventEmitter implements StepPool {
  * });
  */
 export function createStepPool(options: StepPoolOptions): StepPool {
-  return new DefaultStepPool(parseOptions(optionsSchema, options, "createStepPool(options)"));
+  const parsed = parseOptions(optionsSchema, options, "createStepPool(options)");
+  if (parsed.queue === undefined) return new DefaultStepPool(parsed);
+  return new QueueStepPool({
+    ...parsed.queue,
+    outputDir: parsed.outputDir,
+    threads: parsed.threads ?? defaultWorkerThreads(parsed.heapMb),
+    stepTimeoutMs: parsed.stepTimeoutMs,
+    maxOutputBytes: parsed.maxOutputBytes,
+  });
 }

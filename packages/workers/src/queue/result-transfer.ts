@@ -1,0 +1,69 @@
+import { createReadStream } from "node:fs";
+import { unlink } from "node:fs/promises";
+import { StepError, WorkersErrorCode } from "../errors.js";
+import { writeOutputAtomically } from "../output-writer.js";
+import type { SharedBlobStore } from "./shared-blob-store.js";
+
+/**
+ * Worker side: moves a step's output file into the shared store and removes the file. The id the
+ * store computes while streaming must be the sha256 the step runner computed while writing; a
+ * difference means the file changed under us, and the step is failed rather than a wrong id sent.
+ */
+export async function storeStepOutput(
+  store: SharedBlobStore,
+  file: { path: string; sha256: string },
+  label: string,
+): Promise<{ id: string; bytes: number }> {
+  try {
+    const stored = await store.putStream(createReadStream(file.path));
+    if (stored.id !== file.sha256) {
+      throw new StepError(
+        WorkersErrorCode.resultCorrupt,
+        `Step ${label} wrote sha256 ${file.sha256} but the shared store received ${stored.id}`,
+        { stepLabel: label },
+      );
+    }
+    return stored;
+  } finally {
+    await unlink(file.path).catch(() => {});
+  }
+}
+
+/**
+ * Agent side: writes the output named by `blobId` to `outputPath` the way a local step does
+ * (temp file beside it, fsync, rename), streaming so no output is ever whole in this heap. The
+ * store verifies the hash as it reads; the byte count and hash are checked again here.
+ */
+export async function materializeStepOutput(
+  store: SharedBlobStore,
+  blob: { id: string; bytes: number },
+  target: { outputPath: string; tempPath: string; maxOutputBytes: number },
+  label: string,
+): Promise<{ bytes: number; sha256: string }> {
+  let written: { bytes: number; sha256: string };
+  try {
+    written = await writeOutputAtomically(store.getStream(blob.id), {
+      finalPath: target.outputPath,
+      tempPath: target.tempPath,
+      maxBytes: target.maxOutputBytes,
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown })?.code;
+    throw new StepError(
+      code === WorkersErrorCode.outputTooLarge
+        ? WorkersErrorCode.outputTooLarge
+        : WorkersErrorCode.resultCorrupt,
+      `Step ${label}: could not read its output ${blob.id} from the shared store: ${(error as Error)?.message ?? error}`,
+      { cause: error, stepLabel: label },
+    );
+  }
+  if (written.sha256 !== blob.id || written.bytes !== blob.bytes) {
+    await unlink(target.outputPath).catch(() => {});
+    throw new StepError(
+      WorkersErrorCode.resultCorrupt,
+      `Step ${label}: the shared store returned ${written.bytes} bytes hashing to ${written.sha256} for ${blob.id} (${blob.bytes} bytes)`,
+      { stepLabel: label },
+    );
+  }
+  return written;
+}
