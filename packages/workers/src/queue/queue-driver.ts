@@ -20,7 +20,17 @@ export async function loadQueueDriver(what: string): Promise<QueueDriver> {
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,
   };
-  return { bullmq, connect: (url) => new Redis(url, options) };
+  return {
+    bullmq,
+    connect: (url) => {
+      const redis = new Redis(url, options);
+      // While Redis is down every reconnect attempt emits an error; the commands waiting on the
+      // connection (and BullMQ's own "error" events) report what matters, so this only keeps
+      // ioredis from printing each attempt.
+      redis.on("error", () => {});
+      return redis;
+    },
+  };
 }
 
 /**
