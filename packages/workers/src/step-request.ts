@@ -66,8 +66,11 @@ export const stepRequestSchema = z.strictObject({
 
 /** What `pool.run()` takes: which export of which ES module to call, with what, writing where. */
 export interface StepRequest {
-  /** Absolute path or file: URL of the ES module holding the step. */
-  modulePath: string;
+  /**
+   * Absolute path or file: URL of the ES module holding the step. Required by a local pool; a
+   * queue pool never sends it (workers find `exportName` among their `--steps` modules).
+   */
+  modulePath?: string;
   /** Name of the export: a function, or a `defineStep({ input, run })` object. */
   exportName: string;
   /** JSON-compatible input; checked against the step's own zod schema when it has one. */
@@ -88,7 +91,8 @@ export interface StepRequest {
 
 export type ParsedStepRequest = z.output<typeof stepRequestSchema>;
 
-export function stepLabel(request: { modulePath: string; exportName: string }): string {
+export function stepLabel(request: { modulePath?: string; exportName: string }): string {
+  if (request.modulePath === undefined) return request.exportName;
   const file = request.modulePath.split("/").pop() ?? request.modulePath;
   return `${file}#${request.exportName}`;
 }
