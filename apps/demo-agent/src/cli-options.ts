@@ -24,6 +24,10 @@ Options:
                      the agent runs, and keep it up after the run until Ctrl-C
   -h, --help         show this help
 
+  leangraph-demo worker [--concurrency N] [--name ID]
+                     serve the step queue (LG_STEP_QUEUE) with the demo's generation step;
+                     run one per machine, beside an agent started with LG_STEP_QUEUE
+
 LG_* flags (environment) choose the parts: LG_REDACTING_SERDE, LG_CHECKPOINTER, LG_SQLITE_PATH,
 LG_USE_WORKERS, LG_WORKER_THREADS, LG_MEM_WATCHDOG, LG_MEMORY_PRESET, LG_METRICS_PORT (serves
 Prometheus /metrics), ... (see the README table).`;

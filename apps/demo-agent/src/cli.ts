@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { join, relative, resolve } from "node:path";
 import { metricsFlagsFromEnv } from "@leangraph/metrics/from-env";
+import { runWorkerCommand } from "@leangraph/workers";
 import { type DemoOptions, parseCliOptions, usage } from "./cli-options.js";
 import { runComparison } from "./compare/run-compare.js";
 import { DemoErrorCode } from "./errors.js";
 import { runAgent } from "./run/run-agent.js";
 import { type RunObservers, startRunObservers } from "./runtime/observers.js";
+import { workerStepsPath } from "./runtime/steps.js";
 import { createProgressDisplay } from "./ui/progress.js";
 import { renderRunSummary } from "./ui/summary-table.js";
 
@@ -19,7 +21,12 @@ async function main(): Promise<number> {
   const baseDir = process.env.INIT_CWD ?? process.cwd();
   // `pnpm demo -- --modules 10` passes the `--` through; it separates pnpm's options from ours.
   const argv = process.argv.slice(2);
-  const options = parseCliOptions(argv[0] === "--" ? argv.slice(1) : argv, baseDir);
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  if (args[0] === "worker") {
+    // A step-queue worker serving the demo's generation step (see the README's "several machines").
+    return runWorkerCommand(args.slice(1), process.env, { steps: [workerStepsPath()] });
+  }
+  const options = parseCliOptions(args, baseDir);
   if (options.help) {
     process.stdout.write(`${usage}\n`);
     return 0;

@@ -11,3 +11,9 @@ export function spin({ iterations }) {
   }
   return `spun ${iterations} rounds: ${state >>> 0}`;
 }
+
+// The queue bench's step: waits like a model call, then returns a small file.
+export async function wait({ ms, n }) {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return `waited ${ms} ms (${n})\n`;
+}

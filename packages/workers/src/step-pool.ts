@@ -152,6 +152,11 @@ export interface StepRunResult extends StepResult {
   attempts: number;
   /** The `leangraph-worker` that ran it; only for a queue pool. */
   workerId?: string;
+  /**
+   * Queue pool only: times a worker took the step (after the last re-submission). More than
+   * `attempts` when a worker died under it or handed it back after failing it.
+   */
+  starts?: number;
 }
 
 export interface StepPoolStats {

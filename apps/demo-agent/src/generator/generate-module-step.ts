@@ -60,9 +60,15 @@ export async function generateModule(rawInput: unknown): Promise<string> {
   const input = rawInput;
   if (input.simulatedLatencyMs) await setTimeout(input.simulatedLatencyMs);
   // O_APPEND writes of one short line are atomic, so concurrent workers never interleave lines.
-  appendFileSync(
-    input.generationLogPath,
-    `${JSON.stringify({ id: input.module.id, pid: process.pid, threadId, at: new Date().toISOString() })}\n`,
-  );
+  try {
+    appendFileSync(
+      input.generationLogPath,
+      `${JSON.stringify({ id: input.module.id, pid: process.pid, threadId, at: new Date().toISOString() })}\n`,
+    );
+  } catch (error) {
+    // A queue worker on another machine has no such directory: the log is the agent machine's
+    // record (tests run their workers beside the agent), not part of the step's work.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
   return renderModuleSource(input.module, input.seed, input.targetBytes);
 }

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { MemoryWatchdog, StepPoolStats } from "@leangraph/workers";
 import { formatBytes } from "../byte-size.js";
@@ -216,6 +216,9 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
           : 0,
       faults: (final.values.faults as number | undefined) ?? 0,
       retries: (final.values.retries as number | undefined) ?? 0,
+      stepsByWorker: stepRunner.stepsByWorker(),
+      rerunSteps: await countRerunSteps(generationLogPath),
+      queueRestarts: stepRunner.queueRestarts(),
       wallMs: Math.round(performance.now() - startedAt),
       timeBreakdown: timeLedger.breakdown(),
       timeline: { heap: memory.samples(), disk },
@@ -225,4 +228,23 @@ export async function runAgent(options: AgentRunOptions): Promise<RunReport> {
   } finally {
     for (const close of closers) await close();
   }
+}
+
+/** Generations beyond the first per module id in the log (absent log: none ran here). */
+async function countRerunSteps(generationLogPath: string): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(generationLogPath, "utf8");
+  } catch {
+    return 0;
+  }
+  const runs = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const { id } = JSON.parse(line) as { id: string };
+    runs.set(id, (runs.get(id) ?? 0) + 1);
+  }
+  let reruns = 0;
+  for (const count of runs.values()) reruns += count - 1;
+  return reruns;
 }

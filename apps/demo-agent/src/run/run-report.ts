@@ -20,7 +20,7 @@ export interface RunReport {
   setup: {
     stateShape: "lean" | "naive";
     checkpointer: string;
-    steps: "workers" | "in-process";
+    steps: "workers" | "in-process" | "queue";
     threads: number;
     watchdog: boolean;
   };
@@ -41,6 +41,15 @@ export interface RunReport {
   peakWorkerHeapBytes: number;
   faults: number;
   retries: number;
+  /** Generation steps this run got back from each queue worker (LG_STEP_QUEUE), by worker id. */
+  stepsByWorker: Record<string, number>;
+  /**
+   * Modules whose generation ran more than once in the thread, counted from the generation log:
+   * a worker killed mid-step, a queue that lost its jobs, a retry, a crash before the checkpoint.
+   */
+  rerunSteps: number;
+  /** LG_STEP_QUEUE: steps started again on the queue this run (see StepRunner.queueRestarts). */
+  queueRestarts?: number;
   /** From the start of the run (options parsed, modules loaded) to its report. */
   wallMs: number;
   /** `--compare` only: the configuration's process, from spawn to exit, as its parent saw it. */

@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 import {
   createStepPool,
   type PressureSource,
+  type StepPoolMode,
   type StepPoolStats,
+  sharedBlobStoreFromEnv,
   stepPoolOptionsFromEnv,
 } from "@leangraph/workers";
 import { GENERATION_POOL_NAME, type TimeLedger } from "./time-ledger.js";
@@ -24,11 +26,18 @@ export interface StepOutcome {
   threadId: number;
   /** Runs made, more than 1 when the pool retried the step. */
   attempts: number;
+  /** The `leangraph-worker` that ran it (LG_STEP_QUEUE only). */
+  workerId?: string;
+  /** Times a queue worker took it (LG_STEP_QUEUE only); see StepRunResult.starts. */
+  starts?: number;
 }
 
 export interface StepRunner {
-  /** `workers`: a fresh isolate per step; `in-process`: the main thread (LG_USE_WORKERS=off). */
-  readonly mode: "workers" | "in-process";
+  /**
+   * `workers`: a fresh isolate per step; `in-process`: the main thread (LG_USE_WORKERS=off);
+   * `queue`: generation on `leangraph-demo worker` processes (LG_STEP_QUEUE).
+   */
+  readonly mode: StepPoolMode;
   /** How many steps may run at once; the graph's wave size. */
   readonly threads: number;
   /** The offline generator (`generateModule`); writes the module's file. */
@@ -47,7 +56,19 @@ export interface StepRunner {
   readonly reviewReady: boolean;
   /** Queue depth, busy workers and counts, for the dashboard and /metrics. */
   stats(): StepPoolStats;
+  /** Generation steps this run got back from each queue worker; empty unless LG_STEP_QUEUE. */
+  stepsByWorker(): Record<string, number>;
+  /**
+   * Generation steps started again on the queue: by another worker after one died under them,
+   * after a failure, or re-submitted because Redis lost them. Undefined unless LG_STEP_QUEUE.
+   */
+  queueRestarts(): number | undefined;
   close(): Promise<void>;
+}
+
+/** The module `leangraph-demo worker` serves: the generation step alone (see worker-steps.ts). */
+export function workerStepsPath(): string {
+  return compiledStepPath("worker-steps.js");
 }
 
 /** Absolute path of a compiled step module (relative to src/), the file worker threads import. */
@@ -78,19 +99,29 @@ export async function createStepRunner(options: {
   /** Where step times go (model wait, generation, review). */
   timeLedger?: TimeLedger;
 }): Promise<StepRunner> {
-  const poolOptions = stepPoolOptionsFromEnv(options.env);
+  const { queue, ...poolOptions } = stepPoolOptionsFromEnv(options.env);
   const generatePath = compiledStepPath("generator/generate-module-step.js");
   const reviewPath = compiledStepPath("graph/review-files-step.js");
   const watchdog = options.watchdog ? { watchdog: options.watchdog } : {};
-  const generatePool = createStepPool({
-    ...poolOptions,
-    name: GENERATION_POOL_NAME,
-    outputDir: options.outputDir,
-    // Spare isolates boot while the current wave runs; importing the generator then takes its
-    // cost off the step's own latency.
-    preloadModules: [generatePath],
-    ...watchdog,
-  });
+  // With LG_STEP_QUEUE, generation goes to `leangraph-demo worker` processes; the review reads
+  // the project files, which are on this machine, so it stays here.
+  const generatePool =
+    queue === undefined
+      ? createStepPool({
+          ...poolOptions,
+          name: GENERATION_POOL_NAME,
+          outputDir: options.outputDir,
+          // Spare isolates boot while the current wave runs; importing the generator then takes
+          // its cost off the step's own latency.
+          preloadModules: [generatePath],
+          ...watchdog,
+        })
+      : createStepPool({
+          ...poolOptions,
+          name: GENERATION_POOL_NAME,
+          outputDir: options.outputDir,
+          queue: { ...queue, blobStore: await sharedBlobStoreFromEnv(options.env) },
+        });
   // Review keeps its isolate: loading the TypeScript compiler costs ~1.5 s of CPU here, and
   // parsing is not what grows a heap from step to step (generation, which holds whole files,
   // keeps a fresh isolate per step). It boots now, so the compiler is loaded while the first
@@ -105,6 +136,8 @@ export async function createStepRunner(options: {
     ...watchdog,
   });
   const ledger = options.timeLedger;
+  const stepsByWorker: Record<string, number> = {};
+  let restartsOnQueue = 0;
   // In-process, a review runs inline whenever asked. With workers, an empty review tells when the
   // isolate has booted with the compiler loaded.
   let reviewReady = reviewPool.mode === "in-process";
@@ -149,6 +182,10 @@ export async function createStepRunner(options: {
         ledger.record("modelWait", startMs, modelEndMs);
         ledger.record("generation", modelEndMs, endMs);
       }
+      if (outcome.workerId !== undefined) {
+        stepsByWorker[outcome.workerId] = (stepsByWorker[outcome.workerId] ?? 0) + 1;
+        restartsOnQueue += (outcome.starts ?? 1) - 1;
+      }
       return outcome;
     },
     async runReviewStep(input, outputName) {
@@ -165,6 +202,9 @@ export async function createStepRunner(options: {
       return outcome;
     },
     stats: () => combinedStats(generatePool.stats(), reviewPool.stats()),
+    stepsByWorker: () => ({ ...stepsByWorker }),
+    queueRestarts: () =>
+      queue === undefined ? undefined : restartsOnQueue + (generatePool.stats().resubmitted ?? 0),
     close: async () => {
       await Promise.all([generatePool.close(), reviewPool.close()]);
     },

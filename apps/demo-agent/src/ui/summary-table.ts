@@ -51,6 +51,9 @@ export const summaryRows: SummaryRow[] = [
   { label: "peak main heap", value: (r) => r.peakMainHeapBytes, format: formatBytes, ratio: true },
   { label: "peak worker heap", value: (r) => r.peakWorkerHeapBytes, format: bytesOrNone },
   { label: "faults / retries", value: (r) => `${r.faults} / ${r.retries}` },
+  { label: "steps per worker", value: (r) => stepsPerWorker(r.stepsByWorker) },
+  { label: "re-run steps", value: (r) => r.rerunSteps, format: count },
+  { label: "queue re-starts", value: (r) => r.queueRestarts ?? "n/a" },
   {
     label: "wall time, process start to exit",
     value: (r) => r.processWallMs ?? 0,
@@ -66,6 +69,11 @@ export const summaryRows: SummaryRow[] = [
   },
   ...timeRows,
 ];
+
+function stepsPerWorker(byWorker: Record<string, number> | undefined): string {
+  const entries = Object.entries(byWorker ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? "n/a" : entries.map(([id, steps]) => `${id} ${steps}`).join(", ");
+}
 
 function cell(row: SummaryRow, report: RunReport): string {
   const value = row.value(report);

@@ -304,6 +304,7 @@ export class QueueStepPool extends EventEmitter implements StepPool {
           threadId: result.threadId,
           workerId: result.workerId,
           attempts: result.attempt,
+          starts: result.starts,
         },
       });
     } catch (error) {

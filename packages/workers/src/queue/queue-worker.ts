@@ -247,6 +247,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         threadId: result.threadId,
         workerId: settings.workerId,
         attempt: job.attemptsMade + 1,
+        starts: Math.max(1, job.attemptsStarted),
       };
     } catch (error) {
       counts.failed++;
@@ -265,6 +266,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 
   const worker: Worker = new driver.bullmq.Worker(settings.name, processStep, {
+    // Stored on each job as `processedBy`: which worker runs (or ran) it.
+    name: settings.workerId,
     connection: redis,
     concurrency,
     lockDuration: settings.lockDurationMs,

@@ -42,6 +42,11 @@ export const stepJobResultSchema = z.strictObject({
   workerId: z.string(),
   /** 1 for a first attempt; counts attempts BullMQ retried, not stalls or re-submissions. */
   attempt: z.number().int().min(1),
+  /**
+   * Times a worker took this job (BullMQ's attemptsStarted): beyond `attempt` when a worker died
+   * under it or handed it back after failing it.
+   */
+  starts: z.number().int().min(1),
 });
 
 export type StepJobResult = z.output<typeof stepJobResultSchema>;
