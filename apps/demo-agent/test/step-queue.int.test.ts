@@ -187,7 +187,7 @@ describe.skipIf(skipReason !== undefined)("leangraph-demo over the step queue", 
   });
 
   it("SIGKILL of a worker mid-step: the run completes, each module once, the re-run steps printed", async () => {
-    const { env, queueName } = queueSetup("kill-worker");
+    const { env, queueName } = queueSetup("kill_worker");
     const workers = await startWorkers(env, ["k1", "k2", "k3"]);
     const runDir = join(root, "kill-worker");
     const demo = startDemo(
@@ -208,7 +208,7 @@ describe.skipIf(skipReason !== undefined)("leangraph-demo over the step queue", 
   });
 
   it("SIGKILL of the agent mid-run, then resume: completes, no module generated again after its result was checkpointed", async () => {
-    const { env } = queueSetup("kill-agent");
+    const { env } = queueSetup("kill_agent");
     await startWorkers(env, ["a1", "a2"]);
     const runDir = join(root, "kill-agent");
     const args = ["--thread", "kill-agent", "--run-dir", runDir];
