@@ -5,6 +5,7 @@ import { runCrashPostgresScenario } from "./scenarios/crash-postgres.js";
 import { runCrashSqliteScenario } from "./scenarios/crash-sqlite.js";
 import { runCrashWindowScenario } from "./scenarios/crash-window.js";
 import { defaultDifferentialSequences, runDifferentialScenario } from "./scenarios/differential.js";
+import { runDistributedScenario } from "./scenarios/distributed.js";
 import { runFaultSweepScenario } from "./scenarios/fault-sweep.js";
 import { runWorkerFaultScenario } from "./scenarios/worker-faults.js";
 import { runWriteFailureScenario } from "./scenarios/write-failures.js";
@@ -29,6 +30,7 @@ const scenarios: Record<string, (options: Required<FullSuiteOptions>) => Promise
     "crash-sqlite": ({ kills, seed }) => runCrashSqliteScenario({ kills, seed }),
     "crash-window": () => runCrashWindowScenario(),
     "crash-postgres": ({ kills, seed }) => runCrashPostgresScenario({ kills, seed }),
+    distributed: ({ seed }) => runDistributedScenario({ seed: `${seed}-distributed` }),
     corruption: () => runCorruptionScenario(),
     "worker-faults": ({ faultSteps, seed }) => runWorkerFaultScenario({ steps: faultSteps, seed }),
     concurrency: ({ putsPerProcess }) => runConcurrencyScenario({ putsPerProcess }),

@@ -27,6 +27,8 @@ export const invalidFlagValues: Record<string, string[]> = {
   LG_MEMORY_PRESET: ["huge"],
   LG_METRICS_PORT: ["70000", "http"],
   LG_METRICS_HOST: ["http://example"],
+  LG_STEP_QUEUE: ["http://127.0.0.1:6379", "localhost:6379"],
+  LG_STEP_QUEUE_NAME: ["steps:urgent"],
   LG_CHECKPOINTER: ["mongodb"],
   LG_SQLITE_PATH: ["/etc/hostname/checkpoints.sqlite"],
   LG_POSTGRES_URL: ["mysql://root@localhost/db"],
