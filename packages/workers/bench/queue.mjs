@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -134,7 +134,7 @@ function queuePool() {
 
 async function main() {
   console.log(
-    `\n## Steps over the queue (BullMQ, Redis ${REDIS_URL.replace(/\/\/[^@]*@/, "//***@")}), --step-delay-ms ${STEP_DELAY_MS}\n`,
+    `\n## Steps over the queue (BullMQ, Redis ${REDIS_URL.replace(/\/\/[^@]*@/, "//***@")}), --step-delay-ms ${STEP_DELAY_MS}, load average ${loadavg()[0].toFixed(1)}\n`,
   );
 
   // Added latency per step: local pool vs one queue worker, same step, one at a time.

@@ -93,6 +93,32 @@ describe("LG_* flags", () => {
     expect(error.message).toContain("LG_MEM_LOG_INTERVAL_S");
   });
 
+  describe("LG_STEP_QUEUE", () => {
+    it("is off by default, and with a Redis URL names the queue (LG_STEP_QUEUE_NAME or the default)", () => {
+      expect(stepPoolOptionsFromEnv({}).queue).toBeUndefined();
+      expect(stepPoolOptionsFromEnv({ LG_STEP_QUEUE: "redis://10.0.0.5:6379/2" }).queue).toEqual({
+        connection: "redis://10.0.0.5:6379/2",
+        name: "leangraph-steps",
+      });
+      expect(
+        stepPoolOptionsFromEnv({ LG_STEP_QUEUE: "rediss://q:6380", LG_STEP_QUEUE_NAME: "codegen" })
+          .queue,
+      ).toEqual({ connection: "rediss://q:6380", name: "codegen" });
+    });
+
+    it("rejects what is not a Redis URL, and a queue name with ':', never showing a password", () => {
+      const url = thrown(() =>
+        parseWorkersEnv({ LG_STEP_QUEUE: "http://user:hunter2@127.0.0.1:6379" }),
+      );
+      expect(url.code).toBe(WorkersErrorCode.invalidOption);
+      expect(url.message).toContain("LG_STEP_QUEUE");
+      expect(url.message).toContain("redis://");
+      expect(url.message).not.toContain("hunter2");
+      const name = thrown(() => parseWorkersEnv({ LG_STEP_QUEUE_NAME: "steps:urgent" }));
+      expect(name.message).toContain("LG_STEP_QUEUE_NAME");
+    });
+  });
+
   describe("LG_MEMORY_PRESET", () => {
     it("sets the heap cap, caps the default threads, and sets the watchdog's thresholds", () => {
       for (const name of MEMORY_PRESET_NAMES) {
