@@ -80,12 +80,23 @@ export async function runDistributedScenario(
     recorder.note(
       `local reference run ${Math.round(referenceMs)} ms, ${expected.files.size} files`,
     );
-    const totals = { kills: 0, flushes: 0, restarts: 0, oomSteps: 0, restarted: 0 };
+    const totals = {
+      kills: 0,
+      flushes: 0,
+      restarts: 0,
+      oomSteps: 0,
+      restarted: 0,
+      missing: 0,
+      duplicated: 0,
+    };
     for (let run = 0; run < runs; run++) {
       await distributedRun(run, { root, redis, random, killsPerRun, expected, recorder, totals });
     }
     recorder.note(
       `${runs} run(s) of ${MODULES} modules: ${totals.kills} worker SIGKILLs, ${totals.flushes} FLUSHALL, ${totals.restarts} Redis restart(s); the OOM worker failed ${totals.oomSteps} step(s); ${totals.restarted} step(s) started again`,
+    );
+    recorder.note(
+      `modules lost from the result: ${totals.missing}; duplicated in it: ${totals.duplicated}`,
     );
   } finally {
     await redis.stop();
@@ -111,7 +122,10 @@ async function distributedRun(
     killsPerRun: number;
     expected: DemoOutput;
     recorder: ScenarioRecorder;
-    totals: Record<"kills" | "flushes" | "restarts" | "oomSteps" | "restarted", number>;
+    totals: Record<
+      "kills" | "flushes" | "restarts" | "oomSteps" | "restarted" | "missing" | "duplicated",
+      number
+    >;
   },
 ): Promise<void> {
   const { redis, random, recorder, totals } = context;
@@ -210,6 +224,8 @@ async function distributedRun(
       const tuple = await saver.getTuple({ configurable: { thread_id: threadId } });
       const results = (tuple?.checkpoint.channel_values.results ?? []) as Array<{ id: string }>;
       const ids = new Set(results.map((result) => result.id));
+      totals.missing += MODULES - ids.size;
+      totals.duplicated += results.length - ids.size;
       recorder.lost(MODULES - ids.size, `${threadId}: modules missing from the result`);
       recorder.lost(results.length - ids.size, `${threadId}: modules duplicated in the result`);
       const difference = compareDemoOutput(
