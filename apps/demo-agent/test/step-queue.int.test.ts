@@ -17,6 +17,7 @@ import { sleep, startDemo } from "./demo-process.js";
  */
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const recorder = fileURLToPath(new URL("./fixtures/record-modules.mjs", import.meta.url));
 const REDIS_URL = process.env.LG_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const workload = ["--modules", "12", "--size", "8kb", "--seed", "queue-test"];
 
@@ -153,9 +154,8 @@ beforeAll(async () => {
   const runDir = join(root, "reference");
   const reference = startDemo(
     [...workload, "--thread", "reference", "--run-dir", runDir, "--json"],
-    {
-      LG_WORKER_THREADS: "2",
-    },
+    { LG_WORKER_THREADS: "2", LG_TEST_MODULE_LOG: join(root, "modules-local.log") },
+    ["--import", recorder],
   );
   expect(await reference.exited, reference.stderr()).toBe(0);
   referenceFiles = await projectFiles(join(runDir, "project"));
@@ -168,13 +168,21 @@ afterAll(async () => {
 });
 
 describe.skipIf(skipReason !== undefined)("leangraph-demo over the step queue", () => {
+  it("without LG_STEP_QUEUE loads neither bullmq nor ioredis (the local run above)", async () => {
+    const loaded = (await readFile(join(root, "modules-local.log"), "utf8")).split("\n");
+    expect(loaded.some((url) => /\/workers\/dist\//.test(url))).toBe(true);
+    expect(loaded.filter((url) => /\/(bullmq|ioredis)\//.test(url))).toEqual([]);
+  });
+
   it("3 worker processes + Postgres: the project is byte-identical to a local run, steps spread over the workers", async () => {
     const { env } = queueSetup("spread");
     await startWorkers(env, ["w1", "w2", "w3"]);
     const runDir = join(root, "spread");
+    const moduleLog = join(root, "modules-queue.log");
     const demo = startDemo(
       [...workload, "--thread", "spread", "--run-dir", runDir, "--step-delay-ms", "300", "--json"],
-      { ...env, LG_WORKER_THREADS: "6" },
+      { ...env, LG_WORKER_THREADS: "6", LG_TEST_MODULE_LOG: moduleLog },
+      ["--import", recorder],
     );
     expect(await demo.exited, demo.stderr()).toBe(0);
     const report = JSON.parse(demo.stdout());
@@ -184,6 +192,8 @@ describe.skipIf(skipReason !== undefined)("leangraph-demo over the step queue", 
     const perWorker = Object.values(report.stepsByWorker as Record<string, number>);
     expect(perWorker.filter((steps) => steps > 0).length).toBeGreaterThanOrEqual(2);
     expect(perWorker.reduce((total, steps) => total + steps, 0)).toBe(12);
+    // The control for the local run: with LG_STEP_QUEUE set, BullMQ is what carries the steps.
+    expect(await readFile(moduleLog, "utf8")).toMatch(/\/bullmq\//);
   });
 
   it("SIGKILL of a worker mid-step: the run completes, each module once, the re-run steps printed", async () => {
