@@ -1,4 +1,5 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,29 @@ import { compilerToolsOn, toolchainFreeBin } from "../src/toolchain-free-path.js
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const postgresUnavailable = await postgresOrSkip("the Postgres-only consumer");
+/** The shared Redis the step queue consumer uses (its queue has a name of its own). */
+const redisUrl = process.env.LG_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
+const redisUnavailable = await redisOrSkip(redisUrl);
+
+/** A PING over a plain socket (this project does not depend on a Redis client itself). */
+async function redisOrSkip(url: string): Promise<string | undefined> {
+  const { hostname, port } = new URL(url);
+  const answer = await new Promise<string>((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379) });
+    socket.setTimeout(2000, () => socket.destroy(new Error("timed out")));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (chunk) => {
+      resolve(chunk.toString().trim());
+      socket.end();
+    });
+    socket.once("error", (error) => resolve(error.message));
+  });
+  if (answer === "+PONG") return undefined;
+  const reason = `Redis at ${hostname}:${port} did not answer PING (${answer})`;
+  if (process.env.CI === "true") throw new Error(`${reason}; CI=true requires it.`);
+  console.warn(`[skip] ${reason}; skipping the step queue consumer.`);
+  return reason;
+}
 
 const root = mkdtempSync(join(tmpdir(), "lg-consumer-"));
 const startedMs = performance.now();
@@ -166,6 +190,23 @@ describe("the packed tarballs, installed with plain npm into fresh projects", ()
       result.checkpoints,
     );
   });
+
+  it.skipIf(redisUnavailable !== undefined)(
+    "step queue: leangraph-worker from the tarball runs a step sent over BullMQ; bullmq and ioredis came as optional dependencies",
+    async () => {
+      const result = await runJsonApp(
+        [join(full.dir, "queue-app.mjs"), join(root, "queue-run"), redisUrl],
+        { cwd: full.dir, env: consumerEnv(process.env.PATH ?? "") },
+      );
+      expect(result).toEqual({
+        mode: "queue",
+        greeting: "hello queue\n",
+        workerId: "consumer-worker",
+        failure: { isLeangraphError: true, code: "ERR_LG_STEP_FAILED" },
+        workerExit: 0,
+      });
+    },
+  );
 
   it("CLI: the `leangraph` bin from the tarball inspects, verifies and prunes the ESM app's database", async () => {
     // Runs the bin npm linked, as a user's `npx leangraph` does; reads the ESM consumer's store.
