@@ -228,6 +228,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         input,
         outputName: `${jobId}.${randomUUID()}.out`,
         timeoutMs: data.timeoutMs,
+        // Scratch: the store write below is the durable one.
+        durable: false,
       });
       if (result.bytes > data.maxOutputBytes) {
         throw new StepError(

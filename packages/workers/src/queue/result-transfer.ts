@@ -1,8 +1,14 @@
 import { createReadStream } from "node:fs";
-import { unlink } from "node:fs/promises";
+import { readFile, unlink } from "node:fs/promises";
 import { StepError, WorkersErrorCode } from "../errors.js";
 import { writeOutputAtomically } from "../output-writer.js";
 import type { SharedBlobStore } from "./shared-blob-store.js";
+
+/**
+ * Outputs up to this size move in one buffer instead of a stream: a typical generated file is
+ * tens of KB, where a stream's chunked reads and writes cost more than the bytes themselves.
+ */
+const WHOLE_BUFFER_MAX_BYTES = 1024 * 1024;
 
 /**
  * Worker side: moves a step's output file into the shared store and removes the file. The id the
@@ -11,11 +17,14 @@ import type { SharedBlobStore } from "./shared-blob-store.js";
  */
 export async function storeStepOutput(
   store: SharedBlobStore,
-  file: { path: string; sha256: string },
+  file: { path: string; sha256: string; bytes: number },
   label: string,
 ): Promise<{ id: string; bytes: number }> {
   try {
-    const stored = await store.putStream(createReadStream(file.path));
+    const stored =
+      file.bytes <= WHOLE_BUFFER_MAX_BYTES
+        ? await putWhole(store, await readFile(file.path))
+        : await store.putStream(createReadStream(file.path));
     if (stored.id !== file.sha256) {
       throw new StepError(
         WorkersErrorCode.resultCorrupt,
@@ -42,7 +51,9 @@ export async function materializeStepOutput(
 ): Promise<{ bytes: number; sha256: string }> {
   let written: { bytes: number; sha256: string };
   try {
-    written = await writeOutputAtomically(store.getStream(blob.id), {
+    const content =
+      blob.bytes <= WHOLE_BUFFER_MAX_BYTES ? await store.get(blob.id) : store.getStream(blob.id);
+    written = await writeOutputAtomically(content, {
       finalPath: target.outputPath,
       tempPath: target.tempPath,
       maxBytes: target.maxOutputBytes,
@@ -66,4 +77,8 @@ export async function materializeStepOutput(
     );
   }
   return written;
+}
+
+async function putWhole(store: SharedBlobStore, bytes: Uint8Array) {
+  return { id: await store.put(bytes), bytes: bytes.byteLength };
 }
