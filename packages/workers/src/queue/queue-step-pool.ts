@@ -291,6 +291,7 @@ export class QueueStepPool extends EventEmitter implements StepPool {
           // Beside the target, unique per read, like the local pool's temp files.
           tempPath: join(dirname(outputPath), `.${basename(outputPath)}.${randomUUID()}.tmp`),
           maxOutputBytes: this.#settings.maxOutputBytes,
+          durable: outstanding.step.durable,
         },
         outstanding.label,
       );

@@ -46,7 +46,7 @@ export async function storeStepOutput(
 export async function materializeStepOutput(
   store: SharedBlobStore,
   blob: { id: string; bytes: number },
-  target: { outputPath: string; tempPath: string; maxOutputBytes: number },
+  target: { outputPath: string; tempPath: string; maxOutputBytes: number; durable: boolean },
   label: string,
 ): Promise<{ bytes: number; sha256: string }> {
   let written: { bytes: number; sha256: string };
@@ -57,6 +57,7 @@ export async function materializeStepOutput(
       finalPath: target.outputPath,
       tempPath: target.tempPath,
       maxBytes: target.maxOutputBytes,
+      durable: target.durable,
     });
   } catch (error) {
     const code = (error as { code?: unknown })?.code;
