@@ -1,5 +1,5 @@
 import type { RunReport } from "../run/run-report.js";
-import { ratioAgainst, summaryRows } from "../ui/summary-table.js";
+import { comparisonRows, ratioAgainst } from "../ui/summary-table.js";
 import { describeIsolationCost, isolationCost } from "./isolation-cost.js";
 import { renderLineChart } from "./svg-chart.js";
 import { renderTimeLanes } from "./time-lanes.js";
@@ -73,7 +73,7 @@ export function renderComparisonHtml(runs: ComparedRun[], workload: string): str
     .slice(1)
     .map((run) => `<th>stock / ${escapeHtml(run.name)}</th>`)
     .join("")}</tr>`;
-  const body = summaryRows
+  const body = comparisonRows
     .map((row) => {
       const cells = runs.map((run) => {
         const value = row.value(run.report);

@@ -10,6 +10,8 @@ interface SummaryRow {
   ratio?: boolean;
   /** Only in `--compare` (the value comes from the parent process). */
   compareOnly?: boolean;
+  /** Only in a single run's summary: the step queue's rows, which `--compare`'s local runs leave n/a. */
+  runOnly?: boolean;
 }
 
 const count = (value: number) => value.toLocaleString("en-US");
@@ -51,9 +53,9 @@ export const summaryRows: SummaryRow[] = [
   { label: "peak main heap", value: (r) => r.peakMainHeapBytes, format: formatBytes, ratio: true },
   { label: "peak worker heap", value: (r) => r.peakWorkerHeapBytes, format: bytesOrNone },
   { label: "faults / retries", value: (r) => `${r.faults} / ${r.retries}` },
-  { label: "steps per worker", value: (r) => stepsPerWorker(r.stepsByWorker) },
-  { label: "re-run steps", value: (r) => r.rerunSteps, format: count },
-  { label: "queue re-starts", value: (r) => r.queueRestarts ?? "n/a" },
+  { label: "steps per worker", value: (r) => stepsPerWorker(r.stepsByWorker), runOnly: true },
+  { label: "re-run steps", value: (r) => r.rerunSteps, format: count, runOnly: true },
+  { label: "queue re-starts", value: (r) => r.queueRestarts ?? "n/a", runOnly: true },
   {
     label: "wall time, process start to exit",
     value: (r) => r.processWallMs ?? 0,
@@ -97,6 +99,9 @@ function renderTable(header: string[], rows: string[][]): string {
   ].join("\n");
 }
 
+/** The rows of `--compare`'s table and HTML report. */
+export const comparisonRows = summaryRows.filter((row) => !row.runOnly);
+
 export function renderRunSummary(report: RunReport): string {
   const title =
     report.status === "completed"
@@ -119,7 +124,7 @@ export function renderComparison(names: string[], reports: RunReport[]): string 
   const stock = reports[0]!;
   const header = ["", ...names];
   for (const name of names.slice(1)) header.push(`stock/${name}`);
-  const rows = summaryRows.map((row) => {
+  const rows = comparisonRows.map((row) => {
     const cells = [row.label, ...reports.map((report) => cell(row, report))];
     for (const report of reports.slice(1)) {
       const value = row.value(report);
