@@ -42,6 +42,14 @@ export async function readDemoOutput(
       String((a as { id?: string }).id).localeCompare(String((b as { id?: string }).id)),
     );
   }
+  const reviewed = deterministic.reviewed;
+  if (Array.isArray(reviewed)) {
+    // Each wave is reviewed beside the next one once the review isolate is ready, so the order
+    // in which files join this list depends on timing; which files and what was found do not.
+    deterministic.reviewed = [...reviewed].sort((a, b) =>
+      String((a as { path?: string }).path).localeCompare(String((b as { path?: string }).path)),
+    );
+  }
   const filesInState = deterministic.files;
   if (Array.isArray(filesInState)) {
     deterministic.files = [...filesInState].sort((a, b) =>
