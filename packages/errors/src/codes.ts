@@ -132,8 +132,6 @@ export const CliErrorCode = {
   databaseNotFound: "ERR_LG_CLI_DATABASE_NOT_FOUND",
   /** The database is of a kind this command does not take (e.g. `verify` on a stock database). */
   wrongDatabaseKind: "ERR_LG_CLI_WRONG_DATABASE_KIND",
-  /** A driver or stock saver package this database needs is not installed (the savers' code). */
-  driverMissing: CheckpointerErrorCode.driverMissing,
   /** An imported thread reads back different from its source. */
   importMismatch: "ERR_LG_CLI_IMPORT_MISMATCH",
   /** Stopped by SIGINT at a safe point. */

@@ -22,9 +22,6 @@ describe("error codes", () => {
         expect(code).toMatch(/^ERR_[A-Z0-9_]+$/);
         if (shared.has(code) && group !== "shared") continue;
         const first = nameByCode.get(code);
-        // One meaning raised by two packages (the CLI re-exports the savers' driverMissing) keeps
-        // its name; a different name for the same string is two meanings.
-        if (first !== undefined && first.name === name) continue;
         expect(first, `${group}.${name} reuses ${code}`).toBeUndefined();
         nameByCode.set(code, { group, name });
       }
