@@ -37,6 +37,7 @@ export {
   type StepErrorCode,
   WorkersErrorCode,
 } from "./errors.js";
+export { splitNodeOptions } from "./node-options.js";
 export {
   type QueueWorker,
   type QueueWorkerOptions,
@@ -60,6 +61,13 @@ export {
 } from "./step-pool.js";
 export { DEFAULT_RETRYABLE_CODES, type RetryPolicy, type StepRequest } from "./step-request.js";
 export type { StepResult } from "./step-runner.js";
+export {
+  type HeapLimit,
+  type HeapLimitInputs,
+  type HeapLimitSource,
+  oldGenerationLimit,
+  readHeapLimit,
+} from "./watchdog/heap-limit.js";
 export type { SnapshotOutcome, SnapshotReason, SnapshotSkip } from "./watchdog/heap-snapshots.js";
 export {
   formatMemoryLine,

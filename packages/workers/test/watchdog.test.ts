@@ -9,7 +9,7 @@ import {
 import { SampleRing, slopePerMinute } from "../src/watchdog/sample-ring.js";
 
 const MEM_LINE =
-  /^\[mem\] rss=\d+\.\dMB heapUsed=\d+\.\dMB heapLimit=\d+\.\dMB ext=\d+\.\dMB elDelayP99=\d+\.\dms level=(LOW|MEDIUM|HIGH|CRITICAL)( growth=[+-]\d+\.\d\dMB\/min)?$/;
+  /^\[mem\] rss=\d+\.\dMB heapUsed=\d+\.\dMB heapLimit=\d+\.\dMB limitFrom=(resourceLimits|--max-old-space-size|--max-semi-space-size|heap_size_limit) ext=\d+\.\dMB elDelayP99=\d+\.\dms level=(LOW|MEDIUM|HIGH|CRITICAL)( growth=[+-]\d+\.\d\dMB\/min)?$/;
 
 // Side effects that outlive a watchdog (the near-limit hook is process-wide) stay off in here.
 const quiet: MemoryWatchdogOptions = {

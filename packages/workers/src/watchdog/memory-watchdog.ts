@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
-import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
+import { setHeapSnapshotNearHeapLimit } from "node:v8";
 import { parseOptions } from "@leangraph/errors";
 import { z } from "zod";
 import {
@@ -9,6 +9,7 @@ import {
   DEFAULT_SNAPSHOT_DIR,
 } from "../config.js";
 import { booleanOption, fractionOfHeap, numberAtLeast, wholeNumber } from "../option-schemas.js";
+import { type HeapLimit, type HeapLimitSource, readHeapLimit } from "./heap-limit.js";
 import { HeapSnapshots, type SnapshotOutcome, type SnapshotReason } from "./heap-snapshots.js";
 import {
   DEFAULT_PRESSURE_THRESHOLDS,
@@ -31,9 +32,9 @@ export interface MemoryWatchdogOptions {
   logIntervalS?: number;
   /** Where log lines go. @default a line on stderr */
   log?: (line: string) => void;
-  /** Heap used / heap limit at which a snapshot is written. @default 0.85 (LG_HEAP_THRESHOLD) */
+  /** Heap used / old-generation limit at which a snapshot is written. @default 0.85 (LG_HEAP_THRESHOLD) */
   heapThreshold?: number;
-  /** Where the pressure levels start, as fractions of the heap limit. @default { medium: 0.6, high: 0.75, critical: 0.9 } */
+  /** Where the pressure levels start, as fractions of the old-generation limit. @default { medium: 0.6, high: 0.75, critical: 0.9 } */
   levels?: { medium?: number; high?: number; critical?: number };
   /** Directory for heap snapshots. @default <os tmpdir>/leangraph-heap-snapshots (LG_SNAPSHOT_DIR) */
   snapshotDir?: string;
@@ -116,11 +117,16 @@ export interface MemorySample {
   rssBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
-  /** V8's `heap_size_limit`: where the process dies with "heap out of memory". */
+  /**
+   * The old generation's limit: where the process dies with "heap out of memory" (V8's
+   * `heap_size_limit` minus the young generation's reserve; see `readHeapLimit()`).
+   */
   heapLimitBytes: number;
+  /** Where `heapLimitBytes` came from. */
+  heapLimitSource: HeapLimitSource;
   externalBytes: number;
   arrayBuffersBytes: number;
-  /** heapUsed / heapLimit. */
+  /** heapUsed / heapLimit: young objects that survive are promoted, so all of heapUsed must fit. */
   heapFraction: number;
   /** p99 event-loop delay since the last log line, in ms. */
   eventLoopDelayP99Ms: number;
@@ -167,7 +173,7 @@ export function formatMemoryLine(sample: MemorySample, growthMbPerMin?: number |
       : ` growth=${growthMbPerMin >= 0 ? "+" : ""}${growthMbPerMin.toFixed(2)}MB/min`;
   return (
     `[mem] rss=${mb(sample.rssBytes)} heapUsed=${mb(sample.heapUsedBytes)} ` +
-    `heapLimit=${mb(sample.heapLimitBytes)} ext=${mb(sample.externalBytes)} ` +
+    `heapLimit=${mb(sample.heapLimitBytes)} limitFrom=${sample.heapLimitSource} ext=${mb(sample.externalBytes)} ` +
     `elDelayP99=${sample.eventLoopDelayP99Ms.toFixed(1)}ms level=${sample.level}${growth}`
   );
 }
@@ -175,6 +181,8 @@ export function formatMemoryLine(sample: MemorySample, growthMbPerMin?: number |
 export interface MemoryWatchdog extends PressureSource {
   readonly enabled: boolean;
   readonly level: PressureLevel;
+  /** The limit pressure is measured against, read once at start (it does not change at runtime). */
+  readonly heapLimit: HeapLimit;
   /** The latest sample (taken now if none yet). */
   current(): MemorySample;
   peaks(): MemoryPeaks;
@@ -207,6 +215,7 @@ export interface MemoryWatchdog extends PressureSource {
 class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
   readonly enabled: boolean;
   level: PressureLevel = "LOW";
+  readonly heapLimit: HeapLimit = readHeapLimit();
   readonly #options: z.output<typeof optionsSchema>;
   readonly #ring: SampleRing<MemorySample>;
   readonly #snapshots: HeapSnapshots;
@@ -277,7 +286,7 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
 
   sampleNow(): MemorySample {
     const memory = process.memoryUsage();
-    const heapLimitBytes = getHeapStatistics().heap_size_limit;
+    const heapLimitBytes = this.heapLimit.oldGenerationBytes;
     const heapFraction = memory.heapUsed / heapLimitBytes;
     const delayP99Ns = this.#eventLoopDelay.count > 0 ? this.#eventLoopDelay.percentile(99) : 0;
     const sample: MemorySample = {
@@ -286,6 +295,7 @@ class DefaultMemoryWatchdog extends EventEmitter implements MemoryWatchdog {
       heapUsedBytes: memory.heapUsed,
       heapTotalBytes: memory.heapTotal,
       heapLimitBytes,
+      heapLimitSource: this.heapLimit.source,
       externalBytes: memory.external,
       arrayBuffersBytes: memory.arrayBuffers,
       heapFraction,

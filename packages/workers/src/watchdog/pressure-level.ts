@@ -3,7 +3,7 @@ export type PressureLevel = "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
 
 export const PRESSURE_LEVELS: readonly PressureLevel[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 
-/** Fractions of `heap_size_limit` at which each level starts. */
+/** Fractions of the old generation's limit (`readHeapLimit()`) at which each level starts. */
 export interface PressureThresholds {
   /** @default 0.6 */
   medium: number;
