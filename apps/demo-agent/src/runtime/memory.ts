@@ -1,7 +1,7 @@
-import { getHeapStatistics } from "node:v8";
 import {
   formatMemoryLine,
   type MemoryWatchdog,
+  readHeapLimit,
   startMemoryWatchdog,
   watchdogOptionsFromEnv,
 } from "@leangraph/workers";
@@ -47,7 +47,7 @@ export function startMemoryMonitor(options: {
     ? startMemoryWatchdog({ ...watchdogOptions, log: options.log })
     : undefined;
   const startedAt = performance.now();
-  const heapLimit = getHeapStatistics().heap_size_limit;
+  const heapLimit = readHeapLimit().oldGenerationBytes;
   let history: HeapSample[] = [];
   let peak = 0;
   let stride = 1;

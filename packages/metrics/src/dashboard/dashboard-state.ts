@@ -1,10 +1,10 @@
-import { getHeapStatistics } from "node:v8";
 import {
   DEFAULT_HEAP_THRESHOLD,
   DEFAULT_PRESSURE_THRESHOLDS,
   formatMemoryLine,
   type MemoryWatchdog,
   type PressureLevel,
+  readHeapLimit,
 } from "@leangraph/workers";
 
 /** One point of the memory charts. */
@@ -208,7 +208,8 @@ export function readMemory(
     };
   }
   const usage = process.memoryUsage();
-  const heapLimitBytes = getHeapStatistics().heap_size_limit;
+  // The watchdog's limit (the old generation's), so the chart's ceiling is where the process dies.
+  const heapLimitBytes = readHeapLimit().oldGenerationBytes;
   return {
     point: {
       heapUsedBytes: usage.heapUsed,
