@@ -80,3 +80,4 @@ export {
   startMemoryWatchdog,
 } from "./watchdog/memory-watchdog.js";
 export * from "./watchdog/pressure-level.js";
+export { snapshotDirNodeFlags } from "./watchdog/snapshot-dir-flags.js";

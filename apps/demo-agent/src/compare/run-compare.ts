@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { snapshotDirNodeFlags } from "@leangraph/workers";
 import { formatBytes } from "../byte-size.js";
 import type { DemoOptions } from "../cli-options.js";
 import { DemoErrorCode, LeangraphError } from "../errors.js";
@@ -147,8 +148,13 @@ function runChild(
   delete env.LG_SQLITE_PATH;
   delete env.LG_BLOB_DIR;
   return new Promise((resolvePromise, reject) => {
+    // V8's near-heap-limit snapshot of a run that runs out of memory lands in LG_SNAPSHOT_DIR.
+    const nodeFlags = snapshotDirNodeFlags(env);
     const spawnedMs = performance.now();
-    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeFlags, ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const stdout: Buffer[] = [];
     let stderrTail = "";
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));

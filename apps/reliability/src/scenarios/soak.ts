@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { snapshotDirNodeFlags } from "@leangraph/workers";
 import { cleanEnv, startNode, tail } from "../support/child-process.js";
 import { leastSquaresFit } from "../support/least-squares.js";
 import { builtChildProgram } from "../support/paths.js";
@@ -101,10 +102,12 @@ async function measureInChild(
       `soak: ${program} is missing; run \`pnpm build\` first (the soak measures built JS).`,
     );
   }
+  const env = configurationEnv(name, options.mallocArenaMax);
   const running = startNode(program, [JSON.stringify(request)], {
-    env: configurationEnv(name, options.mallocArenaMax),
+    env,
     ipc: true,
-    nodeFlags: ["--expose-gc"],
+    // A near-limit heap snapshot of a soak that ran out of memory lands in LG_SNAPSHOT_DIR.
+    nodeFlags: ["--expose-gc", ...snapshotDirNodeFlags(env)],
   });
   let measurement: SoakMeasurement | undefined;
   running.child.on("message", (message) => {
