@@ -4,8 +4,9 @@
 // (better-sqlite3 compiles from source on first install), then runs the requested job.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { installNode, PRIMARY_NODE_VERSION, prepareSqliteBindings } from "./node-runtimes.mjs";
 
 const root = resolve(fileURLToPath(import.meta.url), "../..");
 const pinnedPnpm = "10.34.9";
@@ -19,9 +20,21 @@ const jobs = {
   test: [
     ["pnpm", "run", "lint"],
     ["pnpm", "exec", "turbo", "run", "build", "typecheck"],
-    ["pnpm", "exec", "turbo", "run", "test", "--concurrency=1"],
   ],
 };
+
+// `npm test` runs every suite on Node 24 (the current LTS, what people deploy), then again on the
+// Node it was started with (Node 20 in CI: the oldest `engines` allows) the suites whose
+// behaviour depends on the Node version: V8 heap sizing and worker isolates (workers), the
+// native SQLite driver and LangGraph's saver validation (checkpointer), the CLI over both, and a
+// clean install of the packed packages (consumer-test). The rest (serde, metrics, the demo,
+// reliability) runs on Node 24 only; repeating them on 20 would roughly double CI time.
+const NODE_DEPENDENT_SUITES = [
+  "@leangraph/workers",
+  "@leangraph/checkpointer",
+  "@leangraph/cli",
+  "@leangraph/consumer-test",
+];
 
 const job = process.argv[2];
 if (!job || !(job in jobs)) {
@@ -73,7 +86,7 @@ const testResultFiles = ["packages", "apps"].flatMap((group) =>
 );
 
 /** One closing line over every package's vitest JSON report, so CI logs say what ran. */
-function printTestTotals() {
+function printTestTotals(label) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
@@ -84,16 +97,54 @@ function printTestTotals() {
     failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
   }
-  console.log(`\nleangraph: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  console.log(`\nleangraph (${label}): ${passed} passed, ${failed} failed, ${skipped} skipped`);
+}
+
+/** Runs the suites on each Node in turn (both, even when the first fails); returns the exit status. */
+function runTestSuites() {
+  const runningMajor = Number(process.versions.node.split(".")[0]);
+  const primaryMajor = Number(PRIMARY_NODE_VERSION.split(".")[0]);
+  const runs = [
+    runningMajor === primaryMajor
+      ? { nodeBin: process.execPath, label: `Node ${process.versions.node}`, filters: [] }
+      : {
+          nodeBin: installNode(PRIMARY_NODE_VERSION, toolsDir, run),
+          label: `Node ${PRIMARY_NODE_VERSION}`,
+          filters: [],
+        },
+  ];
+  if (runningMajor !== primaryMajor) {
+    runs.push({
+      nodeBin: process.execPath,
+      label: `Node ${process.versions.node}, ${NODE_DEPENDENT_SUITES.join(" ")}`,
+      filters: NODE_DEPENDENT_SUITES.map((name) => `--filter=${name}`),
+    });
+  }
+  prepareSqliteBindings(
+    root,
+    runs.map((testRun) => testRun.nodeBin),
+  );
+  let worst = 0;
+  for (const testRun of runs) {
+    for (const file of testResultFiles) rmSync(file, { force: true });
+    console.log(`\n[leangraph] tests on ${testRun.label}`);
+    const status = run(
+      "pnpm",
+      ["exec", "turbo", "run", "test", "--concurrency=1", ...testRun.filters],
+      { env: { ...env, PATH: `${dirname(testRun.nodeBin)}${delimiter}${env.PATH}` } },
+    );
+    printTestTotals(testRun.label);
+    if (status !== 0) worst = status;
+  }
+  return worst;
 }
 
 ensurePnpm();
-if (job === "test") for (const file of testResultFiles) rmSync(file, { force: true });
 const installArgs = ["install", process.env.CI ? "--frozen-lockfile" : "--prefer-offline"];
 let status = run("pnpm", installArgs);
 if (status !== 0) process.exit(status);
 for (const [command, ...args] of jobs[job]) {
   status = run(command, args);
-  if (job === "test" && args.includes("test")) printTestTotals();
   if (status !== 0) process.exit(status);
 }
+if (job === "test") process.exit(runTestSuites());
