@@ -9,6 +9,15 @@ import type { StepOutcome, StepTask } from "./step-runner.js";
 import type { StepWorkerData } from "./step-worker.js";
 
 /**
+ * The young generation of each step isolate, pinned: V8 sizes it by version (3 x 16 MB
+ * semi-spaces on Node 20 and 22, 3 x 64 MB on Node 24), so on Node 24 a 64 MB step isolate got a
+ * 192 MB young generation — more memory per worker than defaultWorkerThreads() budgets for, and
+ * seconds of copying survivors before a hoarding step hits its old-generation cap. 48 MB is what
+ * Node 20 and 22 give it, so a step behaves and costs the same on every Node version.
+ */
+const STEP_YOUNG_GENERATION_MB = 48;
+
+/**
  * The compiled worker entry. Workers load JavaScript, so when this module runs from its
  * TypeScript source (vitest, tsx) the entry comes from the package's build output instead.
  * Resolved once per pool: if the file disappears later (a rebuild mid-run), replacement isolates
@@ -94,7 +103,10 @@ export class FreshIsolatePiscina {
       minThreads: options.isolates,
       maxThreads: options.isolates,
       idleTimeout: Number.POSITIVE_INFINITY,
-      resourceLimits: { maxOldGenerationSizeMb: options.heapMb },
+      resourceLimits: {
+        maxOldGenerationSizeMb: options.heapMb,
+        maxYoungGenerationSizeMb: STEP_YOUNG_GENERATION_MB,
+      },
       execArgv: options.execArgv,
       workerData,
       // Idle workers wait on the event loop instead of blocking in Atomics.wait, so a boot-time

@@ -54,7 +54,10 @@ describe("createStepPool with workers", () => {
       outputDir: output.path,
       threads: 2,
       heapMb: 64,
-      stepTimeoutMs: 3_000,
+      // The budget the "wall-clock overrun" case runs into. Filling a 64 MB heap until V8 gives
+      // up takes 3-6 s on 2 cores under load (Node 20 and 24 alike), so a 3 s budget turned
+      // "heap exhaustion" and "output over the size cap" into timeouts.
+      stepTimeoutMs: 15_000,
       maxOutputBytes: 64 * 1024,
     });
     pool.on("fault", (fault) => faults.push(fault));
