@@ -18,7 +18,7 @@ import {
   rmSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 
 /** The Node the whole suite runs on: the current LTS, pinned so CI runs are comparable. */
 export const PRIMARY_NODE_VERSION = "24.22.3";
@@ -69,6 +69,20 @@ function nodeGypScript() {
 }
 
 /**
+ * The environment for running `nodeBin` and what it starts: its directory first on PATH, and,
+ * for a Node from npm (it carries its headers in include/node), `npm_config_nodedir` pointing at
+ * them. Without that, a native build under it (node-gyp, or `npm install` in the consumer test)
+ * follows the machine's npm config (nodedir=/usr holds Node 20's headers here) and produces a
+ * binary Node 24 refuses to load.
+ */
+export function nodeEnv(nodeBin, baseEnv) {
+  const env = { ...baseEnv, PATH: `${dirname(nodeBin)}${delimiter}${baseEnv.PATH ?? ""}` };
+  const nodeDir = dirname(dirname(nodeBin));
+  if (existsSync(join(nodeDir, "include", "node", "node.h"))) env.npm_config_nodedir = nodeDir;
+  return env;
+}
+
+/**
  * Compiles the addon for `nodeBin` in a private copy of the package: the installed files are
  * hard links shared with pnpm's store (and every other checkout using it), so building in place
  * could rewrite their bytes.
@@ -80,17 +94,13 @@ function buildAddon(nodeBin, packageDir, target) {
       recursive: true,
       filter: (source) => !source.startsWith(join(packageDir, "build")),
     });
-    // A Node from npm carries its headers (include/node); the machine's npm config may point
-    // node-gyp at another version's (nodedir=/usr holds Node 20's here).
-    const nodeDir = dirname(dirname(nodeBin));
-    const ownHeaders = existsSync(join(nodeDir, "include", "node", "node.h"));
-    const env = { ...process.env, PATH: `${dirname(nodeBin)}:${process.env.PATH ?? ""}` };
-    if (ownHeaders) env.npm_config_nodedir = nodeDir;
+    const env = nodeEnv(nodeBin, process.env);
+    const nodeDir = env.npm_config_nodedir;
     const args = [
       nodeGypScript(),
       "rebuild",
       "--release",
-      ...(ownHeaders ? [`--nodedir=${nodeDir}`] : []),
+      ...(nodeDir === undefined ? [] : [`--nodedir=${nodeDir}`]),
     ];
     console.log(`[leangraph] building better-sqlite3 for Node ABI ${nodeAbi(nodeBin)} …`);
     const result = spawnSync(nodeBin, args, {

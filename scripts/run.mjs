@@ -4,9 +4,14 @@
 // (better-sqlite3 compiles from source on first install), then runs the requested job.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { installNode, PRIMARY_NODE_VERSION, prepareSqliteBindings } from "./node-runtimes.mjs";
+import {
+  installNode,
+  nodeEnv,
+  PRIMARY_NODE_VERSION,
+  prepareSqliteBindings,
+} from "./node-runtimes.mjs";
 
 const root = resolve(fileURLToPath(import.meta.url), "../..");
 const pinnedPnpm = "10.34.9";
@@ -131,7 +136,7 @@ function runTestSuites() {
     const status = run(
       "pnpm",
       ["exec", "turbo", "run", "test", "--concurrency=1", ...testRun.filters],
-      { env: { ...env, PATH: `${dirname(testRun.nodeBin)}${delimiter}${env.PATH}` } },
+      { env: nodeEnv(testRun.nodeBin, env) },
     );
     printTestTotals(testRun.label);
     if (status !== 0) worst = status;
