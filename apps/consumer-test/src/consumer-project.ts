@@ -49,11 +49,18 @@ export function workspaceRanges(): Record<string, string> {
  * add, with PATH as given. pnpm's bin shims set NODE_PATH to the workspace's hoisted store, where
  * require() would find every workspace package (better-sqlite3 included) and hide a missing
  * dependency; npm_config_* from pnpm would change what npm installs; NODE_ENV=production would
- * drop devDependencies.
+ * drop devDependencies. npm_config_nodedir stays: it names the headers of the Node running the
+ * suite (`npm test` sets it for the Node 24 it fetches), and without it npm builds better-sqlite3
+ * against the machine's npm config (nodedir=/usr: Node 20's headers here), a binary Node 24
+ * refuses to load.
  */
 export function consumerEnv(path: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
+    if (name === "npm_config_nodedir") {
+      env[name] = value;
+      continue;
+    }
     if (/^(npm_|pnpm_|PNPM_|TURBO_|VITEST|NODE_ENV$|NODE_OPTIONS$|NODE_PATH$)/.test(name)) continue;
     env[name] = value;
   }
