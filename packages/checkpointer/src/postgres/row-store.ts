@@ -415,7 +415,7 @@ export class PostgresRowStore implements RowStore {
   async close(): Promise<void> {}
 }
 
-/** Item metadata through a pool (reads) or a transaction's client. */
+/** The rows that keep values alive (core/reachability.ts walks from them), through a pool or a transaction's client. */
 async function liveRootsVia(
   queryable: pg.Pool | pg.PoolClient,
   sql: PostgresSql,
@@ -439,6 +439,7 @@ async function allItemsVia(
   return rows.map((row) => ({ id: row.id, inBlobStore: row.in_blob_store }));
 }
 
+/** Item metadata through a pool (reads) or a transaction's client. */
 async function itemMetaVia(
   queryable: pg.Pool | pg.PoolClient,
   sql: PostgresSql,
