@@ -50,6 +50,7 @@ const sections = new Set(
 );
 const editScript = fileURLToPath(new URL("./edit-run.ts", import.meta.url));
 const workerScript = fileURLToPath(new URL("./workload-run.ts", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 const workDir = mkdtempSync(join(tmpdir(), "lg-bench-"));
 
 interface WorkloadResult {
@@ -113,17 +114,22 @@ const baselineSuffix = " @baseline";
 /** The lean savers compared with BENCH_BASELINE's (the stock ones do not change between commits). */
 const leanLatencyKinds: SaverKind[] = ["LeanSqliteSaver", "LeanPostgresSaver"];
 
-/** createCheckpointer of the checkout BENCH_BASELINE names (installed and built), if set. */
-async function baselineFactory(): Promise<CheckpointerFactory | undefined> {
-  const checkout = process.env.BENCH_BASELINE;
-  if (checkout === undefined || checkout === "") return undefined;
+/** createCheckpointer from a checkout's built `dist/` (installed and built). */
+async function builtFactory(checkout: string, flag: string): Promise<CheckpointerFactory> {
   const entry = join(checkout, "packages", "checkpointer", "dist", "index.js");
   const loaded = (await import(pathToFileURL(entry).href)) as {
     createCheckpointer?: CheckpointerFactory;
   };
   if (typeof loaded.createCheckpointer !== "function")
-    throw new Error(`BENCH_BASELINE=${checkout}: ${entry} exports no createCheckpointer`);
+    throw new Error(`${flag}: ${entry} exports no createCheckpointer`);
   return loaded.createCheckpointer;
+}
+
+/** createCheckpointer of the checkout BENCH_BASELINE names, if set. */
+async function baselineFactory(): Promise<CheckpointerFactory | undefined> {
+  const checkout = process.env.BENCH_BASELINE;
+  if (checkout === undefined || checkout === "") return undefined;
+  return builtFactory(checkout, `BENCH_BASELINE=${checkout}`);
 }
 
 const ratio = (value: number, base: number | undefined) =>
@@ -221,16 +227,27 @@ try {
     );
 
   const savers = new Map<string, BenchSaver>();
-  for (const kind of sections.has("latency") ? kinds : [])
-    savers.set(kind, await openBenchSaver(kind, workDir));
   const baseline = sections.has("latency") ? await baselineFactory() : undefined;
+  // Against a baseline, this checkout's lean savers run from its built dist/ as the baseline's
+  // do: through tsx's transform the same code measured a third slower on Postgres puts.
+  const thisCheckout =
+    baseline === undefined ? undefined : await builtFactory(repoRoot, "this checkout");
+  for (const kind of sections.has("latency") ? kinds : [])
+    savers.set(
+      kind,
+      await openBenchSaver(kind, workDir, kind.startsWith("Lean") ? thisCheckout : undefined),
+    );
   for (const kind of baseline === undefined ? [] : leanLatencyKinds)
     savers.set(`${kind}${baselineSuffix}`, await openBenchSaver(kind, workDir, baseline));
   const runs = new Map(
     [...savers].map(([kind, bench]) => [kind, new ChatLatencyRun(bench.saver, 20)] as const),
   );
+  // Each iteration starts one saver further along, so every saver takes every place in the
+  // round equally often: a fixed order measured the same saver ~1.5x apart by its place alone.
+  const order = [...runs.values()];
   for (let iteration = 0; savers.size > 0 && iteration < latencyIterations; iteration += 1) {
-    for (const run of runs.values()) await run.step();
+    for (let place = 0; place < order.length; place += 1)
+      await order[(iteration + place) % order.length]!.step();
   }
   const warm = Math.min(20, Math.floor(latencyIterations / 5));
   const latencyRows: string[][] = [];
