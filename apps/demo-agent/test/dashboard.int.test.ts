@@ -120,7 +120,6 @@ describe.skipIf(chromiumMissing && process.env.CI !== "true")(
         const second = await readPage(page);
         expect(second.heap[0]!.d).not.toBe(first.heap[0]!.d);
         expect(second.stepsDone).toBeGreaterThan(first.stepsDone);
-        expect(second.stepsDone).toBeLessThan(MODULES);
         expect(second.memLine).toMatch(/^\[mem\] rss=\S+MB heapUsed=\S+MB/);
 
         await demo.waitForStderr(/Run finished/);
@@ -128,6 +127,9 @@ describe.skipIf(chromiumMissing && process.env.CI !== "true")(
         const final = await readPage(page);
         // Every generation step and each review step went through the step pool.
         expect(final.stepsDone).toBeGreaterThanOrEqual(MODULES + 1);
+        // Steps settled after the second read, so both reads were taken during the run. (Not
+        // "fewer steps than modules": reviews run beside generation and count as steps too.)
+        expect(final.stepsDone).toBeGreaterThan(second.stepsDone);
         expect(final.stepsFailed).toBe(0);
         expect(final.checkpoints).toBeGreaterThan(MODULES / 2);
         expect(final.heap.map((series) => series.last)).toHaveLength(2);
