@@ -320,6 +320,7 @@ export class QueueStepPool extends EventEmitter implements StepPool {
   ): Promise<void> {
     if (outstanding.settling) return;
     outstanding.settling = true;
+    // Only for the attempt count in the error: if Redis cannot say, the count this pool saw stands.
     const job = await connected.queue.getJob(outstanding.jobId).catch(() => undefined);
     const attempts = job?.attemptsMade ?? outstanding.attempts;
     this.#settle(outstanding, {
@@ -334,37 +335,26 @@ export class QueueStepPool extends EventEmitter implements StepPool {
     if (this.#outstanding.get(outstanding.jobId) !== outstanding) return;
     this.#outstanding.delete(outstanding.jobId);
     outstanding.settling = true;
+    const succeeded = "result" in settled;
+    const attempts = succeeded
+      ? settled.result.attempts
+      : ((settled.error as { attempts?: number })?.attempts ?? 1);
     for (const waiter of outstanding.waiters) {
-      if ("result" in settled) {
-        this.#succeeded++;
-        if (stepSettledChannel.hasSubscribers)
-          stepSettledChannel.publish(
-            settledEvent(
-              outstanding.step,
-              outstanding.label,
-              this.mode,
-              waiter.startedMs,
-              settled.result.attempts,
-              settled,
-            ),
-          );
-        waiter.resolve(settled.result);
-      } else {
-        this.#failed++;
-        const attempts = (settled.error as { attempts?: number })?.attempts ?? 1;
-        if (stepSettledChannel.hasSubscribers)
-          stepSettledChannel.publish(
-            settledEvent(
-              outstanding.step,
-              outstanding.label,
-              this.mode,
-              waiter.startedMs,
-              attempts,
-              settled,
-            ),
-          );
-        waiter.reject(settled.error);
-      }
+      if (succeeded) this.#succeeded++;
+      else this.#failed++;
+      if (stepSettledChannel.hasSubscribers)
+        stepSettledChannel.publish(
+          settledEvent(
+            outstanding.step,
+            outstanding.label,
+            this.mode,
+            waiter.startedMs,
+            attempts,
+            settled,
+          ),
+        );
+      if (succeeded) waiter.resolve(settled.result);
+      else waiter.reject(settled.error);
     }
   }
 }
