@@ -3,3 +3,4 @@
  * optional peer dependency of this package (npm install better-sqlite3@^12).
  */
 export { defaultBlobDirFor, LeanSqliteSaver, type LeanSqliteSaverOptions } from "./sqlite/saver.js";
+export { sqliteDatabaseBytes } from "./sqlite/database-bytes.js";

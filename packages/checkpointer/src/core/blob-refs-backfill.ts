@@ -1,5 +1,5 @@
-import { isStagedSerializer, LeangraphError } from "@leangraph/serde";
-import { decodeNode, sha256Hex } from "../codec/tree-node.js";
+import { isStagedSerializer, LeangraphError, sha256Hex } from "@leangraph/serde";
+import { decodeNode } from "../codec/tree-node.js";
 import type { ItemKind, NewItem } from "../codec/value-codec.js";
 import {
   channelRefsJson,

@@ -110,15 +110,20 @@ export async function* storedBlobs(blobStore: BlobStore): AsyncGenerator<StoredB
   }
 }
 
-/** How many blobs the store holds and their bytes (`storageStats()`). */
+/**
+ * How many blobs the store holds and their bytes (`storageStats()`, `garbage()`); `onBlob` sees
+ * each one on the way, so a report that also classifies blobs lists the store once.
+ */
 export async function blobTotals(
   blobStore: BlobStore,
+  onBlob?: (blob: StoredBlob) => void,
 ): Promise<{ blobCount: number; blobBytes: number }> {
   let blobCount = 0;
   let blobBytes = 0;
   for await (const blob of storedBlobs(blobStore)) {
     blobCount += 1;
     blobBytes += blob.bytes;
+    onBlob?.(blob);
   }
   return { blobCount, blobBytes };
 }
@@ -171,16 +176,12 @@ export async function findGarbage(
     : Number.NEGATIVE_INFINITY;
   const orphanBlobs: StoredBlob[] = [];
   const collectableBlobs: StoredBlob[] = [];
-  let blobCount = 0;
-  let blobBytes = 0;
-  for await (const blob of storedBlobs(blobStore)) {
-    blobCount += 1;
-    blobBytes += blob.bytes;
-    if (live.blobIds.has(blob.id)) continue;
+  const { blobCount, blobBytes } = await blobTotals(blobStore, (blob) => {
+    if (live.blobIds.has(blob.id)) return;
     orphanBlobs.push(blob);
     if (isCollectable(blob.id, blob.writtenAtMs, live, bodiesOfDeadItems, cutoffMs))
       collectableBlobs.push(blob);
-  }
+  });
   const largestFirst = (a: StoredBlob, b: StoredBlob) => b.bytes - a.bytes;
   return {
     deadItems: deadItems.length,

@@ -1,5 +1,5 @@
-import { type BlobStore, LeangraphError } from "@leangraph/serde";
-import { decodeNode, sha256Hex } from "../codec/tree-node.js";
+import { type BlobStore, LeangraphError, sha256Hex } from "@leangraph/serde";
+import { decodeNode } from "../codec/tree-node.js";
 import { nodeChildren, refRoots, type ValueRef } from "../codec/value-ref.js";
 import type { CheckpointRow } from "../core/row-store.js";
 import type { ReadOnlyRows } from "../core/saver-rows-registry.js";

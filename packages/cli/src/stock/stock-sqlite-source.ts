@@ -1,4 +1,3 @@
-import { statSync } from "node:fs";
 import type { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type BetterSqlite3 from "better-sqlite3";
 import { openSqliteReadOnly } from "../database/connections.js";
@@ -52,29 +51,22 @@ function keyOf(record: KeyRecord): CheckpointKey {
   };
 }
 
-function fileBytes(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return 0;
-    throw error;
-  }
-}
-
 export async function openStockSqliteSource(path: string): Promise<StockSource> {
   const SqliteSaverClass = await loadStockSqliteSaver();
   const db = await openSqliteReadOnly(path);
   const saver: SqliteSaver = new SqliteSaverClass(db);
-  return new StockSqliteSource(path, db, saver);
+  // Loaded here, not at the top: that entry loads better-sqlite3, which a Postgres user may lack.
+  const { sqliteDatabaseBytes } = await import("@leangraph/checkpointer/sqlite");
+  return new StockSqliteSource(db, saver, sqliteDatabaseBytes);
 }
 
 class StockSqliteSource implements StockSource {
   readonly backend = "sqlite" as const;
 
   constructor(
-    private readonly path: string,
     private readonly db: BetterSqlite3.Database,
     readonly saver: SqliteSaver,
+    private readonly databaseBytes: (db: BetterSqlite3.Database) => number,
   ) {}
 
   get serde() {
@@ -84,7 +76,8 @@ class StockSqliteSource implements StockSource {
   async totals(): Promise<StockTotals> {
     const counts = this.db.prepare(SQL.counts).get() as Omit<StockTotals, "databaseBytes">;
     return {
-      databaseBytes: fileBytes(this.path) + fileBytes(`${this.path}-wal`),
+      // The same count as the lean saver's storageStats().dbBytes, so the two compare like for like.
+      databaseBytes: this.databaseBytes(this.db),
       ...counts,
     };
   }
