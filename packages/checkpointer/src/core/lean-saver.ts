@@ -17,6 +17,7 @@ import {
 import {
   type BlobStore,
   isStagedSerializer,
+  LruMap,
   RedactingSerializer,
   UnserializableError,
 } from "@leangraph/serde";
@@ -150,7 +151,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   /** Serializes the checkpoint skeleton and metadata (stored in the row itself). */
   readonly #rowPayloads: PayloadPreparer;
   /** Channel refs of recently written checkpoints, by thread/namespace/id (see #parentRefs). */
-  readonly #recentRefs = new Map<string, ChannelRefs>();
+  readonly #recentRefs = new LruMap<string, ChannelRefs>({ maxWeight: 1024 });
   readonly #sweeper: RetentionSweeper | undefined;
   readonly #itemCache: ItemCache;
   /** Item bodies for the codec, hash-checked (core/read/item-reader.ts). */
@@ -578,7 +579,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     parentId: string,
   ): Promise<ChannelRefs> {
     const key = `${threadId}\0${checkpointNs}\0${parentId}`;
-    const remembered = this.#recentRefs.get(key);
+    const remembered = this.#recentRefs.peek(key);
     if (remembered !== undefined) return remembered;
     const row = await this.rows.getCheckpoint(threadId, checkpointNs, parentId);
     return row ? channelRefsOfRow(row) : {};
@@ -591,10 +592,6 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     refs: ChannelRefs,
   ): void {
     this.#recentRefs.set(`${threadId}\0${checkpointNs}\0${checkpointId}`, refs);
-    if (this.#recentRefs.size > 1024) {
-      const oldest = this.#recentRefs.keys().next().value;
-      if (oldest !== undefined) this.#recentRefs.delete(oldest);
-    }
   }
 
   async putWrites(

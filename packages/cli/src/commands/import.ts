@@ -7,7 +7,7 @@ import type {
 import { WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
 import { diskUsage, storedCheckpoints } from "@leangraph/checkpointer/inspect";
-import { LeangraphError } from "@leangraph/serde";
+import { LeangraphError, LruMap } from "@leangraph/serde";
 import type { LeanStoreOptions } from "../arguments/command-line.js";
 import { type DatabaseTarget, describeTarget } from "../arguments/database-target.js";
 import { detectContents, requireKind } from "../database/detect-kind.js";
@@ -212,7 +212,7 @@ async function importAndVerify(
 
 /** One thread's import: what the destination already holds, and a saver with fresh caches. */
 class ThreadImport {
-  readonly #versions = new Map<string, ChannelVersions>();
+  readonly #versions = new LruMap<string, ChannelVersions>({ maxWeight: rememberedVersions });
 
   private constructor(
     readonly threadId: string,
@@ -274,7 +274,7 @@ class ThreadImport {
   #newVersions(key: CheckpointKey, tuple: CheckpointTuple): ChannelVersions {
     const versions = tuple.checkpoint.channel_versions;
     const parent =
-      key.parentCheckpointId === undefined ? undefined : this.#versions.get(key.parentCheckpointId);
+      key.parentCheckpointId === undefined ? undefined : this.#versions.peek(key.parentCheckpointId);
     if (parent === undefined) {
       // A reducer channel holds its default ([]) before its first write, with no version yet; the
       // stock SqliteSaver stores that value and reads it back, so it must be stored here too.
@@ -292,9 +292,6 @@ class ThreadImport {
 
   #remember(checkpointId: string, versions: ChannelVersions): void {
     this.#versions.set(checkpointId, versions);
-    if (this.#versions.size > rememberedVersions) {
-      this.#versions.delete(this.#versions.keys().next().value!);
-    }
   }
 
   /**

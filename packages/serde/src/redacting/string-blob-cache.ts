@@ -1,3 +1,5 @@
+import { LruMap } from "../lru-map.js";
+
 /**
  * Remembers which blob holds which large string, so a state that keeps the same 100 MB string
  * for 100 steps hashes and writes it once, and a string loaded from a blob is known when it is
@@ -47,16 +49,20 @@ function fingerprintOf(value: string): string {
 
 export class StringBlobCache {
   private readonly buckets = new Map<string, CacheEntry[]>();
-  private readonly byId = new Map<string, CacheEntry>();
-  /** Insertion order is recency order: touching an entry re-inserts it. */
-  private readonly recency = new Set<CacheEntry>();
-  private heldChars = 0;
+  /** By blob id, least recently used first, within `maxChars` held. */
+  private readonly byId: LruMap<string, CacheEntry>;
   private tick = 0;
 
   constructor(
     private readonly maxChars: number,
     private readonly idleTicks = 256,
-  ) {}
+  ) {
+    this.byId = new LruMap({
+      maxWeight: maxChars,
+      weigh: (entry) => entry.value.length,
+      onEvict: (_id, entry) => this.leaveBucket(entry),
+    });
+  }
 
   blobOf(value: string): StringBlob | undefined {
     if (this.byId.size === 0) return undefined;
@@ -67,7 +73,7 @@ export class StringBlobCache {
   }
 
   stringOf(id: string): string | undefined {
-    const entry = this.byId.get(id);
+    const entry = this.byId.peek(id);
     if (!entry) return undefined;
     this.touch(entry);
     return entry.value;
@@ -81,22 +87,17 @@ export class StringBlobCache {
     if (bucket) bucket.push(entry);
     else this.buckets.set(fingerprint, [entry]);
     this.byId.set(id, entry);
-    this.recency.add(entry);
-    this.heldChars += value.length;
-    for (const oldest of this.recency) {
-      if (this.heldChars <= this.maxChars) break;
-      this.forget(oldest);
-    }
   }
 
   /** Called once per dump: advances the clock and drops entries idle for too long. */
   advance(): void {
     this.tick += 1;
     if (this.tick % 16 !== 0) return;
-    for (const entry of this.recency) {
+    for (const [id, entry] of this.byId.oldestFirst()) {
       // Recency order: the first entry still in use ends the sweep.
       if (this.tick - entry.lastTick <= this.idleTicks) break;
-      this.forget(entry);
+      this.byId.delete(id);
+      this.leaveBucket(entry);
     }
   }
 
@@ -113,14 +114,10 @@ export class StringBlobCache {
 
   private touch(entry: CacheEntry): void {
     entry.lastTick = this.tick;
-    this.recency.delete(entry);
-    this.recency.add(entry);
+    this.byId.get(entry.id);
   }
 
-  private forget(entry: CacheEntry): void {
-    this.recency.delete(entry);
-    this.byId.delete(entry.id);
-    this.heldChars -= entry.value.length;
+  private leaveBucket(entry: CacheEntry): void {
     const bucket = this.buckets.get(entry.fingerprint);
     if (!bucket) return;
     const remaining = bucket.filter((other) => other !== entry);

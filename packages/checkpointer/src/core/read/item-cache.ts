@@ -1,3 +1,5 @@
+import { LruMap } from "@leangraph/serde";
+
 /**
  * Bodies of database items (tree nodes and small values) this saver wrote or read, most recently
  * used first, up to a byte budget.
@@ -12,21 +14,15 @@
  */
 export class ItemCache {
   readonly #maxBytes: number;
-  /** Insertion order is recency order: a hit moves the entry to the end. */
-  readonly #bodies = new Map<string, Uint8Array>();
-  #bytes = 0;
+  readonly #bodies: LruMap<string, Uint8Array>;
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
+    this.#bodies = new LruMap({ maxWeight: maxBytes, weigh: (body) => body.byteLength });
   }
 
   get(id: string): Uint8Array | undefined {
-    const body = this.#bodies.get(id);
-    if (body !== undefined) {
-      this.#bodies.delete(id);
-      this.#bodies.set(id, body);
-    }
-    return body;
+    return this.#bodies.get(id);
   }
 
   /** `body` must hash to `id` (checked by the caller when it came from storage). */
@@ -36,18 +32,10 @@ export class ItemCache {
       return;
     // A copy of its own: a small Buffer from a driver can be a view into a shared 8 KB slab,
     // which the cache would otherwise keep alive (and under-count) for a 100-byte body.
-    const owned = new Uint8Array(body);
-    this.#bodies.set(id, owned);
-    this.#bytes += owned.byteLength;
-    for (const [oldestId, oldest] of this.#bodies) {
-      if (this.#bytes <= this.#maxBytes) break;
-      this.#bodies.delete(oldestId);
-      this.#bytes -= oldest.byteLength;
-    }
+    this.#bodies.set(id, new Uint8Array(body));
   }
 
   clear(): void {
     this.#bodies.clear();
-    this.#bytes = 0;
   }
 }
