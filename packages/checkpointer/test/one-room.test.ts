@@ -39,6 +39,7 @@ interface Rule {
 /** The row stores answer the walk's queries (SQL, driver calls, coded errors); they decide nothing. */
 const rowPlumbing = [
   "checkpointer/src/core/row-store.ts",
+  "checkpointer/src/core/sql-row-store.ts",
   "checkpointer/src/core/storage-errors.ts",
   "checkpointer/src/sqlite/row-store.ts",
   "checkpointer/src/postgres/row-store.ts",

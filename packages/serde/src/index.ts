@@ -1,8 +1,8 @@
 export * from "./blob-store.js";
 export * from "./diagnostics.js";
 export * from "./errors.js";
-export { LruMap, type LruMapOptions } from "./lru-map.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
+export { LruMap, type LruMapOptions } from "./lru-map.js";
 export {
   isSerializerProtocol,
   parseByteSize,

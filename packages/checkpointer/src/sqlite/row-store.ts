@@ -1,36 +1,33 @@
 import type Database from "better-sqlite3";
-import type { NewItem } from "../codec/value-codec.js";
 import type { MigrationContext } from "../core/migration-context.js";
 import {
-  blobChildrenFromRows,
-  blobRefsColumn,
   type CheckpointRecord,
   type CheckpointRow,
   checkpointRowFromRecord,
-  type ItemMeta,
   type ListQuery,
-  type LiveRoots,
   limitClause,
   listConditions,
-  packBlobIds,
-  parseBlobRefsColumn,
-  type RetainedHistory,
-  type RetainedRef,
-  type RowStore,
   type RowStoreStats,
   type RowWriteTransaction,
-  retainedHistoriesFromRows,
-  retainedRefFromRecord,
-  retainedRowsOf,
-  type WriteRecord,
-  type WriteRow,
-  writesByCheckpoint,
 } from "../core/row-store.js";
+import {
+  inWriteTransaction,
+  type SqlDialect,
+  SqlRowStore,
+  type SqlTransactionConnection,
+} from "../core/sql-row-store.js";
 import { AsyncMutex } from "../core/write/mutex.js";
-import { configInvalidError } from "../errors.js";
 import { sqliteDatabaseBytes } from "./database-bytes.js";
 import { sqliteMigrations } from "./migrations.js";
 import { SQL } from "./sql.js";
+
+const sqliteDialect: SqlDialect = {
+  statements: SQL,
+  list: (values) => JSON.stringify(values),
+  flag: (value) => (value ? 1 : 0),
+  bytes: (value) => value,
+  batchesRows: false,
+};
 
 /**
  * Connection settings, and why:
@@ -59,16 +56,39 @@ export function configureConnection(db: Database.Database, busyTimeoutMs: number
   db.pragma(`journal_size_limit = ${1024 * 1024}`);
 }
 
-export class SqliteRowStore implements RowStore {
+export class SqliteRowStore extends SqlRowStore {
   readonly db: Database.Database;
   readonly #mutex = new AsyncMutex();
   readonly #busyTimeoutMs: number;
   #idleCheckpoint: NodeJS.Timeout | undefined;
-  readonly #statements = new Map<string, Database.Statement>();
+  /** Prepared once per statement text (better-sqlite3 statements are reusable). */
+  readonly #statement: (sql: string) => Database.Statement;
+  readonly #connection: SqlTransactionConnection;
 
   constructor(db: Database.Database, busyTimeoutMs: number) {
+    // better-sqlite3 is synchronous: one connection serves reads and the write transaction.
+    const statements = new Map<string, Database.Statement>();
+    const statement = (sql: string) => {
+      let prepared = statements.get(sql);
+      if (prepared === undefined) {
+        prepared = db.prepare(sql);
+        statements.set(sql, prepared);
+      }
+      return prepared;
+    };
+    const connection: SqlTransactionConnection = {
+      query: async <R>(sql: string, params: readonly unknown[] = []) =>
+        statement(sql).all(...params) as R[],
+      run: async (sql, params = []) => statement(sql).run(...params).changes,
+      rollback: async () => {
+        if (db.inTransaction) db.exec("ROLLBACK");
+      },
+    };
+    super(sqliteDialect, connection);
     this.db = db;
     this.#busyTimeoutMs = busyTimeoutMs;
+    this.#statement = statement;
+    this.#connection = connection;
   }
 
   /**
@@ -91,15 +111,6 @@ export class SqliteRowStore implements RowStore {
       }
     }, 100);
     this.#idleCheckpoint.unref();
-  }
-
-  #statement(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
   }
 
   /**
@@ -152,26 +163,6 @@ export class SqliteRowStore implements RowStore {
     }
   }
 
-  async itemBodies(ids: readonly string[]): Promise<Map<string, Uint8Array | null>> {
-    const rows = this.#statement(SQL.itemBodies).all(JSON.stringify(ids)) as {
-      id: string;
-      in_blob_store: number;
-      body: Buffer | null;
-    }[];
-    return new Map(
-      rows.map((row) => [row.id, row.in_blob_store ? null : (row.body ?? Buffer.alloc(0))]),
-    );
-  }
-
-  async getCheckpoint(threadId: string, checkpointNs: string, checkpointId?: string) {
-    const record = (
-      checkpointId === undefined
-        ? this.#statement(SQL.latestCheckpoint).get(threadId, checkpointNs)
-        : this.#statement(SQL.checkpointById).get(threadId, checkpointNs, checkpointId)
-    ) as CheckpointRecord | undefined;
-    return record && checkpointRowFromRecord(record);
-  }
-
   async listCheckpoints(query: ListQuery): Promise<CheckpointRow[]> {
     const conditions = listConditions(query);
     const where = conditions.map(({ column, operator }) => `${column} ${operator} ?`);
@@ -187,239 +178,18 @@ export class SqliteRowStore implements RowStore {
     return (this.#statement(sql).all(...params) as CheckpointRecord[]).map(checkpointRowFromRecord);
   }
 
-  async getWrites(
-    threadId: string,
-    checkpointNs: string,
-    checkpointIds: readonly string[],
-  ): Promise<Map<string, WriteRow[]>> {
-    const records = this.#statement(SQL.writesOf).all(
-      threadId,
-      checkpointNs,
-      JSON.stringify(checkpointIds),
-    ) as WriteRecord[];
-    return writesByCheckpoint(records);
-  }
-
-  async existingItemIds(ids: readonly string[]): Promise<Set<string>> {
-    const rows = this.#statement(SQL.existingItemIds).all(JSON.stringify(ids)) as { id: string }[];
-    return new Set(rows.map((row) => row.id));
-  }
-
-  async retainedHistory(
-    threadId: string,
-    checkpointNs: string,
-    checkpointId: string,
-    channels: readonly string[],
-  ): Promise<Map<string, RetainedHistory>> {
-    const rows = this.#statement(SQL.retainedHistory).all(
-      threadId,
-      checkpointNs,
-      checkpointId,
-      JSON.stringify(channels),
-    ) as { channel: string; seq: number; task_id: string; value_ref: string }[];
-    return retainedHistoriesFromRows(rows);
-  }
-
-  async threadIds(afterThreadId: string | undefined, limit: number): Promise<string[]> {
-    return this.#statement(SQL.threadIds)
-      .pluck()
-      .all(afterThreadId ?? "", limit) as string[];
-  }
-
-  async itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>> {
-    const rows = this.#statement(SQL.itemMeta).all(JSON.stringify(ids)) as {
-      id: string;
-      kind: NewItem["kind"];
-      in_blob_store: number;
-      node_body: Buffer | null;
-      blob_refs: string | null;
-    }[];
-    return new Map<string, ItemMeta>(
-      rows.map((row) => [
-        row.id,
-        {
-          kind: row.kind,
-          inBlobStore: row.in_blob_store === 1,
-          nodeBytes: row.node_body ?? undefined,
-          blobRefs: parseBlobRefsColumn(row.blob_refs),
-        },
-      ]),
-    );
-  }
-
-  async liveRoots(): Promise<LiveRoots> {
-    return {
-      channelRefs: this.#statement(SQL.allChannelRefs).pluck().all() as string[],
-      blobRefs: this.#statement(SQL.allRowBlobRefs).pluck().all() as string[],
-      valueRefs: [
-        ...(this.#statement(SQL.allValueRefs).pluck().all() as string[]),
-        ...(this.#statement(SQL.allRetainedRefs).pluck().all() as string[]),
-      ],
-    };
-  }
-
-  async allItems(): Promise<{ id: string; inBlobStore: boolean }[]> {
-    return (this.#statement(SQL.allItems).all() as { id: string; in_blob_store: number }[]).map(
-      (row) => ({ id: row.id, inBlobStore: row.in_blob_store === 1 }),
-    );
-  }
-
-  async retainedRefs(threadId: string): Promise<RetainedRef[]> {
-    return (
-      this.#statement(SQL.retainedRefsOfThread).all(threadId) as Parameters<
-        typeof retainedRefFromRecord
-      >[0][]
-    ).map(retainedRefFromRecord);
-  }
-
-  async blobChildren(parentIds: readonly string[]): Promise<Map<string, string[]>> {
-    return blobChildrenFromRows(
-      this.#statement(SQL.blobChildren).all(JSON.stringify(parentIds)) as {
-        parent_id: string;
-        child_ids: Buffer;
-      }[],
-    );
-  }
-
   write<T>(work: (tx: RowWriteTransaction) => Promise<T>): Promise<T> {
     return this.#mutex.run(async () => {
       // Exclusive and shared writes are the same here: SQLite has one writer at a time.
-      this.db.exec("BEGIN IMMEDIATE");
-      try {
-        const result = await work(this.#transaction());
-        this.db.exec("COMMIT");
-        this.#scheduleIdleCheckpoint();
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
-        throw error;
-      }
+      const result = await inWriteTransaction(
+        sqliteDialect,
+        this.#connection,
+        "BEGIN IMMEDIATE",
+        work,
+      );
+      this.#scheduleIdleCheckpoint();
+      return result;
     });
-  }
-
-  #transaction(): RowWriteTransaction {
-    const statement = (sql: string) => this.#statement(sql);
-    return {
-      async insertItems(items: readonly NewItem[]) {
-        const insert = statement(SQL.insertItem);
-        return items.filter(
-          (item) =>
-            insert.run(
-              item.id,
-              item.kind,
-              item.inBlobStore ? 1 : 0,
-              item.bytes.byteLength,
-              item.inBlobStore ? null : item.bytes,
-              blobRefsColumn(item.blobRefs),
-            ).changes > 0,
-        );
-      },
-      async missingItemIds(ids) {
-        const present = new Set(
-          (statement(SQL.existingItemIds).all(JSON.stringify(ids)) as { id: string }[]).map(
-            (row) => row.id,
-          ),
-        );
-        return ids.filter((id) => !present.has(id));
-      },
-      async upsertCheckpoint(row) {
-        statement(SQL.upsertCheckpoint).run(
-          row.threadId,
-          row.checkpointNs,
-          row.checkpointId,
-          row.parentCheckpointId ?? null,
-          row.checkpointType,
-          row.checkpoint,
-          row.metadataType,
-          row.metadata,
-          row.channelRefs,
-          row.createdAtMs ?? null,
-          blobRefsColumn(row.blobRefs),
-        );
-      },
-      async insertWrites(threadId, checkpointNs, checkpointId, rows) {
-        for (const row of rows) {
-          statement(row.idx < 0 ? SQL.insertWriteReplace : SQL.insertWriteKeepFirst).run(
-            threadId,
-            checkpointNs,
-            checkpointId,
-            row.taskId,
-            row.idx,
-            row.channel,
-            row.taskPath,
-            row.valueRef,
-          );
-        }
-      },
-      async deleteThread(threadId) {
-        statement(SQL.deleteThreadCheckpoints).run(threadId);
-        statement(SQL.deleteThreadWrites).run(threadId);
-        statement(SQL.deleteThreadRetained).run(threadId);
-      },
-      async checkpointPlaces(threadId) {
-        const rows = statement(SQL.checkpointPlaces).all(threadId) as {
-          checkpoint_ns: string;
-          checkpoint_id: string;
-          parent_checkpoint_id: string | null;
-          created_at_ms: number | null;
-        }[];
-        return rows.map((row) => ({
-          checkpointNs: row.checkpoint_ns,
-          checkpointId: row.checkpoint_id,
-          parentCheckpointId: row.parent_checkpoint_id ?? undefined,
-          createdAtMs: row.created_at_ms ?? undefined,
-        }));
-      },
-      async deleteCheckpoints(threadId, checkpoints) {
-        for (const { checkpointNs, checkpointId } of checkpoints) {
-          statement(SQL.deleteCheckpoint).run(threadId, checkpointNs, checkpointId);
-          statement(SQL.deleteCheckpointWrites).run(threadId, checkpointNs, checkpointId);
-        }
-      },
-      async dropUnusedRetained(threadId) {
-        statement(SQL.dropUnusedRetained).run(threadId);
-      },
-      async putRetainedHistory(threadId, checkpointNs, checkpointId, histories) {
-        const insert = statement(SQL.insertRetained);
-        for (const [channel, history] of histories) {
-          statement(SQL.deleteRetainedChannel).run(threadId, checkpointNs, checkpointId, channel);
-          for (const row of retainedRowsOf(history))
-            insert.run(
-              threadId,
-              checkpointNs,
-              checkpointId,
-              channel,
-              row.seq,
-              row.taskId,
-              row.valueRef,
-            );
-        }
-      },
-      async copyThread(fromThreadId, toThreadId) {
-        if (statement(SQL.threadHasCheckpoints).get(toThreadId) !== undefined) {
-          throw configInvalidError(
-            `copyThread target "${toThreadId}" already has checkpoints; delete it first.`,
-          );
-        }
-        statement(SQL.copyThreadCheckpoints).run(toThreadId, fromThreadId);
-        statement(SQL.copyThreadWrites).run(toThreadId, fromThreadId);
-        statement(SQL.copyThreadRetained).run(toThreadId, fromThreadId);
-      },
-      liveRoots: () => this.liveRoots(),
-      itemMeta: (ids) => this.itemMeta(ids),
-      async insertBlobChildren(children) {
-        const insert = statement(SQL.insertBlobChildren);
-        for (const [parent, childIds] of children) insert.run(parent, packBlobIds(childIds));
-      },
-      blobChildren: (ids) => this.blobChildren(ids),
-      async deleteBlobChildren(ids) {
-        statement(SQL.deleteBlobChildren).run(JSON.stringify(ids));
-      },
-      allItems: () => this.allItems(),
-      async deleteItems(ids) {
-        statement(SQL.deleteItems).run(JSON.stringify(ids));
-      },
-    };
   }
 
   /**

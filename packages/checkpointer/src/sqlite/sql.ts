@@ -1,4 +1,8 @@
-/** Every statement the SQLite saver runs, by name. */
+/**
+ * Every statement the SQLite saver runs, by name (core/sql-row-store.ts runs the shared ones).
+ * Lists bind as JSON text read with json_each; statements over many rows (insertItems,
+ * deleteCheckpoints, …) run once per row.
+ */
 export const SQL = {
   migrationApplied: `SELECT 1 FROM lg_migrations WHERE v = ?`,
   recordMigration: `INSERT INTO lg_migrations (v) VALUES (?)`,
@@ -22,7 +26,7 @@ export const SQL = {
   insertWriteReplace: `INSERT OR REPLACE INTO lg_writes (thread_id, checkpoint_ns, checkpoint_id,
     task_id, idx, channel, task_path, value_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 
-  insertItem: `INSERT OR IGNORE INTO lg_items (id, kind, in_blob_store, byte_length, body, blob_refs)
+  insertItems: `INSERT OR IGNORE INTO lg_items (id, kind, in_blob_store, byte_length, body, blob_refs)
     VALUES (?, ?, ?, ?, ?, ?)`,
   itemBodies: `SELECT id, in_blob_store, body FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
   itemMeta: `SELECT id, kind, in_blob_store, blob_refs,
@@ -41,7 +45,7 @@ export const SQL = {
   retainedHistory: `SELECT channel, seq, task_id, value_ref FROM lg_retained_history
     WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?
       AND channel IN (SELECT value FROM json_each(?)) ORDER BY channel, seq`,
-  deleteRetainedChannel: `DELETE FROM lg_retained_history
+  deleteRetainedChannels: `DELETE FROM lg_retained_history
     WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? AND channel = ?`,
   insertRetained: `INSERT INTO lg_retained_history (thread_id, checkpoint_ns, checkpoint_id, channel,
     seq, task_id, value_ref) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -53,7 +57,7 @@ export const SQL = {
   deleteThreadRetained: `DELETE FROM lg_retained_history WHERE thread_id = ?`,
   checkpointPlaces: `SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, created_at_ms
     FROM lg_checkpoints WHERE thread_id = ?`,
-  deleteCheckpoint: `DELETE FROM lg_checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
+  deleteCheckpoints: `DELETE FROM lg_checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
   deleteCheckpointWrites: `DELETE FROM lg_writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?`,
   dropUnusedRetained: `DELETE FROM lg_retained_history WHERE thread_id = ? AND NOT EXISTS (
     SELECT 1 FROM lg_checkpoints AS c WHERE c.thread_id = lg_retained_history.thread_id

@@ -274,7 +274,9 @@ class ThreadImport {
   #newVersions(key: CheckpointKey, tuple: CheckpointTuple): ChannelVersions {
     const versions = tuple.checkpoint.channel_versions;
     const parent =
-      key.parentCheckpointId === undefined ? undefined : this.#versions.peek(key.parentCheckpointId);
+      key.parentCheckpointId === undefined
+        ? undefined
+        : this.#versions.peek(key.parentCheckpointId);
     if (parent === undefined) {
       // A reducer channel holds its default ([]) before its first write, with no version yet; the
       // stock SqliteSaver stores that value and reads it back, so it must be stored here too.
