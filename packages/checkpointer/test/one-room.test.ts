@@ -72,6 +72,25 @@ const livenessRules: Rule[] = [
     // The sweep passes the cutoff it took before listing to reachability's isCollectable.
     allowed: ["checkpointer/src/core/lifecycle/mark-sweep.ts"],
   },
+  {
+    what: "follows a tree node to its children",
+    pattern: /\bnodeChildren\s*\(/,
+    owner: "checkpointer/src/core/reachability.ts",
+    // Where the format is read (its owner), not followed.
+    allowed: ["checkpointer/src/codec/value-ref.ts"],
+  },
+  {
+    what: "follows a blob to the blobs recorded for it",
+    pattern: /\.blobChildren\s*\(/,
+    owner: "checkpointer/src/core/reachability.ts",
+    // inspect's PieceGraph reads them for the walk (and remembers them); it follows nothing.
+    allowed: [...rowPlumbing, "checkpointer/src/inspect/piece-graph.ts"],
+  },
+  {
+    what: "walks references from a frontier (a second walk)",
+    pattern: /\bfrontier\b/i,
+    owner: "checkpointer/src/core/reachability.ts",
+  },
 ];
 
 const valueRefRules: Rule[] = [

@@ -4,10 +4,10 @@ import {
   nodeChildren,
   parseChannelRefs,
   parseValueRef,
-  rootItemIds,
+  refRoots,
   type ValueRef,
 } from "../codec/value-ref.js";
-import { parseBlobRefsColumn, type ReachabilityRows } from "./row-store.js";
+import { type ItemMeta, parseBlobRefsColumn, type ReachabilityRows } from "./row-store.js";
 
 /**
  * Where liveness is decided, for everything that deletes or reports: gc (core/lifecycle/mark-sweep.ts),
@@ -28,62 +28,108 @@ import { parseBlobRefsColumn, type ReachabilityRows } from "./row-store.js";
  * reference in turn. No blob is read, so an unreadable blob cannot be mistaken for one that
  * references nothing; any error aborts before anything is deleted.
  */
-export interface LiveSet {
-  items: Set<string>;
+export interface LiveSet extends Reached {
   /** Every blob a live row or item names: item bodies in the blob store and serializer blobs. */
   blobIds: Set<string>;
 }
 
-/** The one walk: everything reachable from the roots the rows hold. */
-export async function markLive(rows: ReachabilityRows): Promise<LiveSet> {
-  const roots = await rows.liveRoots();
-  const items = new Set<string>();
-  const blobIds = new Set<string>();
-  let frontier: string[] = [];
-  const reach = (ref: ValueRef) => {
-    for (const id of rootItemIds(ref)) {
-      if (!items.has(id)) {
-        items.add(id);
-        frontier.push(id);
-      }
-    }
+/** What a walk reads to follow references: the rows, or a reader over them (inspect's PieceGraph). */
+export type WalkRows = Pick<ReachabilityRows, "itemMeta" | "blobChildren">;
+
+/** Where a walk starts: value refs (they lead to tree nodes and items) and serializer blobs. */
+export interface WalkRoots {
+  refs?: readonly ValueRef[];
+  blobIds?: readonly string[];
+}
+
+/** What walks have reached; handing one to several walks makes each report only what is new. */
+export interface Reached {
+  items: Set<string>;
+  blobIds: Set<string>;
+}
+
+export function nothingReached(): Reached {
+  return { items: new Set(), blobIds: new Set() };
+}
+
+/** Told once about each piece a walk reaches first (inspect counts bytes and damage with it). */
+export interface WalkVisitor {
+  /** `meta` is undefined for an item no row holds; `as` is what the reference took it for. */
+  item?(id: string, as: "tree node" | "item", meta: ItemMeta | undefined): void;
+  /**
+   * After the walk asked for the blob's children. `itemBody`: reached as the body of an item kept
+   * in the blob store, not as a serializer blob.
+   */
+  blob?(id: string, itemBody: boolean): void;
+}
+
+/**
+ * The one walk, from any roots: refs lead to tree nodes and items, tree nodes to their children,
+ * every item to the serializer blobs its bytes reference (blob_refs) and, if its body lives in
+ * the blob store, to that blob; blobs lead to what lg_blob_children recorded for them (a JSON
+ * blob's references, a chunk list's chunks). No blob is read. Adds to `reached` and resolves it.
+ */
+export async function walk(
+  rows: WalkRows,
+  roots: WalkRoots,
+  reached: Reached = nothingReached(),
+  visit: WalkVisitor = {},
+): Promise<Reached> {
+  let items: { id: string; as: "tree node" | "item" }[] = [];
+  let blobs: { id: string; itemBody: boolean }[] = [];
+  const reachItem = (id: string, as: "tree node" | "item") => {
+    if (reached.items.has(id)) return;
+    reached.items.add(id);
+    items.push({ id, as });
   };
-  for (const json of roots.channelRefs)
-    for (const { r } of Object.values(parseChannelRefs(json, "channel refs of a checkpoint row")))
-      reach(r);
-  for (const json of roots.valueRefs) reach(parseValueRef(json, "write value"));
-  for (const column of roots.blobRefs)
-    for (const id of parseBlobRefsColumn(column)) blobIds.add(id);
-  while (frontier.length > 0) {
-    const meta = await rows.itemMeta(frontier);
-    frontier = [];
-    for (const [id, item] of meta) {
-      if (item.inBlobStore) blobIds.add(id);
-      for (const blobId of item.blobRefs) blobIds.add(blobId);
+  const reachBlob = (id: string, itemBody: boolean) => {
+    if (reached.blobIds.has(id)) return;
+    reached.blobIds.add(id);
+    blobs.push({ id, itemBody });
+  };
+  for (const ref of roots.refs ?? []) {
+    const { nodeIds, itemIds } = refRoots(ref);
+    for (const id of nodeIds) reachItem(id, "tree node");
+    for (const id of itemIds) reachItem(id, "item");
+  }
+  while (items.length > 0) {
+    const frontier = items;
+    items = [];
+    const meta = await rows.itemMeta(frontier.map((item) => item.id));
+    for (const { id, as } of frontier) {
+      const item = meta.get(id);
+      visit.item?.(id, as, item);
+      if (item === undefined) continue;
+      if (item.inBlobStore) reachBlob(id, true);
+      for (const blobId of item.blobRefs) reachBlob(blobId, false);
       if (item.nodeBytes === undefined) continue;
       const children = nodeChildren(decodeNode(id, item.nodeBytes));
-      for (const child of [...children.nodeIds, ...children.itemIds]) {
-        if (!items.has(child)) {
-          items.add(child);
-          frontier.push(child);
-        }
-      }
+      for (const child of children.nodeIds) reachItem(child, "tree node");
+      for (const child of children.itemIds) reachItem(child, "item");
     }
   }
-  // Blobs name blobs too (JSON blobs, chunk lists): follow what was recorded for them.
-  let blobFrontier = [...blobIds];
-  while (blobFrontier.length > 0) {
-    const children = await rows.blobChildren(blobFrontier);
-    blobFrontier = [];
-    for (const list of children.values()) {
-      for (const child of list) {
-        if (blobIds.has(child)) continue;
-        blobIds.add(child);
-        blobFrontier.push(child);
-      }
-    }
+  // Items never lead back from blobs, so the blobs can be followed once the items are done.
+  for (const id of roots.blobIds ?? []) reachBlob(id, false);
+  while (blobs.length > 0) {
+    const frontier = blobs;
+    blobs = [];
+    const children = await rows.blobChildren(frontier.map((blob) => blob.id));
+    for (const { id, itemBody } of frontier) visit.blob?.(id, itemBody);
+    for (const list of children.values()) for (const child of list) reachBlob(child, false);
   }
-  return { items, blobIds };
+  return reached;
+}
+
+/** Everything reachable from the roots the rows hold: what gc keeps. */
+export async function markLive(rows: ReachabilityRows): Promise<LiveSet> {
+  const roots = await rows.liveRoots();
+  const refs: ValueRef[] = [];
+  for (const json of roots.channelRefs)
+    for (const { r } of Object.values(parseChannelRefs(json, "channel refs of a checkpoint row")))
+      refs.push(r);
+  for (const json of roots.valueRefs) refs.push(parseValueRef(json, "write value"));
+  const blobIds = roots.blobRefs.flatMap((column) => parseBlobRefsColumn(column));
+  return walk(rows, { refs, blobIds });
 }
 
 /** Item rows the walk did not reach: what gc deletes first. */

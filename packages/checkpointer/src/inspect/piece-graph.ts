@@ -1,170 +1,165 @@
 import { type BlobStore, LeangraphError, sha256Hex } from "@leangraph/serde";
 import { decodeNode } from "../codec/tree-node.js";
-import { nodeChildren, refRoots, type ValueRef } from "../codec/value-ref.js";
-import type { CheckpointRow } from "../core/row-store.js";
+import {
+  type Reached,
+  type WalkRoots,
+  type WalkRows,
+  type WalkVisitor,
+  walk,
+} from "../core/reachability.js";
+import type { ItemMeta } from "../core/row-store.js";
 import type { ReadOnlyRows } from "../core/saver-rows-registry.js";
 
-/**
- * A piece of storage: a tree node (`n:`), a value item (`v:`) or a serializer blob (`b:`). The
- * prefix says how to read it, because an item row does not say what it is.
- */
-export type PieceKey = string;
-
+/** What storage holds for one piece the walk reached: a tree node, an item or a serializer blob. */
 export interface Piece {
   bytes: number;
   /** Held by the blob store (rather than in an item row's body). */
   blobId: string | undefined;
-  next: PieceKey[];
   /** Referenced but not stored (no item row, or no blob). */
   missing: boolean;
   /** Stored, but wrong: an item body that does not hash to its id, or a node that cannot be decoded. */
   damaged: boolean;
 }
 
-export function pieceIdOf(key: PieceKey): string {
-  return key.slice(2);
+/** A piece as a walk reports it to inspect. */
+export interface ReachedPiece extends Piece {
+  id: string;
+  kind: "tree node" | "item" | "serializer blob";
 }
 
-export function pieceKindOf(key: PieceKey): "tree node" | "item" | "serializer blob" {
-  return key.startsWith("n:") ? "tree node" : key.startsWith("v:") ? "item" : "serializer blob";
-}
-
-function blobKeys(blobIds: readonly string[]): PieceKey[] {
-  return blobIds.map((id) => `b:${id}`);
-}
-
-/** Pieces a value ref points at. Inline values never reference blobs (see ValueCodec.encode). */
-export function rootKeys(ref: ValueRef): PieceKey[] {
-  const { nodeIds, itemIds } = refRoots(ref);
-  return [...nodeIds.map((id) => `n:${id}`), ...itemIds.map((id) => `v:${id}`)];
-}
-
-/** The serializer blobs a checkpoint row's own checkpoint and metadata bytes reference. */
-export function rowBlobKeys(row: CheckpointRow): PieceKey[] {
-  return blobKeys(row.blobRefs);
-}
-
-const absent: Piece = { bytes: 0, blobId: undefined, next: [], missing: true, damaged: false };
+const absent: Piece = { bytes: 0, blobId: undefined, missing: true, damaged: false };
 
 /**
- * The store's pieces as a graph, read once and remembered, so threads and channels that share
- * content cost one read. Follows the references the saver recorded, as mark-and-sweep does: tree
- * nodes down to their items, items and rows to the serializer blobs they name, and those blobs
- * to the blobs recorded as theirs (a JSON blob's references, a chunk list's chunks). Database bodies
- * are checked against their sha256 id as they are read (they are small); blobs are only checked
- * to exist (reading every blob through the store checks their bytes).
+ * Byte and damage accounting over core/reachability.ts's one walk (which decides what a piece
+ * leads to). The graph is the walk's reader: it reads each item and blob once and remembers it,
+ * so threads and channels that share content cost one read; it checks database bodies against
+ * their sha256 id as it reads them (they are small) and hands the walk nothing to follow from a
+ * damaged one. Blobs are only checked to exist (reading every blob through the store checks
+ * their bytes).
  */
 export class PieceGraph {
-  readonly #pieces = new Map<PieceKey, Piece>();
+  /** Item pieces, and the metadata the walk follows (undefined: no row holds the item). */
+  readonly #items = new Map<string, { piece: Piece; meta: ItemMeta | undefined }>();
+  readonly #blobs = new Map<string, Piece>();
+  readonly #blobChildren = new Map<string, string[]>();
+  readonly #walkRows: WalkRows = {
+    itemMeta: (ids) => this.#itemMeta(ids),
+    blobChildren: (ids) => this.#childrenOf(ids),
+  };
 
   constructor(
     private readonly rows: ReadOnlyRows,
     private readonly blobStore: BlobStore,
   ) {}
 
-  known(key: PieceKey): Piece {
-    return this.#pieces.get(key)!;
-  }
-
   /**
-   * Adds to `seen` every piece reachable from `roots` that it lacks; sums what was added.
+   * Walks from `roots`, adding to `reached` what it lacks; sums the bytes and pieces added.
    * `onNew` sees each added piece, once.
    */
   async reach(
-    roots: readonly PieceKey[],
-    seen: Set<PieceKey>,
-    onNew?: (key: PieceKey, piece: Piece) => void,
+    roots: WalkRoots,
+    reached: Reached,
+    onNew?: (piece: ReachedPiece) => void,
   ): Promise<{ bytes: number; pieces: number }> {
     let bytes = 0;
     let pieces = 0;
-    let frontier = roots.filter((key) => !seen.has(key));
-    while (frontier.length > 0) {
-      await this.#load(frontier);
-      const next: PieceKey[] = [];
-      for (const key of frontier) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const piece = this.#pieces.get(key)!;
-        onNew?.(key, piece);
-        bytes += piece.bytes;
-        pieces += 1;
-        for (const child of piece.next) if (!seen.has(child)) next.push(child);
-      }
-      frontier = next;
-    }
+    const count = (piece: ReachedPiece) => {
+      bytes += piece.bytes;
+      pieces += 1;
+      onNew?.(piece);
+    };
+    const visit: WalkVisitor = {
+      item: (id, kind) => count({ id, kind, ...this.#items.get(id)!.piece }),
+      // An item's body blob was counted as the item.
+      blob: (id, itemBody) => {
+        if (!itemBody) count({ id, kind: "serializer blob", ...this.#blobs.get(id)! });
+      },
+    };
+    await walk(this.#walkRows, roots, reached, visit);
     return { bytes, pieces };
   }
 
-  async #load(keys: readonly PieceKey[]): Promise<void> {
-    const unknown = [...new Set(keys.filter((key) => !this.#pieces.has(key)))];
-    const itemIds = unknown.filter((key) => !key.startsWith("b:")).map(pieceIdOf);
-    const blobIds = unknown.filter((key) => key.startsWith("b:")).map(pieceIdOf);
-    const [bodies, metas, children] = await Promise.all([
-      itemIds.length > 0 ? this.rows.itemBodies(itemIds) : new Map<string, Uint8Array | null>(),
-      itemIds.length > 0 ? this.rows.itemMeta(itemIds) : new Map(),
-      blobIds.length > 0 ? this.rows.blobChildren(blobIds) : new Map<string, string[]>(),
-    ]);
-    for (const key of unknown) {
-      const id = pieceIdOf(key);
-      this.#pieces.set(
-        key,
-        key.startsWith("b:")
-          ? await this.#blobPiece(id, blobKeys(children.get(id) ?? []))
-          : await this.#itemPiece(key, bodies.get(id), metas.get(id)),
-      );
-    }
+  /** Bytes, missing and damaged pieces over everything some walks reached. */
+  totals(reached: Reached): { bytes: number; missing: number; damaged: number } {
+    const totals = { bytes: 0, missing: 0, damaged: 0 };
+    const add = (piece: Piece) => {
+      totals.bytes += piece.bytes;
+      if (piece.missing) totals.missing += 1;
+      if (piece.damaged) totals.damaged += 1;
+    };
+    for (const id of reached.items) add(this.#items.get(id)!.piece);
+    for (const id of reached.blobIds) if (!this.#items.has(id)) add(this.#blobs.get(id)!);
+    return totals;
   }
 
-  async #itemPiece(
-    key: PieceKey,
-    body: Uint8Array | null | undefined,
-    meta: { blobRefs: string[] } | undefined,
-  ): Promise<Piece> {
-    const id = pieceIdOf(key);
-    if (body === undefined || meta === undefined) return absent;
-    const named = blobKeys(meta.blobRefs);
-    if (body === null) return this.#blobPiece(id, named);
-    const damagedBody = {
-      bytes: body.byteLength,
-      blobId: undefined,
-      next: [],
-      missing: false,
-      damaged: true,
-    };
-    if (sha256Hex(body) !== id) return damagedBody;
-    if (key.startsWith("v:"))
-      return {
-        bytes: body.byteLength,
-        blobId: undefined,
-        next: named,
-        missing: false,
-        damaged: false,
-      };
-    // Tree nodes always live in the database.
-    let node: ReturnType<typeof decodeNode>;
-    try {
-      node = decodeNode(id, body);
-    } catch (error) {
-      if (error instanceof LeangraphError) return damagedBody;
-      throw error;
+  async #itemMeta(ids: readonly string[]): Promise<Map<string, ItemMeta>> {
+    const unknown = ids.filter((id) => !this.#items.has(id));
+    if (unknown.length > 0) {
+      const [bodies, metas] = await Promise.all([
+        this.rows.itemBodies(unknown),
+        this.rows.itemMeta(unknown),
+      ]);
+      for (const id of unknown) this.#items.set(id, await this.#item(id, bodies, metas));
     }
-    const { nodeIds, itemIds } = nodeChildren(node);
-    const children: PieceKey[] = [
-      ...nodeIds.map((child) => `n:${child}`),
-      ...itemIds.map((child) => `v:${child}`),
-    ];
+    const found = new Map<string, ItemMeta>();
+    for (const id of ids) {
+      const meta = this.#items.get(id)!.meta;
+      if (meta !== undefined) found.set(id, meta);
+    }
+    return found;
+  }
+
+  async #item(
+    id: string,
+    bodies: Map<string, Uint8Array | null>,
+    metas: Map<string, ItemMeta>,
+  ): Promise<{ piece: Piece; meta: ItemMeta | undefined }> {
+    const body = bodies.get(id);
+    const meta = metas.get(id);
+    if (body === undefined || meta === undefined) return { piece: absent, meta: undefined };
+    if (body === null) return { piece: await this.#blob(id), meta };
+    const damaged = {
+      piece: { bytes: body.byteLength, blobId: undefined, missing: false, damaged: true },
+      // Nothing to follow from bytes that are not what their id says.
+      meta: { ...meta, nodeBytes: undefined, blobRefs: [] },
+    };
+    if (sha256Hex(body) !== id) return damaged;
+    if (meta.nodeBytes !== undefined) {
+      try {
+        decodeNode(id, body);
+      } catch (error) {
+        if (error instanceof LeangraphError) return damaged;
+        throw error;
+      }
+    }
     return {
-      bytes: body.byteLength,
-      blobId: undefined,
-      next: [...children, ...named],
-      missing: false,
-      damaged: false,
+      piece: { bytes: body.byteLength, blobId: undefined, missing: false, damaged: false },
+      meta,
     };
   }
 
-  async #blobPiece(blobId: string, next: PieceKey[]): Promise<Piece> {
-    const stat = await this.blobStore.stat(blobId);
-    if (stat === undefined) return { ...absent, blobId };
-    return { bytes: stat.bytes, blobId, next, missing: false, damaged: false };
+  async #childrenOf(blobIds: readonly string[]): Promise<Map<string, string[]>> {
+    const unknown = blobIds.filter((id) => !this.#blobChildren.has(id));
+    if (unknown.length > 0) {
+      const children = await this.rows.blobChildren(unknown);
+      for (const id of unknown) {
+        this.#blobChildren.set(id, children.get(id) ?? []);
+        await this.#blob(id);
+      }
+    }
+    return new Map(blobIds.map((id) => [id, this.#blobChildren.get(id)!]));
+  }
+
+  async #blob(blobId: string): Promise<Piece> {
+    let piece = this.#blobs.get(blobId);
+    if (piece === undefined) {
+      const stat = await this.blobStore.stat(blobId);
+      piece =
+        stat === undefined
+          ? { ...absent, blobId }
+          : { bytes: stat.bytes, blobId, missing: false, damaged: false };
+      this.#blobs.set(blobId, piece);
+    }
+    return piece;
   }
 }

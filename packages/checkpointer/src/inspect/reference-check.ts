@@ -1,15 +1,8 @@
 import { parseValueRef } from "../codec/value-ref.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
+import { nothingReached } from "../core/reachability.js";
 import { writesOf } from "../core/row-store.js";
-import {
-  type Piece,
-  PieceGraph,
-  type PieceKey,
-  pieceIdOf,
-  pieceKindOf,
-  rootKeys,
-  rowBlobKeys,
-} from "./piece-graph.js";
+import { PieceGraph, type ReachedPiece } from "./piece-graph.js";
 import { channelRefsOf, checkpointRowsOf, rowStoreOf, storedThreadIds } from "./saver-rows.js";
 
 /** A referenced piece of storage that is not there or not what its id says. */
@@ -51,7 +44,8 @@ export async function checkReferences(
   const rows = rowStoreOf(saver);
   const graph = new PieceGraph(rows, saver.blobStore);
   const threadIds = options.threadIds ?? (await storedThreadIds(saver));
-  const seen = new Set<PieceKey>();
+  const reached = nothingReached();
+  let pieces = 0;
   const damaged: DamagedReference[] = [];
   for (const [index, threadId] of threadIds.entries()) {
     if (options.signal !== undefined) {
@@ -64,17 +58,23 @@ export async function checkReferences(
         checkpointNs: row.checkpointNs,
         checkpointId: row.checkpointId,
       });
-      await graph.reach(rowBlobKeys(row), seen, note("the checkpoint's own metadata"));
+      pieces += (
+        await graph.reach({ blobIds: row.blobRefs }, reached, note("the checkpoint's own metadata"))
+      ).pieces;
       for (const [channel, { r }] of Object.entries(channelRefsOf(row))) {
-        await graph.reach(rootKeys(r), seen, note(`channel ${JSON.stringify(channel)}`));
+        pieces += (
+          await graph.reach({ refs: [r] }, reached, note(`channel ${JSON.stringify(channel)}`))
+        ).pieces;
       }
       for (const write of await writesOf(rows, row.threadId, row.checkpointNs, row.checkpointId)) {
         const ref = parseValueRef(write.valueRef, `write ${write.taskId}/${write.idx}`);
-        await graph.reach(
-          rootKeys(ref),
-          seen,
-          note(`write ${write.taskId}/${write.idx} to channel ${JSON.stringify(write.channel)}`),
-        );
+        pieces += (
+          await graph.reach(
+            { refs: [ref] },
+            reached,
+            note(`write ${write.taskId}/${write.idx} to channel ${JSON.stringify(write.channel)}`),
+          )
+        ).pieces;
       }
     }
     // History a prune removed, kept under the deleted parent of a kept checkpoint.
@@ -86,11 +86,11 @@ export async function checkReferences(
       });
       const reference = `retained history of channel ${JSON.stringify(retained.channel)}`;
       const ref = parseValueRef(retained.valueRef, reference);
-      await graph.reach(rootKeys(ref), seen, note(reference));
+      pieces += (await graph.reach({ refs: [ref] }, reached, note(reference))).pieces;
     }
     options.onThread?.(index + 1, threadIds.length);
   }
-  return { pieces: seen.size, damaged };
+  return { pieces, damaged };
 }
 
 /** A callback for PieceGraph.reach that records each missing or corrupt piece it meets at `at`. */
@@ -98,11 +98,11 @@ function noteDamage(
   damaged: DamagedReference[],
   at: Pick<DamagedReference, "threadId" | "checkpointNs" | "checkpointId">,
 ) {
-  return (reference: string) => (key: PieceKey, piece: Piece) => {
+  return (reference: string) => (piece: ReachedPiece) => {
     if (!piece.missing && !piece.damaged) return;
     damaged.push({
-      id: pieceIdOf(key),
-      kind: pieceKindOf(key),
+      id: piece.id,
+      kind: piece.kind,
       problem: piece.missing ? "missing" : "corrupt",
       inBlobStore: piece.blobId !== undefined,
       ...at,

@@ -1,8 +1,8 @@
 import { inlineBytesOf, parseValueRef, type ValueRef } from "../codec/value-ref.js";
 import type { LeanCheckpointSaver } from "../core/lean-saver.js";
-import type { StoredBlob } from "../core/reachability.js";
+import { nothingReached, type Reached, type StoredBlob } from "../core/reachability.js";
 import { type CheckpointRow, writesOf } from "../core/row-store.js";
-import { PieceGraph, type PieceKey, rootKeys, rowBlobKeys } from "./piece-graph.js";
+import { PieceGraph } from "./piece-graph.js";
 import { channelRefsOf, checkpointRowsOf, rowStoreOf, storedThreadIds } from "./saver-rows.js";
 
 /** Stored bytes reachable from one channel: its values in checkpoints and the writes to it. */
@@ -69,9 +69,9 @@ export interface StorageBreakdownOptions {
 /**
  * Where a lean store's bytes go: per thread, per channel, and blobs nothing reaches. Read-only:
  * rows through the row store's read methods, bodies through `itemBodies`, blobs through the blob
- * store's `stat`. Accounts the way mark-and-sweep walks (tree nodes down to their items, the
- * serializer references recorded for rows, items and blobs), from the same roots: checkpoint
- * rows, pending writes and retained history. Orphans come from the saver's `garbage()` (the one
+ * store's `stat`. Bytes are counted over core/reachability.ts's one walk (the one gc uses),
+ * started from each thread's and channel's roots: checkpoint rows, pending writes and retained
+ * history. Orphans come from the saver's `garbage()` (the one
  * liveness walk), so an orphan here is what `gc()` would delete once past its grace period.
  *
  * Memory: one small entry per distinct item and blob, and one set of keys per channel.
@@ -83,8 +83,8 @@ export async function storageBreakdown(
   const rows = rowStoreOf(saver);
   const graph = new PieceGraph(rows, saver.blobStore);
   const threadIds = options.threadIds ?? (await storedThreadIds(saver));
-  const everything = new Set<PieceKey>();
-  const byChannel = new Map<string, { seen: Set<PieceKey>; bytes: number }>();
+  const everything = nothingReached();
+  const byChannel = new Map<string, { reached: Reached; bytes: number; pieces: number }>();
   const threads: ThreadStorage[] = [];
   let rowBytesTotal = 0;
 
@@ -96,23 +96,23 @@ export async function storageBreakdown(
       options.signal.throwIfAborted();
     }
     const checkpointRows = await checkpointRowsOf(saver, threadId);
-    const rootsByChannel = new Map<string, PieceKey[]>();
+    const rootsByChannel = new Map<string, ValueRef[]>();
     /** Small values kept inside the row's refs: stored again in every row that holds them. */
     const inlineBytes = new Map<string, number>();
     const addRoots = (channel: string, ref: ValueRef) => {
       const roots = rootsByChannel.get(channel) ?? [];
       rootsByChannel.set(channel, roots);
-      roots.push(...rootKeys(ref));
+      roots.push(ref);
       const inline = inlineBytesOf(ref);
       inlineBytes.set(channel, (inlineBytes.get(channel) ?? 0) + inline);
     };
     let writes = 0;
     let rowBytes = 0;
     /** Blobs a row's own checkpoint or metadata bytes reference (no channel owns them). */
-    const rowRoots: PieceKey[] = [];
+    const rowRoots: string[] = [];
     for (const row of checkpointRows) {
       rowBytes += checkpointRowBytes(row);
-      rowRoots.push(...rowBlobKeys(row));
+      rowRoots.push(...row.blobRefs);
       for (const [channel, { r }] of Object.entries(channelRefsOf(row))) addRoots(channel, r);
       for (const write of await writesOf(rows, row.threadId, row.checkpointNs, row.checkpointId)) {
         writes += 1;
@@ -131,19 +131,21 @@ export async function storageBreakdown(
         parseValueRef(retained.valueRef, `retained history of ${retained.channel}`),
       );
     }
-    const threadSeen = new Set<PieceKey>();
-    let threadBytes = rowBytes + (await graph.reach(rowRoots, threadSeen)).bytes;
-    await graph.reach(rowRoots, everything);
+    const threadReached = nothingReached();
+    let threadBytes = rowBytes + (await graph.reach({ blobIds: rowRoots }, threadReached)).bytes;
+    await graph.reach({ blobIds: rowRoots }, everything);
     const channels: ChannelStorage[] = [];
-    for (const [channel, roots] of rootsByChannel) {
+    for (const [channel, refs] of rootsByChannel) {
       const inline = inlineBytes.get(channel) ?? 0;
-      const own = await graph.reach(roots, new Set());
+      const own = await graph.reach({ refs }, nothingReached());
       channels.push({ channel, bytes: own.bytes + inline, pieces: own.pieces });
-      threadBytes += (await graph.reach(roots, threadSeen)).bytes;
-      const global = byChannel.get(channel) ?? { seen: new Set<PieceKey>(), bytes: 0 };
+      threadBytes += (await graph.reach({ refs }, threadReached)).bytes;
+      const global = byChannel.get(channel) ?? { reached: nothingReached(), bytes: 0, pieces: 0 };
       byChannel.set(channel, global);
-      global.bytes += (await graph.reach(roots, global.seen)).bytes + inline;
-      await graph.reach(roots, everything);
+      const added = await graph.reach({ refs }, global.reached);
+      global.bytes += added.bytes + inline;
+      global.pieces += added.pieces;
+      await graph.reach({ refs }, everything);
     }
     rowBytesTotal += rowBytes;
     threads.push({
@@ -158,29 +160,21 @@ export async function storageBreakdown(
     options.onThread?.(index + 1, threadIds.length);
   }
 
-  let reachableBytes = rowBytesTotal;
-  let missingPieces = 0;
-  let damagedPieces = 0;
-  for (const key of everything) {
-    const piece = graph.known(key);
-    reachableBytes += piece.bytes;
-    if (piece.missing) missingPieces += 1;
-    if (piece.damaged) damagedPieces += 1;
-  }
+  const totals = graph.totals(everything);
   // Orphans are what the one liveness walk leaves out, never this accounting's own reach.
   const { orphanBlobs, blobCount, blobBytes } = await saver.garbage();
   return {
     threads: threads.sort((a, b) => b.bytes - a.bytes),
     channels: [...byChannel]
-      .map(([channel, { seen, bytes }]) => ({ channel, bytes, pieces: seen.size }))
+      .map(([channel, { bytes, pieces }]) => ({ channel, bytes, pieces }))
       .sort((a, b) => b.bytes - a.bytes),
-    reachableBytes,
+    reachableBytes: rowBytesTotal + totals.bytes,
     blobCount,
     blobBytes,
     orphanBlobs,
     orphanBlobBytes: orphanBlobs.reduce((sum, blob) => sum + blob.bytes, 0),
-    missingPieces,
-    damagedPieces,
+    missingPieces: totals.missing,
+    damagedPieces: totals.damaged,
   };
 }
 
