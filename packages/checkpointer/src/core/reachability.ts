@@ -25,8 +25,10 @@ import { type ItemMeta, parseBlobRefsColumn, type ReachabilityRows } from "./row
  * - copied threads are rows like any other: a copy is a root of its own.
  * From them one walk: refs lead to items, tree nodes to their children, every item records the
  * serializer blobs its bytes reference (blob_refs), and lg_blob_children what those blobs
- * reference in turn. No blob is read, so an unreadable blob cannot be mistaken for one that
- * references nothing; any error aborts before anything is deleted.
+ * reference in turn (walk() below). No blob is read, so an unreadable blob cannot be mistaken
+ * for one that references nothing; any error aborts before anything is deleted. inspect's
+ * per-thread and per-channel byte counts and verify's damage report run the same walk() from
+ * those rows, so what they call reachable is what gc keeps.
  */
 export interface LiveSet extends Reached {
   /** Every blob a live row or item names: item bodies in the blob store and serializer blobs. */
