@@ -37,6 +37,13 @@ export const SerdeErrorCode = {
   payloadTooLarge: "ERR_LG_PAYLOAD_TOO_LARGE",
   /** A stored payload or reference that cannot be decoded. */
   payloadCorrupt: "ERR_LG_PAYLOAD_CORRUPT",
+  /**
+   * A stored body is compressed with a codec this runtime lacks (zstd before Node 22.15), or
+   * LG_COMPRESSION asks this runtime to write one; the message names the codec and the fix.
+   */
+  bodyCodecUnavailable: "ERR_LG_BODY_CODEC_UNAVAILABLE",
+  /** A stored body's header names a format version or codec newer than this reader knows. */
+  bodyFormatUnknown: "ERR_LG_BODY_FORMAT_UNKNOWN",
 } as const;
 
 /** Codes raised by @leangraph/checkpointer. */

@@ -18,3 +18,23 @@ export { RedactingSerializer, type RedactingSerializerOptions } from "./redactin
 export { isStagedSerializer, type StagedSerializer } from "./staged-serializer.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";
+export {
+  bodyHeaderBytes,
+  decodeBody,
+  encodeBody,
+  minCompressedBodyBytes,
+  plainIfItMatches,
+  storedBodyCodec,
+  type BodyCompression,
+} from "./body/body-format.js";
+export { type CodecName, runtimeHasZstd } from "./body/codecs.js";
+export {
+  type CompressionOptions,
+  type CompressionSetting,
+  compressionSettings,
+  createCompressionLayer,
+  resolveCompression,
+  type StreamingBodyLayer,
+} from "./body/compression.js";
+export { isBodyLayer } from "./body/layer-options.js";
+export { layeredBlobStore } from "./body/layered-blob-store.js";
