@@ -1,5 +1,27 @@
 export * from "./blob-store.js";
+export {
+  type BodyCompression,
+  bodyHeaderBytes,
+  decodeBody,
+  encodeBody,
+  minCompressedBodyBytes,
+  plainIfItMatches,
+  storedBodyCodec,
+} from "./body/body-format.js";
 export type { BodyLayer, BodyPlace } from "./body/body-layer.js";
+export { type CodecName, runtimeHasZstd } from "./body/codecs.js";
+export {
+  type CompressionOptions,
+  type CompressionSetting,
+  codecNameOf,
+  compressionOption,
+  compressionSettings,
+  createCompressionLayer,
+  resolveCompression,
+  type StreamingBodyLayer,
+} from "./body/compression.js";
+export { isBodyLayer } from "./body/layer-options.js";
+export { layeredBlobStore } from "./body/layered-blob-store.js";
 export * from "./diagnostics.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
@@ -18,23 +40,3 @@ export { RedactingSerializer, type RedactingSerializerOptions } from "./redactin
 export { isStagedSerializer, type StagedSerializer } from "./staged-serializer.js";
 export * from "./stores/fs.js";
 export * from "./stores/memory.js";
-export {
-  bodyHeaderBytes,
-  decodeBody,
-  encodeBody,
-  minCompressedBodyBytes,
-  plainIfItMatches,
-  storedBodyCodec,
-  type BodyCompression,
-} from "./body/body-format.js";
-export { type CodecName, runtimeHasZstd } from "./body/codecs.js";
-export {
-  type CompressionOptions,
-  type CompressionSetting,
-  compressionSettings,
-  createCompressionLayer,
-  resolveCompression,
-  type StreamingBodyLayer,
-} from "./body/compression.js";
-export { isBodyLayer } from "./body/layer-options.js";
-export { layeredBlobStore } from "./body/layered-blob-store.js";

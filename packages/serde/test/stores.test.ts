@@ -59,7 +59,7 @@ for (const compression of ["off", "auto", "gzip"] as const) {
     async () => {
       const dir = await mkdtemp(join(tmpdir(), "lg-fs-store-"));
       return {
-        store: createFsBlobStore({ dir, layers: [createCompressionLayer({ compression })] }),
+        store: createFsBlobStore({ dir, layers: [createCompressionLayer(compression)] }),
         plainView: createFsBlobStore({ dir }),
         tamper: {
           async flipByte(id) {

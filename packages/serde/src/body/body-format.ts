@@ -44,7 +44,10 @@ function withHeader(codecId: number, payload: Uint8Array): Uint8Array {
 }
 
 /** The stored form of `plain`: compressed when that makes it smaller, else plain. */
-export function encodeBody(plain: Uint8Array, compression: BodyCompression | undefined): Uint8Array {
+export function encodeBody(
+  plain: Uint8Array,
+  compression: BodyCompression | undefined,
+): Uint8Array {
   if (compression !== undefined && plain.byteLength >= minCompressedBodyBytes) {
     const packed = compression.codec.compress(plain, compression.level);
     if (bodyHeaderBytes + packed.byteLength < plain.byteLength)

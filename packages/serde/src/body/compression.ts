@@ -1,6 +1,5 @@
 import { parseOptions } from "@leangraph/errors";
 import { z } from "zod";
-import type { BodyLayer } from "./body-layer.js";
 import {
   type BodyCompression,
   decodeBody,
@@ -8,7 +7,8 @@ import {
   encodeBody,
   encodeBodyStream,
 } from "./body-format.js";
-import { codecForWriting, codecsByName, type CompressingCodecName } from "./codecs.js";
+import type { BodyLayer } from "./body-layer.js";
+import { type CompressingCodecName, codecForWriting } from "./codecs.js";
 
 /**
  * `auto` writes brotli on every runtime: it is built into every Node leangraph supports (>= 20.19),
@@ -21,33 +21,57 @@ export type CompressionSetting = (typeof compressionSettings)[number];
 const autoCodec: CompressingCodecName = "brotli";
 
 export interface CompressionOptions {
-  /** @default "auto" */
-  compression?: CompressionSetting;
-  /** The codec's level (gzip 1-9, brotli 0-11, zstd 1-19); @default its own (6, 5, 3) */
+  /** `LG_COMPRESSION`. @default "auto" */
+  codec?: CompressionSetting;
+  /** `LG_COMPRESSION_LEVEL`: gzip 1-9, brotli 0-11, zstd 1-19. @default the codec's (6, 5, 3) */
   level?: number;
 }
 
-export const compressionOptionsSchema = z.strictObject({
-  compression: z
-    .enum(compressionSettings, { message: compressionSettings.join(", ") })
-    .optional(),
-  level: z.number({ message: "a whole number" }).int("a whole number").optional(),
-});
+const acceptedSetting = compressionSettings.join(", ");
+
+/** The `compression` option of savers and stores: a setting, or a setting with a level. */
+export const compressionOption = z.union(
+  [
+    z.enum(compressionSettings),
+    z.strictObject({
+      codec: z.enum(compressionSettings, { message: acceptedSetting }).optional(),
+      level: z.number({ message: "a whole number" }).int("a whole number").optional(),
+    }),
+  ],
+  { message: `one of ${acceptedSetting}, or { codec, level }` },
+);
+
+/** The codec a setting writes with (auto: brotli), or undefined for `off`. */
+export function codecNameOf(setting: CompressionSetting): CompressingCodecName | undefined {
+  return setting === "off" ? undefined : setting === "auto" ? autoCodec : setting;
+}
 
 /** What a setting writes with, or undefined for `off`. Refuses a level outside the codec's range. */
-export function resolveCompression(options: CompressionOptions = {}): BodyCompression | undefined {
-  const parsed = parseOptions(compressionOptionsSchema, options, "compression options");
-  const setting = parsed.compression ?? "auto";
-  if (setting === "off") return undefined;
-  const codec = codecForWriting(setting === "auto" ? autoCodec : setting);
-  const level = parsed.level ?? codec.levels.default;
-  if (level < codec.levels.min || level > codec.levels.max) {
-    parseOptions(
-      z.strictObject({ level: z.number().min(codec.levels.min).max(codec.levels.max) }),
-      { level },
-      `compression options (${codec.name} levels are ${codec.levels.min} to ${codec.levels.max})`,
-    );
-  }
+export function resolveCompression(
+  options: CompressionSetting | CompressionOptions = {},
+): BodyCompression | undefined {
+  const parsed = parseOptions(
+    z.object({ compression: compressionOption }),
+    { compression: options },
+    "compression options",
+  ).compression;
+  const { codec: setting = "auto", level: asked } =
+    typeof parsed === "string" ? { codec: parsed } : parsed;
+  const name = codecNameOf(setting);
+  if (name === undefined) return undefined;
+  const codec = codecForWriting(name);
+  const level = asked ?? codec.levels.default;
+  const { min, max } = codec.levels;
+  parseOptions(
+    z.object({
+      level: z
+        .number()
+        .min(min, `${min} to ${max} for ${name}`)
+        .max(max, `${min} to ${max} for ${name}`),
+    }),
+    { level },
+    "compression options",
+  );
   return { codec, level };
 }
 
@@ -62,7 +86,9 @@ export interface StreamingBodyLayer extends BodyLayer {
  * whatever this layer writes) and passes headerless bodies through, so turning compression on,
  * off or to another codec never strands a stored body.
  */
-export function createCompressionLayer(options: CompressionOptions = {}): StreamingBodyLayer {
+export function createCompressionLayer(
+  options: CompressionSetting | CompressionOptions = {},
+): StreamingBodyLayer {
   const compression = resolveCompression(options);
   return {
     name: `compression:${compression ? `${compression.codec.name}-${compression.level}` : "off"}`,
@@ -76,5 +102,3 @@ export function createCompressionLayer(options: CompressionOptions = {}): Stream
     decodeStream: (stored, where) => decodeBodyStream(stored, where),
   };
 }
-
-export { codecsByName };

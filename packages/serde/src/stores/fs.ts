@@ -24,8 +24,8 @@ import {
   isBlobId,
 } from "../blob-store.js";
 import type { BodyLayer } from "../body/body-layer.js";
-import { layeredBlobStore } from "../body/layered-blob-store.js";
 import { bodyLayersOption } from "../body/layer-options.js";
+import { layeredBlobStore } from "../body/layered-blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
 
 export interface FsBlobStoreOptions {

@@ -2,8 +2,8 @@ import { parseOptions } from "@leangraph/errors";
 import { z } from "zod";
 import { type BlobStat, type BlobStore, type BodyStore, blobMissingError } from "../blob-store.js";
 import type { BodyLayer } from "../body/body-layer.js";
-import { layeredBlobStore } from "../body/layered-blob-store.js";
 import { bodyLayersOption } from "../body/layer-options.js";
+import { layeredBlobStore } from "../body/layered-blob-store.js";
 
 interface StoredBlob {
   bytes: Uint8Array;
