@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import {
   type BlobStore,
+  createCompressionLayer,
   createFsBlobStore,
   createMemoryBlobStore,
   createSerializerFromEnv,
@@ -54,18 +55,22 @@ export async function createCheckpointer(
     return createStockCheckpointer(flags);
   }
 
+  const { compression } = flags;
+  const layers = [createCompressionLayer(compression)];
   switch (flags.backend) {
     case "sqlite": {
       await requireOptionalPeers("LG_CHECKPOINTER=sqlite", ["better-sqlite3"]);
       const { defaultBlobDirFor, LeanSqliteSaver } = await import("./sqlite/saver.js");
       const blobStore = createFsBlobStore({
         dir: flags.blobDir ?? defaultBlobDirFor(flags.sqlitePath),
+        layers,
       });
       const serde = createSerializerFromEnv({ env, blobStore });
       return LeanSqliteSaver.fromConnString(flags.sqlitePath, {
         serde,
         blobStore,
         retention: flags.retention,
+        compression,
       });
     }
     case "postgres": {
@@ -76,12 +81,18 @@ export async function createCheckpointer(
       const pool = new pg.Pool({ connectionString: flags.postgresUrl });
       const blobStore: BlobStore =
         flags.blobStore === "postgres"
-          ? createPostgresBlobStore({ pool, schema: flags.postgresSchema })
-          : createFsBlobStore({ dir: flags.blobDir ?? ".lg/blobs" });
+          ? createPostgresBlobStore({ pool, schema: flags.postgresSchema, layers })
+          : createFsBlobStore({ dir: flags.blobDir ?? ".lg/blobs", layers });
       const serde = createSerializerFromEnv({ env, blobStore });
       const saver = new LeanPostgresSaver(
         pool,
-        { serde, blobStore, schema: flags.postgresSchema, retention: flags.retention },
+        {
+          serde,
+          blobStore,
+          schema: flags.postgresSchema,
+          retention: flags.retention,
+          compression,
+        },
         { ownsPool: true },
       );
       await setupOrClose(saver, () => saver.close());
@@ -89,8 +100,8 @@ export async function createCheckpointer(
     }
     case "memory": {
       const blobStore = flags.blobDir
-        ? createFsBlobStore({ dir: flags.blobDir })
-        : createMemoryBlobStore();
+        ? createFsBlobStore({ dir: flags.blobDir, layers })
+        : createMemoryBlobStore({ layers });
       return new MeasuredMemorySaver(createSerializerFromEnv({ env, blobStore }));
     }
   }

@@ -1,4 +1,4 @@
-import { LeangraphError, serdeOptionsFromEnv } from "@leangraph/serde";
+import { type CompressionOptions, LeangraphError, serdeOptionsFromEnv } from "@leangraph/serde";
 import { z } from "zod";
 import type { RetentionOptions } from "./core/lifecycle/retention-sweeper.js";
 import { acceptedDuration, parseDurationMs } from "./duration.js";
@@ -87,6 +87,8 @@ export interface CheckpointerFlags {
   redacting: boolean;
   /** `LG_RETENTION_*`: undefined when neither KEEP_LAST nor MAX_AGE is set. */
   retention: RetentionOptions | undefined;
+  /** `LG_COMPRESSION` / `LG_COMPRESSION_LEVEL` (read by @leangraph/serde's schema). */
+  compression: CompressionOptions;
 }
 
 function withoutEmptyStrings(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -122,6 +124,7 @@ export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     blobDir: flags.LG_BLOB_DIR,
     blobStore: flags.LG_BLOB_STORE ?? (flags.LG_CHECKPOINTER === "postgres" ? "postgres" : "fs"),
     redacting: serde.enabled,
+    compression: serde.compression,
     retention:
       flags.LG_RETENTION_KEEP_LAST === undefined && flags.LG_RETENTION_MAX_AGE === undefined
         ? undefined

@@ -5,7 +5,12 @@
  * what is accepted (see parseOptions in @leangraph/errors); code below trusts the typed result.
  */
 import { isEnvironment, parseOptions } from "@leangraph/errors";
-import { isBlobStore, isSerializerProtocol } from "@leangraph/serde";
+import {
+  compressionOption,
+  isBlobStore,
+  isBodyLayer,
+  isSerializerProtocol,
+} from "@leangraph/serde";
 import { z } from "zod";
 import { schemaPattern } from "./postgres/identifiers.js";
 import { maxPartBytes } from "./stores/postgres-blob-layout.js";
@@ -65,6 +70,7 @@ const leanSaverOptions = {
   orphanGraceMs: wholeNumber(0, Number.MAX_SAFE_INTEGER, "milliseconds").optional(),
   retention: retention.optional(),
   itemCacheBytes: wholeNumber(0, 1024 * 1024 * 1024, "bytes").optional(),
+  compression: compressionOption.optional(),
 };
 
 const leanSqliteSaverOptions = z.strictObject({
@@ -102,6 +108,14 @@ const postgresBlobStoreOptions = z
       "bytes",
       " (the largest part one 8 KB heap page holds; smaller only costs space, so leave it unset)",
     ).optional(),
+    layers: z
+      .array(
+        z.custom(isBodyLayer, {
+          message: "a body layer ({ name, encode, decode }), e.g. createCompressionLayer()",
+        }),
+        { message: "an array of body layers" },
+      )
+      .optional(),
   })
   .refine((options) => options.pool === undefined || options.connectionString === undefined, {
     message: "either pool or connectionString, not both",

@@ -16,9 +16,12 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import {
   type BlobStore,
+  type CompressionOptions,
+  type CompressionSetting,
   isStagedSerializer,
   LruMap,
   RedactingSerializer,
+  resolveCompression,
   UnserializableError,
 } from "@leangraph/serde";
 import {
@@ -112,6 +115,13 @@ export interface LeanSaverOptions {
    * @default 8388608 (8 MiB)
    */
   itemCacheBytes?: number | undefined;
+  /**
+   * How value bodies kept in the database are stored (`LG_COMPRESSION` through createCheckpointer):
+   * `auto` compresses with brotli, which every supported Node reads. Bodies stored otherwise keep
+   * loading whatever this says. The saver's default blob store uses it too.
+   * @default "auto"
+   */
+  compression?: CompressionSetting | CompressionOptions | undefined;
 }
 
 const defaultItemCacheBytes = 8 * 1024 * 1024;
@@ -182,6 +192,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       this.blobStore,
       isStagedSerializer(this.serde) ? this.serde : undefined,
       this.#itemCache,
+      resolveCompression(options.compression ?? "auto"),
     );
     const retention = options.retention;
     if (retention !== undefined) {

@@ -1,5 +1,11 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, LeangraphError } from "@leangraph/serde";
+import {
+  type BlobStore,
+  type CompressionOptions,
+  type CompressionSetting,
+  createCompressionLayer,
+  LeangraphError,
+} from "@leangraph/serde";
 import pg from "pg";
 import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
@@ -28,6 +34,8 @@ export interface LeanPostgresSaverOptions {
   retention?: RetentionOptions;
   /** See LeanSaverOptions.itemCacheBytes; 0 turns the cache off. @default 8388608 (8 MiB) */
   itemCacheBytes?: number;
+  /** See LeanSaverOptions.compression; also the default blob store's. @default "auto" */
+  compression?: CompressionSetting | CompressionOptions;
 }
 
 /**
@@ -57,7 +65,13 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       );
     }
     const schema = options.schema ?? "public";
-    const blobStore = options.blobStore ?? createPostgresBlobStore({ pool, schema });
+    const blobStore =
+      options.blobStore ??
+      createPostgresBlobStore({
+        pool,
+        schema,
+        layers: [createCompressionLayer(options.compression ?? "auto")],
+      });
     super(new PostgresRowStore(pool, schema), {
       serde: options.serde,
       blobStore,
@@ -65,6 +79,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
+      compression: options.compression,
     });
     this.pool = pool;
     this.#ownsPool = ownership.ownsPool ?? false;

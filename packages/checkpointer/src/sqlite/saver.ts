@@ -1,7 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, createFsBlobStore, createMemoryBlobStore } from "@leangraph/serde";
+import {
+  type BlobStore,
+  type CompressionOptions,
+  type CompressionSetting,
+  createCompressionLayer,
+  createFsBlobStore,
+  createMemoryBlobStore,
+} from "@leangraph/serde";
 import Database from "better-sqlite3";
 import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
@@ -15,7 +22,8 @@ export interface LeanSqliteSaverOptions {
   /**
    * Store for large items and the default serializer's blobs. Pass the same store to a serializer
    * of your own that writes blobs: `gc()` deletes blobs no row of this saver names.
-   * @default createFsBlobStore({ dir: "<db file>.blobs" }) (":memory:" databases: an in-memory store)
+   * @default createFsBlobStore({ dir: "<db file>.blobs" }) (":memory:" databases: an in-memory
+   * store), compressed as `compression` says
    */
   blobStore?: BlobStore;
   /**
@@ -31,6 +39,8 @@ export interface LeanSqliteSaverOptions {
   retention?: RetentionOptions;
   /** See LeanSaverOptions.itemCacheBytes; 0 turns the cache off. @default 8388608 (8 MiB) */
   itemCacheBytes?: number;
+  /** See LeanSaverOptions.compression. @default "auto" */
+  compression?: CompressionSetting | CompressionOptions;
 }
 
 /** Default blob directory: beside the database, so copying or deleting the pair stays obvious. */
@@ -54,11 +64,12 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     configureConnection(db, busyTimeoutMs);
     // An in-memory database gets an in-memory blob store: nothing it writes should outlive it.
+    const layers = [createCompressionLayer(options.compression ?? "auto")];
     const blobStore =
       options.blobStore ??
       (db.memory
-        ? createMemoryBlobStore()
-        : createFsBlobStore({ dir: defaultBlobDirFor(db.name) }));
+        ? createMemoryBlobStore({ layers })
+        : createFsBlobStore({ dir: defaultBlobDirFor(db.name), layers }));
     super(new SqliteRowStore(db, busyTimeoutMs), {
       serde: options.serde,
       blobStore,
@@ -66,6 +77,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
+      compression: options.compression,
     });
     this.db = db;
   }
