@@ -21,7 +21,11 @@ export {
   type StreamingBodyLayer,
 } from "./body/compression.js";
 export { isBodyLayer } from "./body/layer-options.js";
-export { layeredBlobStore } from "./body/layered-blob-store.js";
+export {
+  isLayeredBlobStore,
+  type LayeredBlobStore,
+  layeredBlobStore,
+} from "./body/layered-blob-store.js";
 export * from "./diagnostics.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";

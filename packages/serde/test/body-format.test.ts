@@ -99,7 +99,7 @@ describe("stored body format", () => {
     expect(
       Buffer.from(plainIfItMatches(stored, id, "item", sha256Hex)!).equals(Buffer.from(text)),
     ).toBe(true);
-    stored[stored.byteLength - 2] ^= 0xff;
+    stored[stored.byteLength - 2]! ^= 0xff;
     expect(plainIfItMatches(stored, id, "item", sha256Hex)).toBeUndefined();
   });
 

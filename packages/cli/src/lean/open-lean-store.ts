@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
 import {
   type BlobStore,
+  createCompressionLayer,
   createFsBlobStore,
   RedactingSerializer,
   serdeOptionsFromEnv,
@@ -49,8 +50,11 @@ export async function openLeanStore(
   const {
     enabled: _ignored,
     blobDir: _envBlobDir,
+    compression,
     ...limits
   } = serdeOptionsFromEnv(openOptions.env ?? process.env);
+  // Bodies are written as LG_COMPRESSION says, like the application's saver; any are read.
+  const layers = [createCompressionLayer(compression)];
   if (openOptions.stringCacheBytes !== undefined) {
     limits.stringCacheBytes = Math.min(
       limits.stringCacheBytes ?? Number.POSITIVE_INFINITY,
@@ -65,9 +69,13 @@ export async function openLeanStore(
     mkdirSync(dirname(target.path), { recursive: true });
     const db = await openSqliteReadWrite(target.path);
     const blobDir = options.blobDir ?? defaultBlobDirFor(target.path);
-    const blobStore = createFsBlobStore({ dir: blobDir });
+    const blobStore = createFsBlobStore({ dir: blobDir, layers });
     const freshSaver = () =>
-      new LeanSqliteSaver(db, { blobStore, serde: serdeFor(blobStore) }) as LeanCheckpointSaver;
+      new LeanSqliteSaver(db, {
+        blobStore,
+        serde: serdeFor(blobStore),
+        compression,
+      }) as LeanCheckpointSaver;
     const saver = freshSaver();
     await saver.setup();
     return {
@@ -84,10 +92,15 @@ export async function openLeanStore(
   const pool = await createPool(target.url, 4);
   const blobStore: BlobStore =
     options.blobStore === "postgres"
-      ? createPostgresBlobStore({ pool, schema: target.schema })
-      : createFsBlobStore({ dir: options.blobDir! });
+      ? createPostgresBlobStore({ pool, schema: target.schema, layers })
+      : createFsBlobStore({ dir: options.blobDir!, layers });
   const freshSaver = () =>
-    new LeanPostgresSaver(pool, { schema: target.schema, blobStore, serde: serdeFor(blobStore) });
+    new LeanPostgresSaver(pool, {
+      schema: target.schema,
+      blobStore,
+      serde: serdeFor(blobStore),
+      compression,
+    });
   const saver = freshSaver();
   try {
     await saver.setup();

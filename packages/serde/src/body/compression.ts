@@ -81,6 +81,12 @@ export interface StreamingBodyLayer extends BodyLayer {
   decodeStream?(stored: AsyncIterable<Uint8Array>, where: string): AsyncIterable<Uint8Array>;
 }
 
+const compressionLayerName = "compression";
+
+export function isCompressionLayer(layer: BodyLayer): boolean {
+  return layer.name.startsWith(`${compressionLayerName}:`);
+}
+
 /**
  * Compression as the first body layer of a blob store. Decoding reads any header (any codec,
  * whatever this layer writes) and passes headerless bodies through, so turning compression on,
@@ -91,7 +97,7 @@ export function createCompressionLayer(
 ): StreamingBodyLayer {
   const compression = resolveCompression(options);
   return {
-    name: `compression:${compression ? `${compression.codec.name}-${compression.level}` : "off"}`,
+    name: `${compressionLayerName}:${compression ? `${compression.codec.name}-${compression.level}` : "off"}`,
     async encode(plain) {
       return encodeBody(plain, compression);
     },

@@ -9,7 +9,11 @@ import {
 } from "../blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
 import type { BodyPlace } from "./body-layer.js";
-import type { StreamingBodyLayer } from "./compression.js";
+import {
+  createCompressionLayer,
+  isCompressionLayer,
+  type StreamingBodyLayer,
+} from "./compression.js";
 
 /**
  * The one place a blob store proves content ids. Every store keeps stored bytes under an id
@@ -20,10 +24,29 @@ import type { StreamingBodyLayer } from "./compression.js";
  * Streams stay streams while every layer can stream; a layer that cannot (it has no
  * encodeStream/decodeStream) makes putStream and getStream hold that one body whole.
  */
+export interface LayeredBlobStore extends BlobStore {
+  /**
+   * Stores a body kept plain (written before the layers, or left plain) again through the layers:
+   * what `leangraph compact` runs. A body already layered, or one the layers leave plain (it does
+   * not shrink), is not written. Resolves its stored size before and after.
+   */
+  rewritePlain(id: BlobId): Promise<{ storedBefore: number; storedAfter: number }>;
+}
+
+/** True for a store built by layeredBlobStore (every store of this package and the Postgres one). */
+export function isLayeredBlobStore(store: BlobStore): store is LayeredBlobStore {
+  return typeof (store as Partial<LayeredBlobStore>).rewritePlain === "function";
+}
+
 export function layeredBlobStore(
   bodies: BodyStore,
-  layers: readonly StreamingBodyLayer[] = [],
-): BlobStore {
+  requested: readonly StreamingBodyLayer[] = [],
+): LayeredBlobStore {
+  // Every store reads compressed bodies, whatever it writes: one opened without a compression
+  // layer (a script, an old config) must not take another process's compressed blob for damage.
+  const layers = requested.some(isCompressionLayer)
+    ? requested
+    : [createCompressionLayer("off"), ...requested];
   const reversed = [...layers].reverse();
   const placeOf = (id: BlobId): BodyPlace => ({ kind: "blob", id });
 
@@ -46,7 +69,7 @@ export function layeredBlobStore(
     }
     if (plain !== undefined && sha256Hex(plain) === id) return plain;
     // A body stored plain before layers existed whose first bytes happen to look like a header.
-    if (layers.length > 0 && sha256Hex(stored) === id) return stored;
+    if (plain !== stored && sha256Hex(stored) === id) return stored;
     throw blobCorruptError(id, plain ? sha256Hex(plain) : "(undecodable)", stored.byteLength);
   }
 
@@ -81,6 +104,17 @@ export function layeredBlobStore(
 
   return {
     get,
+
+    async rewritePlain(id) {
+      assertBlobId(id);
+      const stored = await bodies.read(id);
+      const storedBefore = stored.byteLength;
+      if (sha256Hex(stored) !== id) return { storedBefore, storedAfter: storedBefore };
+      const next = await encode(stored, id);
+      if (Buffer.compare(next, stored) === 0) return { storedBefore, storedAfter: storedBefore };
+      await bodies.write(id, next);
+      return { storedBefore, storedAfter: next.byteLength };
+    },
 
     async put(plain) {
       const id = sha256Hex(plain);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BlobId, BlobStore } from "../blob-store.js";
+import { isLayeredBlobStore } from "../body/layered-blob-store.js";
 import { SerdeErrorCode } from "../errors.js";
 
 /** What a store implementation hands the shared suite. */
@@ -184,6 +185,21 @@ export function testBlobStore(
         expect(await store.put(bytes)).toBe(id);
       }
       expect((await collect(store.getStream(sha256(old)))).equals(Buffer.from(old))).toBe(true);
+      // …and the other way round: a store opened without layers reads what the layers wrote.
+      const layered = bytesOf("written through the layers ".repeat(50));
+      const layeredId = await store.put(layered);
+      expect(Buffer.from(await view.get(layeredId)).equals(Buffer.from(layered))).toBe(true);
+      expect((await collect(view.getStream(layeredId))).equals(Buffer.from(layered))).toBe(true);
+      if (options.compresses && isLayeredBlobStore(store)) {
+        const { storedBefore, storedAfter } = await store.rewritePlain(sha256(old));
+        expect(storedBefore).toBe(old.byteLength);
+        expect(storedAfter).toBeLessThan(old.byteLength / 4);
+        expect(Buffer.from(await store.get(sha256(old))).equals(Buffer.from(old))).toBe(true);
+        expect(await store.rewritePlain(sha256(old))).toEqual({
+          storedBefore: storedAfter,
+          storedAfter,
+        });
+      }
     });
 
     if (options.damageable) {
