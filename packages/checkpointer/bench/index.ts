@@ -312,7 +312,7 @@ try {
   }
   if (sections.has("compression"))
     printTable(
-      "Compression on (LG_COMPRESSION=auto, brotli 5) vs off, same saver, interleaved; ratios on / off (target <= 1.1x)",
+      "Compression on (LG_COMPRESSION=auto, brotli 4) vs off, same saver, interleaved; ratios on / off (target <= 1.1x)",
       compressionHeader,
       compressionTable,
     );

@@ -6,10 +6,10 @@ import {
   createFsBlobStore,
   RedactingSerializer,
 } from "@leangraph/serde";
-import { runAppendWorkload } from "../../checkpointer/test/fixtures/append-workload.js";
 import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAppendWorkload } from "../../checkpointer/test/fixtures/append-workload.js";
 import type { ImportReport } from "../src/commands/import.js";
 import { ExitCode } from "../src/exit-codes.js";
 import { openStockPostgresSource } from "../src/stock/stock-postgres-source.js";
@@ -101,7 +101,9 @@ describe.skipIf(unavailable !== undefined)("leangraph on Postgres", () => {
     const report = jsonOf(run);
     expect(report.items.rewritten).toBeGreaterThan(0);
     expect(report.blobs.rewritten).toBeGreaterThanOrEqual(2);
-    const again = jsonOf(await runLeangraph(["compact", postgresUrl, "--schema", schema, "--json"]));
+    const again = jsonOf(
+      await runLeangraph(["compact", postgresUrl, "--schema", schema, "--json"]),
+    );
     expect(again).toMatchObject({ items: { rewritten: 0 }, blobs: { rewritten: 0 } });
     const verify = await runLeangraph(["verify", postgresUrl, "--schema", schema, "--json"]);
     expect(jsonOf(verify)).toMatchObject({ ok: true, damage: [] });

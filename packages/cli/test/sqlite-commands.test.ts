@@ -107,7 +107,7 @@ describe("leangraph compact", () => {
 
     const run = await leangraph("compact", path, "--json");
     expect(run.code, run.stderr).toBe(ExitCode.ok);
-    expect(run.json).toMatchObject({ status: "done", compression: "brotli-5" });
+    expect(run.json).toMatchObject({ status: "done", compression: "brotli-4" });
     expect(run.json.items.rewritten).toBeGreaterThan(0);
     expect(run.json.items.bytesAfter).toBeLessThan(run.json.items.bytesBefore);
     expect(run.json.blobs.rewritten).toBe(stockContents.appendSteps);

@@ -106,7 +106,7 @@ describe("stored body format", () => {
   it("validates levels per codec", () => {
     expect(resolveCompression({ codec: "gzip", level: 9 })).toMatchObject({ level: 9 });
     expect(resolveCompression("off")).toBeUndefined();
-    expect(resolveCompression()).toMatchObject({ codec: codecsByName.brotli, level: 5 });
+    expect(resolveCompression()).toMatchObject({ codec: codecsByName.brotli, level: 4 });
     expect(() => resolveCompression({ codec: "gzip", level: 10 })).toThrowError(
       expect.objectContaining({
         code: SerdeErrorCode.invalidOption,

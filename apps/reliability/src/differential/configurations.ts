@@ -5,7 +5,12 @@ import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
 import { createPostgresBlobStore, LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
-import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
+import {
+  type CompressionSetting,
+  createCompressionLayer,
+  createFsBlobStore,
+  RedactingSerializer,
+} from "@leangraph/serde";
 import { dropSchema, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 
@@ -28,10 +33,12 @@ export interface LeanConfiguration {
 
 type Opener = () => Promise<LeanConfiguration>;
 
-function sqlite(name: string, redacting: boolean): Opener {
+/** `off` keeps every stored body plain; the others also compress the blob store's bodies. */
+function sqlite(name: string, redacting: boolean, compression: CompressionSetting = "off"): Opener {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
-    const blobStore = createFsBlobStore({ dir: join(dir, "blobs") });
+    const layers = [createCompressionLayer(compression)];
+    const blobStore = createFsBlobStore({ dir: join(dir, "blobs"), layers });
     const serde = redacting
       ? new RedactingSerializer({ blobStore, ...serializerLimits })
       : new JsonPlusSerializer();
@@ -39,6 +46,7 @@ function sqlite(name: string, redacting: boolean): Opener {
       blobStore,
       serde,
       codec,
+      compression,
     });
     return {
       name,
@@ -51,21 +59,26 @@ function sqlite(name: string, redacting: boolean): Opener {
   };
 }
 
-function postgres(name: string, serdeKind: "redacting" | "jsonplus" | "redacting+fs"): Opener {
+function postgres(
+  name: string,
+  serdeKind: "redacting" | "jsonplus" | "redacting+fs",
+  compression: CompressionSetting = "off",
+): Opener {
   return async () => {
     const schema = uniqueSchema(`diff_${name.replace(/\W/g, "_")}`);
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
     // The serializer shares the saver's blob store, as createCheckpointer() wires them.
+    const layers = [createCompressionLayer(compression)];
     const blobStore =
       serdeKind === "redacting+fs"
-        ? createFsBlobStore({ dir })
-        : createPostgresBlobStore({ pool, schema });
+        ? createFsBlobStore({ dir, layers })
+        : createPostgresBlobStore({ pool, schema, layers });
     const serde =
       serdeKind === "jsonplus"
         ? new JsonPlusSerializer()
         : new RedactingSerializer({ blobStore, ...serializerLimits });
-    const saver = new LeanPostgresSaver(pool, { schema, codec, serde, blobStore });
+    const saver = new LeanPostgresSaver(pool, { schema, codec, serde, blobStore, compression });
     await saver.setup();
     return {
       name,
@@ -86,6 +99,9 @@ export const leanConfigurations: Record<string, Opener> = {
   "postgres+redacting": postgres("postgres+redacting", "redacting"),
   "postgres+jsonplus": postgres("postgres+jsonplus", "jsonplus"),
   "postgres+fs+redacting": postgres("postgres+fs+redacting", "redacting+fs"),
+  // Issue 18: stored bodies compressed (items in the database and blobs), as the default flags do.
+  "sqlite+redacting+compressed": sqlite("sqlite+redacting+compressed", true, "auto"),
+  "postgres+redacting+compressed": postgres("postgres+redacting+compressed", "redacting", "gzip"),
 };
 
 export const postgresConfigurations = new Set(

@@ -56,6 +56,31 @@ export function encodeBody(
   return startsWithMagic(plain) ? withHeader(codecIds.none, plain) : plain;
 }
 
+/** Bodies at least this big are (de)compressed on the thread pool when the caller can wait. */
+const threadPoolMinBytes = 32 * 1024;
+
+/** encodeBody for callers that can wait: a big body compresses off the event loop. */
+export async function encodeBodyAsync(
+  plain: Uint8Array,
+  compression: BodyCompression | undefined,
+): Promise<Uint8Array> {
+  if (compression === undefined || plain.byteLength < threadPoolMinBytes)
+    return encodeBody(plain, compression);
+  const packed = await compression.codec.compressAsync(plain, compression.level);
+  if (bodyHeaderBytes + packed.byteLength < plain.byteLength)
+    return withHeader(compression.codec.id, packed);
+  return startsWithMagic(plain) ? withHeader(codecIds.none, plain) : plain;
+}
+
+/** decodeBody for callers that can wait: big bodies read in parallel decompress in parallel. */
+export async function decodeBodyAsync(stored: Uint8Array, where: string): Promise<Uint8Array> {
+  if (!startsWithMagic(stored) || stored.byteLength < threadPoolMinBytes / 4)
+    return decodeBody(stored, where);
+  const codec = codecOfHeader(stored, where);
+  const payload = stored.subarray(bodyHeaderBytes);
+  return codec === undefined ? payload : codec.decompressAsync(payload);
+}
+
 /** What a stored body's header says, without decompressing it (inspect's "stored as"). */
 export function storedBodyCodec(stored: Uint8Array): string {
   if (!startsWithMagic(stored)) return "none";
