@@ -1,4 +1,5 @@
 export * from "./blob-store.js";
+export type { BodyLayer, BodyPlace } from "./body/body-layer.js";
 export * from "./diagnostics.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
