@@ -37,6 +37,18 @@ export const SerdeErrorCode = {
   payloadTooLarge: "ERR_LG_PAYLOAD_TOO_LARGE",
   /** A stored payload or reference that cannot be decoded. */
   payloadCorrupt: "ERR_LG_PAYLOAD_CORRUPT",
+  /**
+   * Encryption is on but a stored body or row holds no valid envelope header (plaintext planted
+   * by hand, or written before encryption was turned on: see `leangraph rekey`).
+   */
+  notEncrypted: "ERR_LG_ENCRYPTION_NOT_ENCRYPTED",
+  /** An envelope names a key id the key ring does not hold; the message names the id. */
+  encryptionKeyMissing: "ERR_LG_ENCRYPTION_KEY_MISSING",
+  /**
+   * The AES-GCM check failed: a flipped byte, a body or row moved to another place, or a key with
+   * the right id but the wrong bytes. The message names the place and the key id.
+   */
+  decryptionFailed: "ERR_LG_ENCRYPTION_DECRYPT_FAILED",
 } as const;
 
 /** Codes raised by @leangraph/checkpointer. */

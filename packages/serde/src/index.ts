@@ -1,5 +1,6 @@
 export * from "./blob-store.js";
 export type { BodyLayer, BodyPlace } from "./body/body-layer.js";
+export * from "./encryption/index.js";
 export * from "./diagnostics.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
