@@ -6,6 +6,7 @@ import {
   createFsBlobStore,
   createMemoryBlobStore,
   createSerializerFromEnv,
+  type EncryptionKeySource,
   LeangraphError,
 } from "@leangraph/serde";
 import type { StorageStats } from "./core/lean-saver.js";
@@ -24,6 +25,12 @@ export type ManagedCheckpointer = BaseCheckpointSaver & {
 export interface CreateCheckpointerOptions {
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Encryption at rest, as LeanSaverOptions.encryptionKeys takes it (keys or an async provider,
+   * such as a KMS); replaces LG_ENCRYPTION_KEYS when given.
+   * @default LG_ENCRYPTION_KEYS
+   */
+  encryptionKeys?: EncryptionKeySource;
 }
 
 /**
@@ -43,6 +50,14 @@ export async function createCheckpointer(
   checkCreateCheckpointerOptions(options);
   const env = options.env ?? process.env;
   const flags = checkpointerFlagsFromEnv(env);
+  const encryptionKeys = options.encryptionKeys ?? flags.encryptionKeys;
+  if (encryptionKeys !== undefined && (!flags.redacting || flags.backend === "memory")) {
+    throw new LeangraphError(
+      CheckpointerErrorCode.invalidOption,
+      "Encryption at rest (LG_ENCRYPTION_KEYS or encryptionKeys) needs the lean SQLite or Postgres saver; the stock savers and LG_CHECKPOINTER=memory cannot encrypt.",
+      { hint: "Unset the encryption keys, or use LG_REDACTING_SERDE=on with sqlite or postgres." },
+    );
+  }
   if (!flags.redacting) {
     if (flags.retention !== undefined) {
       throw new LeangraphError(
@@ -66,6 +81,7 @@ export async function createCheckpointer(
         serde,
         blobStore,
         retention: flags.retention,
+        encryptionKeys,
       });
     }
     case "postgres": {
@@ -81,7 +97,13 @@ export async function createCheckpointer(
       const serde = createSerializerFromEnv({ env, blobStore });
       const saver = new LeanPostgresSaver(
         pool,
-        { serde, blobStore, schema: flags.postgresSchema, retention: flags.retention },
+        {
+          serde,
+          blobStore,
+          schema: flags.postgresSchema,
+          retention: flags.retention,
+          encryptionKeys,
+        },
         { ownsPool: true },
       );
       await setupOrClose(saver, () => saver.close());

@@ -1,4 +1,9 @@
-import { LeangraphError, serdeOptionsFromEnv } from "@leangraph/serde";
+import {
+  KeyRing,
+  LeangraphError,
+  parseEncryptionKeys,
+  serdeOptionsFromEnv,
+} from "@leangraph/serde";
 import { z } from "zod";
 import type { RetentionOptions } from "./core/lifecycle/retention-sweeper.js";
 import { acceptedDuration, parseDurationMs } from "./duration.js";
@@ -43,6 +48,18 @@ export const checkpointerEnvSchema = z
       .optional(),
     LG_RETENTION_MAX_AGE: durationFlag,
     LG_RETENTION_SWEEP_INTERVAL: durationFlag,
+    LG_ENCRYPTION_KEYS: z
+      .string()
+      .transform((text, context) => {
+        try {
+          return new KeyRing(parseEncryptionKeys(text));
+        } catch (error) {
+          // The ring's message names the key id at fault, never a key.
+          context.addIssue({ code: "custom", message: (error as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
   })
   .superRefine((flags, context) => {
     if (flags.LG_CHECKPOINTER === "postgres" && flags.LG_POSTGRES_URL === undefined) {
@@ -66,6 +83,13 @@ export const checkpointerEnvSchema = z
         message: "unset (retention applies to LG_CHECKPOINTER=sqlite or postgres)",
       });
     }
+    if (flags.LG_ENCRYPTION_KEYS !== undefined && flags.LG_CHECKPOINTER === "memory") {
+      context.addIssue({
+        code: "custom",
+        path: ["LG_ENCRYPTION_KEYS"],
+        message: "unset (encryption at rest applies to LG_CHECKPOINTER=sqlite or postgres)",
+      });
+    }
     if (flags.LG_BLOB_STORE === "postgres" && flags.LG_CHECKPOINTER !== "postgres") {
       context.addIssue({
         code: "custom",
@@ -87,7 +111,12 @@ export interface CheckpointerFlags {
   redacting: boolean;
   /** `LG_RETENTION_*`: undefined when neither KEEP_LAST nor MAX_AGE is set. */
   retention: RetentionOptions | undefined;
+  /** `LG_ENCRYPTION_KEYS`, validated: undefined means no encryption. */
+  encryptionKeys: KeyRing | undefined;
 }
+
+/** Flags whose value is a secret: an error names them, never shows them. */
+const secretFlags = new Set(["LG_ENCRYPTION_KEYS"]);
 
 function withoutEmptyStrings(env: NodeJS.ProcessEnv): Record<string, string> {
   const cleaned: Record<string, string> = {};
@@ -104,10 +133,12 @@ export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
     const value = cleaned[name];
+    const shown = secretFlags.has(name) ? "(hidden)" : JSON.stringify(value ?? "");
     throw new LeangraphError(
       CheckpointerErrorCode.invalidOption,
-      `Invalid environment variable ${name}=${JSON.stringify(value ?? "")}: expected ${issue.message}.`,
-      { cause: parsed.error },
+      `Invalid environment variable ${name}=${shown}: expected ${issue.message}.`,
+      // zod's error is left out for a secret: what it holds is not ours to vouch for.
+      secretFlags.has(name) ? {} : { cause: parsed.error },
     );
   }
   const flags = parsed.data;
@@ -130,5 +161,6 @@ export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): 
             maxAgeMs: flags.LG_RETENTION_MAX_AGE,
             sweepIntervalMs: flags.LG_RETENTION_SWEEP_INTERVAL,
           },
+    encryptionKeys: flags.LG_ENCRYPTION_KEYS,
   };
 }

@@ -16,7 +16,9 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import {
   type BlobStore,
+  type EncryptionKeySource,
   isStagedSerializer,
+  keyRingResolver,
   LruMap,
   RedactingSerializer,
   UnserializableError,
@@ -38,6 +40,7 @@ import { channelRefsJson, parseValueRef, rootItemIds } from "../codec/value-ref.
 import { checkpointPutChannel, putEvent } from "../diagnostics.js";
 import { configInvalidError, unstorableError } from "../errors.js";
 import { type ChannelRefs, type ChannelVersion, channelRefsOfRow } from "./channel-refs.js";
+import { encryptRowStore, refuseSealedRows } from "./encrypted-rows.js";
 import { collectGarbage, type GcReport } from "./lifecycle/mark-sweep.js";
 import { pruneRows } from "./lifecycle/prune.js";
 import { type PruneOptions, type RetentionRule, retentionRuleOf } from "./lifecycle/retention.js";
@@ -112,6 +115,14 @@ export interface LeanSaverOptions {
    * @default 8388608 (8 MiB)
    */
   itemCacheBytes?: number | undefined;
+  /**
+   * Encrypts every stored row payload and database item body (AES-256-GCM, bound to its place;
+   * see core/encrypted-rows.ts): `"id2:<base64 32 bytes>,id1:…"`, a list of `{ id, key }`, or an
+   * async provider (a KMS). The first key encrypts, every listed key decrypts. Unset: no
+   * encryption, and an encrypted database is refused.
+   * @default undefined (LG_ENCRYPTION_KEYS through createCheckpointer)
+   */
+  encryptionKeys?: EncryptionKeySource | undefined;
 }
 
 const defaultItemCacheBytes = 8 * 1024 * 1024;
@@ -162,7 +173,11 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
     super(options.serde ?? new RedactingSerializer({ blobStore: options.blobStore }));
-    this.rows = guardRowStore(rows);
+    this.rows = guardRowStore(
+      options.encryptionKeys === undefined
+        ? refuseSealedRows(rows)
+        : encryptRowStore(rows, keyRingResolver(options.encryptionKeys)),
+    );
     registerSaverRows(this, this.rows);
     this.blobStore = options.blobStore;
     const codecOptions: ValueCodecOptions = {

@@ -1,5 +1,5 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, LeangraphError } from "@leangraph/serde";
+import { type BlobStore, type EncryptionKeySource, LeangraphError } from "@leangraph/serde";
 import pg from "pg";
 import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
@@ -28,6 +28,8 @@ export interface LeanPostgresSaverOptions {
   retention?: RetentionOptions;
   /** See LeanSaverOptions.itemCacheBytes; 0 turns the cache off. @default 8388608 (8 MiB) */
   itemCacheBytes?: number;
+  /** Encryption at rest; see LeanSaverOptions.encryptionKeys. @default undefined (off) */
+  encryptionKeys?: EncryptionKeySource;
 }
 
 /**
@@ -65,6 +67,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
+      encryptionKeys: options.encryptionKeys,
     });
     this.pool = pool;
     this.#ownsPool = ownership.ownsPool ?? false;

@@ -1,7 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, createFsBlobStore, createMemoryBlobStore } from "@leangraph/serde";
+import {
+  type BlobStore,
+  createFsBlobStore,
+  createMemoryBlobStore,
+  type EncryptionKeySource,
+} from "@leangraph/serde";
 import Database from "better-sqlite3";
 import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
@@ -31,6 +36,8 @@ export interface LeanSqliteSaverOptions {
   retention?: RetentionOptions;
   /** See LeanSaverOptions.itemCacheBytes; 0 turns the cache off. @default 8388608 (8 MiB) */
   itemCacheBytes?: number;
+  /** Encryption at rest; see LeanSaverOptions.encryptionKeys. @default undefined (off) */
+  encryptionKeys?: EncryptionKeySource;
 }
 
 /** Default blob directory: beside the database, so copying or deleting the pair stays obvious. */
@@ -66,6 +73,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
+      encryptionKeys: options.encryptionKeys,
     });
     this.db = db;
   }
