@@ -193,6 +193,9 @@ function valueRefRoots(json: string): string[] {
   return rootItemIds(parseValueRef(json, "a value ref being encrypted"));
 }
 
+/** How every sealed ref column starts (JSON.stringify keeps the key order). */
+const sealedRefsPrefix = '{"sealed":';
+
 function sealRefs(keys: KeyRing, json: string, roots: string[], place: SealPlace): string {
   const bound = { ...place, bound: [...place.bound, ...roots] };
   const sealed: SealedRefs = {
@@ -406,19 +409,35 @@ async function copyThreadSealed(
  * the error says. Every read of state starts at a checkpoint row, so these two reads suffice.
  */
 export function refuseSealedRows(rows: RowStore): RowStore {
-  const refuse = (row: CheckpointRow): CheckpointRow => {
-    const keyId = sealedKeyId(row.checkpoint);
-    if (keyId === undefined) return row;
-    throw new LeangraphError(
+  const noKeys = (what: string, keyId: string | undefined) =>
+    new LeangraphError(
       SerdeErrorCode.encryptionKeyMissing,
-      `Cannot read checkpoint ${row.checkpointId} of thread "${row.threadId}": it is encrypted with key "${keyId}", and no encryption keys are configured.`,
+      `Cannot read ${what}: it is encrypted${keyId === undefined ? "" : ` with key "${keyId}"`}, and no encryption keys are configured.`,
       {
         hint: "Set LG_ENCRYPTION_KEYS (or the saver's encryptionKeys) to a ring holding that key.",
       },
     );
+  const refuse = (row: CheckpointRow): CheckpointRow => {
+    const keyId = sealedKeyId(row.checkpoint);
+    if (keyId === undefined) return row;
+    throw noKeys(`checkpoint ${row.checkpointId} of thread "${row.threadId}"`, keyId);
+  };
+  // gc, stats and inspect walk from these roots: a sealed ref they cannot parse must stop them
+  // with a coded error, never read as "references nothing" (which would delete live items).
+  const refuseSealedRoots = (roots: LiveRoots): LiveRoots => {
+    for (const column of [...roots.channelRefs, ...roots.valueRefs])
+      if (column.startsWith(sealedRefsPrefix))
+        throw noKeys("the refs of an encrypted row", undefined);
+    return roots;
   };
   return {
     ...forwardingRowStore(rows),
+    liveRoots: async () => refuseSealedRoots(await rows.liveRoots()),
+    write: (work, options) =>
+      rows.write(
+        (tx) => work({ ...tx, liveRoots: async () => refuseSealedRoots(await tx.liveRoots()) }),
+        options,
+      ),
     async getCheckpoint(threadId, checkpointNs, checkpointId) {
       const row = await rows.getCheckpoint(threadId, checkpointNs, checkpointId);
       return row === undefined ? undefined : refuse(row);
