@@ -164,3 +164,20 @@ export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     encryptionKeys: flags.LG_ENCRYPTION_KEYS,
   };
 }
+
+/**
+ * `LG_ENCRYPTION_KEYS` alone, validated as checkpointerFlagsFromEnv does: for tools (the CLI)
+ * that open a saver themselves. Undefined when unset.
+ */
+export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv = process.env): KeyRing | undefined {
+  const text = env.LG_ENCRYPTION_KEYS;
+  if (text === undefined || text === "") return undefined;
+  const parsed = checkpointerEnvSchema.shape.LG_ENCRYPTION_KEYS.safeParse(text);
+  if (!parsed.success) {
+    throw new LeangraphError(
+      CheckpointerErrorCode.invalidOption,
+      `Invalid environment variable LG_ENCRYPTION_KEYS=(hidden): expected ${parsed.error.issues[0]!.message}.`,
+    );
+  }
+  return parsed.data;
+}

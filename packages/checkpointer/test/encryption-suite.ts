@@ -12,7 +12,7 @@ import {
 } from "@leangraph/serde";
 import { expect, it } from "vitest";
 import { z } from "zod";
-import type { LeanCheckpointSaver } from "../src/index.js";
+import { type LeanCheckpointSaver, rekey } from "../src/index.js";
 
 /** A saver of one backend over one database, and raw access to what that database holds. */
 export interface EncryptedBackend {
@@ -307,6 +307,73 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     expect(error.code).toBe(SerdeErrorCode.encryptionKeyMissing);
     expect(error.message).toContain(`"${keyA.id}"`);
     await onlyB.close();
+
+    // rekey under [B, A]: stopped after its first thread, then run again to the end.
+    const underA = await db.query(
+      "SELECT checkpoint_id, checkpoint FROM lg_checkpoints WHERE thread_id = ?",
+      ["old"],
+    );
+    const both = await db.open([keyB, keyA]);
+    const stop = new AbortController();
+    const stopped = await rekey(both, {
+      signal: stop.signal,
+      onProgress: () => stop.abort(),
+    }).catch((e) => e);
+    expect(stopped.name).toBe("AbortError");
+    const finished = await rekey(both);
+    expect(finished.keyId).toBe(keyB.id);
+    expect(finished.threadsResealed).toBeGreaterThan(0);
+    expect(finished.threadsResealed).toBeLessThan(finished.threads);
+    expect(finished.itemsResealed).toBeGreaterThan(0);
+    expect((await rekey(both)).threadsResealed + (await rekey(both)).itemsResealed).toBe(0);
+    await both.close();
+    const afterRekey = await db.open([keyB]);
+    expect((await readEverything(afterRekey, "old")).state.values).toEqual(before.state.values);
+    expect((await readEverything(afterRekey, "new")).state.values.tag).toBe(markers.inline);
+    await afterRekey.close();
+    // A row still under A (a restored backup): refused, naming A.
+    await db.query(
+      "UPDATE lg_checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?",
+      [underA[0]!.checkpoint, "old", underA[0]!.checkpoint_id],
+    );
+    const restored = await db.open([keyB]);
+    const refused = await restored
+      .getTuple({
+        configurable: { thread_id: "old", checkpoint_id: String(underA[0]!.checkpoint_id) },
+      })
+      .catch((e) => e);
+    expect(refused.code).toBe(SerdeErrorCode.encryptionKeyMissing);
+    expect(refused.message).toContain(`"${keyA.id}"`);
+    await restored.close();
+  });
+
+  it(`${name}: rekey moves a plaintext database to encryption only when told to adopt plaintext`, async () => {
+    const db = await backend();
+    const plain = await db.open(undefined);
+    await writeMarkedThread(plain, "legacy");
+    const before = await readEverything(plain, "legacy");
+    const beforeDirect = await readEverything(plain, "legacy-direct");
+    await plain.close();
+    const saver = await db.open([keyA]);
+    expect(await codeOf(rekey(saver))).toBe(SerdeErrorCode.notEncrypted);
+    const report = await rekey(saver, { adoptPlaintext: true });
+    expect(report.threadsResealed).toBe(report.threads);
+    const after = await readEverything(saver, "legacy");
+    expect(after.state.values).toEqual(before.state.values);
+    expect(after.tuples.map((tuple) => tuple.metadata)).toEqual(
+      before.tuples.map((tuple) => tuple.metadata),
+    );
+    const direct = (await readEverything(saver, "legacy-direct")).tuples[0]!;
+    expect(direct.pendingWrites).toEqual(beforeDirect.tuples[0]!.pendingWrites);
+    expect(JSON.stringify(direct.pendingWrites)).toContain(markers.pendingWrite);
+    expect(direct.metadata).toEqual(beforeDirect.tuples[0]!.metadata);
+    await saver.close();
+    // Nothing plaintext is left among the live rows: a plain reader is refused everywhere.
+    const none = await db.open(undefined);
+    expect(await codeOf(none.getTuple({ configurable: { thread_id: "legacy" } }))).toBe(
+      SerdeErrorCode.encryptionKeyMissing,
+    );
+    await none.close();
   });
 
   it(`${name}: an async key provider is asked once; keys never show in inspect, JSON or errors`, async () => {

@@ -1,6 +1,7 @@
 import {
   type BodyLayer,
   createEncryptionLayer,
+  isSealed,
   type KeyRing,
   LeangraphError,
   openEnvelope,
@@ -44,17 +45,23 @@ import type {
  * (ERR_LG_ENCRYPTION_NOT_ENCRYPTED), never read as plaintext; `leangraph rekey` is the explicit
  * step that moves a plaintext database to encryption.
  */
-export function encryptRowStore(rows: RowStore, ring: () => Promise<KeyRing>): RowStore {
+export function encryptRowStore(
+  rows: RowStore,
+  ring: () => Promise<KeyRing>,
+  options: EncryptedRowsOptions = {},
+): RowStore {
   const bodies = createEncryptionLayer(() => ring());
+  const adoptPlaintext = options.adoptPlaintext ?? false;
+  const reader = async (): Promise<Reader> => ({ ring: await ring(), adoptPlaintext, bodies });
   return {
     ...forwardingRowStore(rows),
     async itemBodies(ids) {
       const stored = await rows.itemBodies(ids);
-      return openBodies(bodies, stored);
+      return openBodies(await reader(), stored);
     },
     async getCheckpoint(threadId, checkpointNs, checkpointId) {
       const row = await rows.getCheckpoint(threadId, checkpointNs, checkpointId);
-      return row === undefined ? undefined : openCheckpointRow(await ring(), row);
+      return row === undefined ? undefined : openCheckpointRow(await reader(), row);
     },
     async listCheckpoints(query) {
       // A metadata filter in SQL cannot see through ciphertext (and Postgres' would try to read
@@ -63,12 +70,12 @@ export function encryptRowStore(rows: RowStore, ring: () => Promise<KeyRing>): R
       const found = await rows.listCheckpoints(
         filtering ? { ...query, metadataEquals: undefined } : query,
       );
-      const keys = await ring();
+      const keys = await reader();
       return found.map((row) => openCheckpointRow(keys, row));
     },
     async getWrites(threadId, checkpointNs, checkpointIds) {
       const found = await rows.getWrites(threadId, checkpointNs, checkpointIds);
-      const keys = await ring();
+      const keys = await reader();
       const opened = new Map<string, WriteRow[]>();
       for (const [checkpointId, writes] of found) {
         const place = { threadId, checkpointNs, checkpointId };
@@ -84,7 +91,7 @@ export function encryptRowStore(rows: RowStore, ring: () => Promise<KeyRing>): R
     },
     async retainedHistory(threadId, checkpointNs, checkpointId, channels) {
       const found = await rows.retainedHistory(threadId, checkpointNs, checkpointId, channels);
-      const keys = await ring();
+      const keys = await reader();
       const opened = new Map<string, RetainedHistory>();
       for (const [channel, history] of found) {
         const at = (seq: number) =>
@@ -104,20 +111,45 @@ export function encryptRowStore(rows: RowStore, ring: () => Promise<KeyRing>): R
     },
     async retainedRefs(threadId) {
       const found = await rows.retainedRefs(threadId);
-      const keys = await ring();
+      const keys = await reader();
       return found.map((ref) => ({
         ...ref,
         valueRef: openValueRef(keys, ref.valueRef, retainedPlace({ threadId, ...ref })),
       }));
     },
     async itemMeta(ids) {
-      return openItemMeta(bodies, await rows.itemMeta(ids));
+      return openItemMeta(await reader(), await rows.itemMeta(ids));
     },
     liveRoots: async () => liveRootsOf(await rows.liveRoots()),
     write(work, options) {
-      return rows.write(async (tx) => work(encryptTransaction(tx, rows, bodies, ring)), options);
+      return rows.write(
+        async (tx) => work(encryptTransaction(tx, rows, bodies, ring, reader)),
+        options,
+      );
     },
   };
+}
+
+export interface EncryptedRowsOptions {
+  /**
+   * Read payloads without an envelope as plaintext instead of refusing them: `rekey` only, the
+   * explicit step that moves a plaintext database to encryption (and so trusts what it holds).
+   * @default false
+   */
+  adoptPlaintext?: boolean;
+}
+
+/** What opening needs: the ring, whether plaintext is adopted (rekey), the body layer. */
+interface Reader {
+  ring: KeyRing;
+  adoptPlaintext: boolean;
+  bodies: BodyLayer;
+}
+
+/** A payload opened: sealed bytes through the envelope, plaintext only when adopted. */
+function openBytes(keys: Reader, stored: Uint8Array, place: SealPlace): Uint8Array {
+  if (keys.adoptPlaintext && !isSealed(stored)) return stored;
+  return openEnvelope(keys.ring, stored, place);
 }
 
 /** Seq of a retained seed value (core/row-store.ts numbers writes from 0, the seed -1). */
@@ -164,11 +196,11 @@ function sealCheckpointRow(keys: KeyRing, row: CheckpointRow): CheckpointRow {
   };
 }
 
-function openCheckpointRow(keys: KeyRing, row: CheckpointRow): CheckpointRow {
+function openCheckpointRow(keys: Reader, row: CheckpointRow): CheckpointRow {
   return {
     ...row,
-    checkpoint: openEnvelope(keys, row.checkpoint, checkpointColumnPlace(row, "checkpoint")),
-    metadata: openEnvelope(keys, row.metadata, checkpointColumnPlace(row, "metadata")),
+    checkpoint: openBytes(keys, row.checkpoint, checkpointColumnPlace(row, "checkpoint")),
+    metadata: openBytes(keys, row.metadata, checkpointColumnPlace(row, "metadata")),
     channelRefs: openRefs(keys, row.channelRefs, checkpointColumnPlace(row, "channel_refs")),
   };
 }
@@ -205,6 +237,13 @@ function sealRefs(keys: KeyRing, json: string, roots: string[], place: SealPlace
   return JSON.stringify(sealed);
 }
 
+/** The key id a sealed ref column was sealed with; undefined for a plaintext column. */
+export function sealedRefsKeyId(column: string): string | undefined {
+  if (!column.startsWith(sealedRefsPrefix)) return undefined;
+  const { sealed } = parseSealedRefs(column, "a ref column");
+  return sealedKeyId(Buffer.from(sealed, "base64"));
+}
+
 function parseSealedRefs(column: string, where: string): SealedRefs {
   let parsed: unknown;
   try {
@@ -229,17 +268,18 @@ function parseSealedRefs(column: string, where: string): SealedRefs {
   return candidate as SealedRefs;
 }
 
-function openRefs(keys: KeyRing, column: string, place: SealPlace): string {
+function openRefs(keys: Reader, column: string, place: SealPlace): string {
+  if (keys.adoptPlaintext && !column.startsWith(sealedRefsPrefix)) return column;
   const { sealed, roots } = parseSealedRefs(column, place.where);
   const bound = { ...place, bound: [...place.bound, ...roots] };
-  return openEnvelope(keys, Buffer.from(sealed, "base64"), bound).toString("utf8");
+  return openEnvelope(keys.ring, Buffer.from(sealed, "base64"), bound).toString("utf8");
 }
 
 function sealValueRef(keys: KeyRing, json: string, place: SealPlace): string {
   return sealRefs(keys, json, valueRefRoots(json), place);
 }
 
-function openValueRef(keys: KeyRing, column: string, place: SealPlace): string {
+function openValueRef(keys: Reader, column: string, place: SealPlace): string {
   return openRefs(keys, column, place);
 }
 
@@ -258,17 +298,26 @@ function liveRootsOf(roots: LiveRoots): LiveRoots {
 }
 
 async function openBodies(
-  bodies: BodyLayer,
+  keys: Reader,
   stored: Map<string, Uint8Array | null>,
 ): Promise<Map<string, Uint8Array | null>> {
   const opened = new Map<string, Uint8Array | null>();
   for (const [id, body] of stored)
-    opened.set(id, body === null ? null : await bodies.decode(body, { kind: "item", id }));
+    opened.set(id, body === null ? null : await openBody(keys, id, body));
   return opened;
 }
 
+/**
+ * An item body opened. Adopted plaintext is safe to hand on: the item reader proves every
+ * database body against its sha256 id, so adoption cannot change what an id reads as.
+ */
+function openBody(keys: Reader, id: string, body: Uint8Array): Promise<Uint8Array> {
+  if (keys.adoptPlaintext && !isSealed(body)) return Promise.resolve(body);
+  return keys.bodies.decode(body, { kind: "item", id });
+}
+
 async function openItemMeta<M extends { nodeBytes: Uint8Array | undefined }>(
-  bodies: BodyLayer,
+  keys: Reader,
   meta: Map<string, M>,
 ): Promise<Map<string, M>> {
   const opened = new Map<string, M>();
@@ -277,7 +326,7 @@ async function openItemMeta<M extends { nodeBytes: Uint8Array | undefined }>(
       id,
       item.nodeBytes === undefined
         ? item
-        : { ...item, nodeBytes: await bodies.decode(item.nodeBytes, { kind: "item", id }) },
+        : { ...item, nodeBytes: await openBody(keys, id, item.nodeBytes) },
     );
   }
   return opened;
@@ -288,6 +337,7 @@ function encryptTransaction(
   rows: RowStore,
   bodies: BodyLayer,
   ring: () => Promise<KeyRing>,
+  reader: () => Promise<Reader>,
 ): RowWriteTransaction {
   // A transaction is a plain object (core/storage-errors.ts relies on that too).
   const encrypted: RowWriteTransaction = {
@@ -342,7 +392,7 @@ function encryptTransaction(
     copyThread: (fromThreadId, toThreadId) =>
       copyThreadSealed(encrypted, tx, rows, fromThreadId, toThreadId, ring),
     liveRoots: async () => liveRootsOf(await tx.liveRoots()),
-    itemMeta: async (ids) => openItemMeta(bodies, await tx.itemMeta(ids)),
+    itemMeta: async (ids) => openItemMeta(await reader(), await tx.itemMeta(ids)),
   };
   return encrypted;
 }
@@ -366,41 +416,75 @@ async function copyThreadSealed(
       `copyThread target "${toThreadId}" already has checkpoints; delete it first.`,
     );
   }
-  const source = encryptRowStore(rows, ring);
-  const checkpoints = await source.listCheckpoints({ threadId: fromThreadId });
-  const namespaces = new Set(checkpoints.map((row) => row.checkpointNs));
-  for (const row of checkpoints) await encrypted.upsertCheckpoint({ ...row, threadId: toThreadId });
-  for (const checkpointNs of namespaces) {
+  const thread = await readThread(encryptRowStore(rows, ring), rows, fromThreadId);
+  await writeThread(encrypted, toThreadId, thread);
+}
+
+/** Everything a thread's rows hold, opened: what a copy or a rekey writes again. */
+export interface OpenedThread {
+  checkpoints: CheckpointRow[];
+  writes: { checkpointNs: string; checkpointId: string; writes: WriteRow[] }[];
+  retained: {
+    checkpointNs: string;
+    checkpointId: string;
+    histories: Map<string, RetainedHistory>;
+  }[];
+}
+
+/** Reads a thread through `source` (a layer over `raw`, which finds the retained places). */
+export async function readThread(
+  source: RowStore,
+  raw: RowStore,
+  threadId: string,
+): Promise<OpenedThread> {
+  const checkpoints = await source.listCheckpoints({ threadId });
+  const writes: OpenedThread["writes"] = [];
+  for (const checkpointNs of new Set(checkpoints.map((row) => row.checkpointNs))) {
     const ids = checkpoints
       .filter((row) => row.checkpointNs === checkpointNs)
       .map((row) => row.checkpointId);
-    for (const [checkpointId, writes] of await source.getWrites(fromThreadId, checkpointNs, ids))
-      await encrypted.insertWrites(toThreadId, checkpointNs, checkpointId, writes);
+    for (const [checkpointId, found] of await source.getWrites(threadId, checkpointNs, ids))
+      writes.push({ checkpointNs, checkpointId, writes: found });
   }
   // Retained history hangs under deleted checkpoints: found by its own rows, read per place.
-  const retainedPlaces = new Map<
+  const places = new Map<
     string,
     { checkpointNs: string; checkpointId: string; channels: Set<string> }
   >();
-  for (const ref of await rows.retainedRefs(fromThreadId)) {
+  for (const ref of await raw.retainedRefs(threadId)) {
     const key = JSON.stringify([ref.checkpointNs, ref.checkpointId]);
-    let place = retainedPlaces.get(key);
+    let place = places.get(key);
     if (place === undefined) {
       place = {
         checkpointNs: ref.checkpointNs,
         checkpointId: ref.checkpointId,
         channels: new Set(),
       };
-      retainedPlaces.set(key, place);
+      places.set(key, place);
     }
     place.channels.add(ref.channel);
   }
-  for (const { checkpointNs, checkpointId, channels } of retainedPlaces.values()) {
-    const histories = await source.retainedHistory(fromThreadId, checkpointNs, checkpointId, [
+  const retained: OpenedThread["retained"] = [];
+  for (const { checkpointNs, checkpointId, channels } of places.values()) {
+    const histories = await source.retainedHistory(threadId, checkpointNs, checkpointId, [
       ...channels,
     ]);
-    await encrypted.putRetainedHistory(toThreadId, checkpointNs, checkpointId, histories);
+    retained.push({ checkpointNs, checkpointId, histories });
   }
+  return { checkpoints, writes, retained };
+}
+
+/** Writes a thread's rows through `tx` (the encrypting transaction seals each for `threadId`). */
+export async function writeThread(
+  tx: RowWriteTransaction,
+  threadId: string,
+  thread: OpenedThread,
+): Promise<void> {
+  for (const row of thread.checkpoints) await tx.upsertCheckpoint({ ...row, threadId });
+  for (const { checkpointNs, checkpointId, writes } of thread.writes)
+    await tx.insertWrites(threadId, checkpointNs, checkpointId, writes);
+  for (const { checkpointNs, checkpointId, histories } of thread.retained)
+    await tx.putRetainedHistory(threadId, checkpointNs, checkpointId, histories);
 }
 
 /**

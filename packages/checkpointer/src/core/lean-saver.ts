@@ -54,6 +54,7 @@ import { blobTotals, findGarbage, type GarbageReport } from "./reachability.js";
 import { deltaHistoryRefs } from "./read/delta-history.js";
 import { ItemCache } from "./read/item-cache.js";
 import { VerifiedItemReader } from "./read/item-reader.js";
+import { registerRekeyAccess } from "./rekey.js";
 import {
   type CheckpointRow,
   isJsonScalar,
@@ -179,6 +180,11 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         : encryptRowStore(rows, keyRingResolver(options.encryptionKeys)),
     );
     registerSaverRows(this, this.rows);
+    registerRekeyAccess(this, {
+      rawRows: guardRowStore(rows),
+      encryptionKeys: options.encryptionKeys,
+      setup: () => this.setup(),
+    });
     this.blobStore = options.blobStore;
     const codecOptions: ValueCodecOptions = {
       ...defaultValueCodecOptions,
