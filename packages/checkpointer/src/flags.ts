@@ -55,7 +55,10 @@ export const checkpointerEnvSchema = z
           return new KeyRing(parseEncryptionKeys(text));
         } catch (error) {
           // The ring's message names the key id at fault, never a key.
-          context.addIssue({ code: "custom", message: (error as Error).message });
+          const problem = (error as Error).message
+            .replace(/^Invalid encryption keys: /, "")
+            .replace(/\.$/, "");
+          context.addIssue({ code: "custom", message: problem });
           return z.NEVER;
         }
       })

@@ -87,7 +87,7 @@ export async function rekey(saver: object, options: RekeyOptions = {}): Promise<
     const threadIds = await raw.threadIds(after, threadPage);
     if (threadIds.length === 0) break;
     for (const threadId of threadIds) {
-      options.signal?.throwIfAborted();
+      await stopPoint(options.signal);
       report.threads += 1;
       if (await threadIsCurrent(raw, keys, threadId)) continue;
       await strict.write(
@@ -105,7 +105,7 @@ export async function rekey(saver: object, options: RekeyOptions = {}): Promise<
   }
   const stored = (await raw.allItems()).filter((item) => !item.inBlobStore).map((item) => item.id);
   for (let start = 0; start < stored.length; start += itemBatch) {
-    options.signal?.throwIfAborted();
+    await stopPoint(options.signal);
     const batch = stored.slice(start, start + itemBatch);
     report.items += batch.length;
     const bodies = await raw.itemBodies(batch);
@@ -163,4 +163,14 @@ async function threadIsCurrent(raw: RowStore, keys: KeyRing, threadId: string): 
   for (const ref of await raw.retainedRefs(threadId))
     if (sealedRefsKeyId(ref.valueRef) !== current) return false;
   return true;
+}
+
+/**
+ * Between transactions: yields to the event loop first, so a SIGINT handler (a macrotask) can
+ * abort the signal even while SQLite's synchronous calls keep every await in microtasks.
+ */
+async function stopPoint(signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
 }

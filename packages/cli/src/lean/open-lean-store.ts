@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
+import { encryptionKeysFromEnv, type LeanCheckpointSaver } from "@leangraph/checkpointer";
 import {
   type BlobStore,
   createFsBlobStore,
@@ -58,6 +58,8 @@ export async function openLeanStore(
     );
   }
   const serdeFor = (blobStore: BlobStore) => new RedactingSerializer({ ...limits, blobStore });
+  // An encrypted store opens with the application's keys; without them its rows are refused.
+  const encryptionKeys = encryptionKeysFromEnv(openOptions.env ?? process.env);
 
   if (target.backend === "sqlite") {
     // Each backend's saver loads its driver; only the one this database needs is imported.
@@ -67,7 +69,11 @@ export async function openLeanStore(
     const blobDir = options.blobDir ?? defaultBlobDirFor(target.path);
     const blobStore = createFsBlobStore({ dir: blobDir });
     const freshSaver = () =>
-      new LeanSqliteSaver(db, { blobStore, serde: serdeFor(blobStore) }) as LeanCheckpointSaver;
+      new LeanSqliteSaver(db, {
+        blobStore,
+        serde: serdeFor(blobStore),
+        encryptionKeys,
+      }) as LeanCheckpointSaver;
     const saver = freshSaver();
     await saver.setup();
     return {
@@ -87,7 +93,12 @@ export async function openLeanStore(
       ? createPostgresBlobStore({ pool, schema: target.schema })
       : createFsBlobStore({ dir: options.blobDir! });
   const freshSaver = () =>
-    new LeanPostgresSaver(pool, { schema: target.schema, blobStore, serde: serdeFor(blobStore) });
+    new LeanPostgresSaver(pool, {
+      schema: target.schema,
+      blobStore,
+      serde: serdeFor(blobStore),
+      encryptionKeys,
+    });
   const saver = freshSaver();
   try {
     await saver.setup();
