@@ -28,9 +28,9 @@ testEncryptionAtRest("LeanSqliteSaver", async () => {
       const db = new Database(path);
       try {
         const statement = db.prepare(sql);
-        return statement.reader
-          ? (statement.all(...params) as Record<string, unknown>[])
-          : (statement.run(...params), []);
+        if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+        statement.run(...params);
+        return [];
       } finally {
         db.close();
       }

@@ -1,7 +1,7 @@
 export * from "./blob-store.js";
 export type { BodyLayer, BodyPlace } from "./body/body-layer.js";
-export * from "./encryption/index.js";
 export * from "./diagnostics.js";
+export * from "./encryption/index.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
 export { LruMap, type LruMapOptions } from "./lru-map.js";
