@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +29,10 @@ export interface LeanConfiguration {
 
 type Opener = () => Promise<LeanConfiguration>;
 
-function sqlite(name: string, redacting: boolean): Opener {
+/** One fixed key for the encryption-on configurations: every row payload and item body sealed. */
+const encryptionKeys = [{ id: "fuzz", key: randomBytes(32) }];
+
+function sqlite(name: string, redacting: boolean, encrypted = false): Opener {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
     const blobStore = createFsBlobStore({ dir: join(dir, "blobs") });
@@ -39,6 +43,7 @@ function sqlite(name: string, redacting: boolean): Opener {
       blobStore,
       serde,
       codec,
+      encryptionKeys: encrypted ? encryptionKeys : undefined,
     });
     return {
       name,
@@ -51,7 +56,11 @@ function sqlite(name: string, redacting: boolean): Opener {
   };
 }
 
-function postgres(name: string, serdeKind: "redacting" | "jsonplus" | "redacting+fs"): Opener {
+function postgres(
+  name: string,
+  serdeKind: "redacting" | "jsonplus" | "redacting+fs",
+  encrypted = false,
+): Opener {
   return async () => {
     const schema = uniqueSchema(`diff_${name.replace(/\W/g, "_")}`);
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
@@ -65,7 +74,13 @@ function postgres(name: string, serdeKind: "redacting" | "jsonplus" | "redacting
       serdeKind === "jsonplus"
         ? new JsonPlusSerializer()
         : new RedactingSerializer({ blobStore, ...serializerLimits });
-    const saver = new LeanPostgresSaver(pool, { schema, codec, serde, blobStore });
+    const saver = new LeanPostgresSaver(pool, {
+      schema,
+      codec,
+      serde,
+      blobStore,
+      encryptionKeys: encrypted ? encryptionKeys : undefined,
+    });
     await saver.setup();
     return {
       name,
@@ -86,6 +101,8 @@ export const leanConfigurations: Record<string, Opener> = {
   "postgres+redacting": postgres("postgres+redacting", "redacting"),
   "postgres+jsonplus": postgres("postgres+jsonplus", "jsonplus"),
   "postgres+fs+redacting": postgres("postgres+fs+redacting", "redacting+fs"),
+  "sqlite+redacting+encrypted": sqlite("sqlite+redacting+encrypted", true, true),
+  "postgres+redacting+encrypted": postgres("postgres+redacting+encrypted", "redacting", true),
 };
 
 export const postgresConfigurations = new Set(
