@@ -13,7 +13,10 @@
  *    10,000), every saver in this process, filters interleaved.
  * 5. Pruning a DeltaChannel chat of BENCH_RETENTION_TURNS turns (default 1000) to keepLast 10:
  *    retained history against keeping ancestors back to the last snapshot.
- * BENCH_SECTIONS=workload,edit,latency,list,retention picks sections. BENCH_BASELINE=<checkout>
+ * 6. Compression on vs off (issue 18): each lean saver with LG_COMPRESSION=auto and =off, interleaved
+ *    in this process: chat put / getTuple, append-workload getState (BENCH_COMPRESSION_STEPS of
+ *    200 KB, default 30) and bytes on disk.
+ * BENCH_SECTIONS=workload,edit,latency,list,retention,compression picks sections. BENCH_BASELINE=<checkout>
  * (an earlier commit, installed and built) adds its lean savers to section 3, interleaved with
  * this checkout's: "no slower than before" measured in one run.
  * Medians over BENCH_REPEATS runs (default 3) / BENCH_LATENCY_ITERATIONS iterations (default 300);
@@ -26,6 +29,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { postgresUnavailableReason } from "@leangraph/test-postgres";
+import { compressionHeader, compressionRows } from "./compression.js";
 import { fillThread, timeFilteredList } from "./filtered-list.js";
 import { ChatLatencyRun, median, percentile } from "./latency.js";
 import {
@@ -46,7 +50,7 @@ const editSteps = Number(process.env.BENCH_EDIT_STEPS ?? 200);
 const retentionTurns = Number(process.env.BENCH_RETENTION_TURNS ?? 1000);
 /** BENCH_SECTIONS=workload,edit,latency,list,retention (default: all) runs only some sections. */
 const sections = new Set(
-  (process.env.BENCH_SECTIONS ?? "workload,edit,latency,list,retention").split(","),
+  (process.env.BENCH_SECTIONS ?? "workload,edit,latency,list,retention,compression").split(","),
 );
 const editScript = fileURLToPath(new URL("./edit-run.ts", import.meta.url));
 const workerScript = fileURLToPath(new URL("./workload-run.ts", import.meta.url));
@@ -291,6 +295,26 @@ try {
       `Chat-like state (20 messages growing to ${20 + latencyIterations}; ${latencyIterations - warm} measured iterations, interleaved)`,
       ["saver", "put median", "put p95", "getTuple median", "getTuple p95", "lean / stock"],
       latencyRows,
+    );
+
+  const compressionTable: string[][] = [];
+  for (const kind of sections.has("compression")
+    ? leanLatencyKinds.filter((k) => kinds.includes(k))
+    : []) {
+    compressionTable.push(
+      ...(await compressionRows(kind, workDir, {
+        chatIterations: latencyIterations,
+        appendSteps: Number(process.env.BENCH_COMPRESSION_STEPS ?? 30),
+        getStateRepeats: repeats * 3,
+      })),
+    );
+    console.log(`[bench] ${kind} compression on/off done`);
+  }
+  if (sections.has("compression"))
+    printTable(
+      "Compression on (LG_COMPRESSION=auto, brotli 4) vs off, same saver, interleaved; ratios on / off (target <= 1.1x)",
+      compressionHeader,
+      compressionTable,
     );
 
   const listSavers = new Map<SaverKind, { bench: BenchSaver; threadId: string }>();

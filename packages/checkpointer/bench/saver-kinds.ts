@@ -28,10 +28,15 @@ export type CheckpointerFactory = (options: {
   env: Record<string, string>;
 }) => Promise<ManagedCheckpointer>;
 
+/**
+ * @param flags more LG_* flags for this saver, e.g. `{ LG_COMPRESSION: "off" }` to measure
+ *   a lean saver with stored bodies uncompressed (the default is `auto`).
+ */
 export async function openBenchSaver(
   kind: SaverKind,
   workDir: string,
   create: CheckpointerFactory = createCheckpointer,
+  flags: Record<string, string> = {},
 ): Promise<BenchSaver> {
   const sqlitePath = join(workDir, `${kind}-${randomBytes(4).toString("hex")}.sqlite`);
   const blobDir = join(workDir, `blobs-${randomBytes(4).toString("hex")}`);
@@ -47,6 +52,7 @@ export async function openBenchSaver(
         : "sqlite",
     LG_REDACTING_SERDE: kind.startsWith("Lean") ? "on" : "off",
     ...(kind === "LeanPostgresSaver+fs" ? { LG_BLOB_STORE: "fs", LG_BLOB_DIR: blobDir } : {}),
+    ...flags,
   };
   const saver = await create({ env });
   const pg = kind.includes("Postgres") ? await import("pg") : undefined;

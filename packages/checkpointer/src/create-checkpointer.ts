@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import {
   type BlobStore,
+  createCompressionLayer,
   createFsBlobStore,
   createMemoryBlobStore,
   createSerializerFromEnv,
@@ -69,12 +70,15 @@ export async function createCheckpointer(
     return createStockCheckpointer(flags);
   }
 
+  const { compression } = flags;
+  const layers = [createCompressionLayer(compression)];
   switch (flags.backend) {
     case "sqlite": {
       await requireOptionalPeers("LG_CHECKPOINTER=sqlite", ["better-sqlite3"]);
       const { defaultBlobDirFor, LeanSqliteSaver } = await import("./sqlite/saver.js");
       const blobStore = createFsBlobStore({
         dir: flags.blobDir ?? defaultBlobDirFor(flags.sqlitePath),
+        layers,
       });
       const serde = createSerializerFromEnv({ env, blobStore });
       return LeanSqliteSaver.fromConnString(flags.sqlitePath, {
@@ -82,6 +86,7 @@ export async function createCheckpointer(
         blobStore,
         retention: flags.retention,
         encryptionKeys,
+        compression,
       });
     }
     case "postgres": {
@@ -92,8 +97,8 @@ export async function createCheckpointer(
       const pool = new pg.Pool({ connectionString: flags.postgresUrl });
       const blobStore: BlobStore =
         flags.blobStore === "postgres"
-          ? createPostgresBlobStore({ pool, schema: flags.postgresSchema })
-          : createFsBlobStore({ dir: flags.blobDir ?? ".lg/blobs" });
+          ? createPostgresBlobStore({ pool, schema: flags.postgresSchema, layers })
+          : createFsBlobStore({ dir: flags.blobDir ?? ".lg/blobs", layers });
       const serde = createSerializerFromEnv({ env, blobStore });
       const saver = new LeanPostgresSaver(
         pool,
@@ -103,6 +108,7 @@ export async function createCheckpointer(
           schema: flags.postgresSchema,
           retention: flags.retention,
           encryptionKeys,
+          compression,
         },
         { ownsPool: true },
       );
@@ -111,8 +117,8 @@ export async function createCheckpointer(
     }
     case "memory": {
       const blobStore = flags.blobDir
-        ? createFsBlobStore({ dir: flags.blobDir })
-        : createMemoryBlobStore();
+        ? createFsBlobStore({ dir: flags.blobDir, layers })
+        : createMemoryBlobStore({ layers });
       return new MeasuredMemorySaver(createSerializerFromEnv({ env, blobStore }));
     }
   }

@@ -1,4 +1,5 @@
 import {
+  type CompressionOptions,
   KeyRing,
   LeangraphError,
   parseEncryptionKeys,
@@ -116,6 +117,8 @@ export interface CheckpointerFlags {
   retention: RetentionOptions | undefined;
   /** `LG_ENCRYPTION_KEYS`, validated: undefined means no encryption. */
   encryptionKeys: KeyRing | undefined;
+  /** `LG_COMPRESSION` / `LG_COMPRESSION_LEVEL` (read by @leangraph/serde's schema). */
+  compression: CompressionOptions;
 }
 
 /** Flags whose value is a secret: an error names them, never shows them. */
@@ -156,6 +159,7 @@ export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     blobDir: flags.LG_BLOB_DIR,
     blobStore: flags.LG_BLOB_STORE ?? (flags.LG_CHECKPOINTER === "postgres" ? "postgres" : "fs"),
     redacting: serde.enabled,
+    compression: serde.compression,
     retention:
       flags.LG_RETENTION_KEEP_LAST === undefined && flags.LG_RETENTION_MAX_AGE === undefined
         ? undefined

@@ -5,7 +5,12 @@
  * what is accepted (see parseOptions in @leangraph/errors); code below trusts the typed result.
  */
 import { isEnvironment, parseOptions } from "@leangraph/errors";
-import { isBlobStore, isSerializerProtocol } from "@leangraph/serde";
+import {
+  compressionOption,
+  isBlobStore,
+  isBodyLayer,
+  isSerializerProtocol,
+} from "@leangraph/serde";
 import { z } from "zod";
 import { schemaPattern } from "./postgres/identifiers.js";
 import { maxPartBytes } from "./stores/postgres-blob-layout.js";
@@ -67,6 +72,7 @@ const leanSaverOptions = {
   itemCacheBytes: wholeNumber(0, 1024 * 1024 * 1024, "bytes").optional(),
   // Checked by the key ring itself, whose errors never print a key (this check would print the value).
   encryptionKeys: z.unknown().optional(),
+  compression: compressionOption.optional(),
 };
 
 const leanSqliteSaverOptions = z.strictObject({
@@ -104,6 +110,14 @@ const postgresBlobStoreOptions = z
       "bytes",
       " (the largest part one 8 KB heap page holds; smaller only costs space, so leave it unset)",
     ).optional(),
+    layers: z
+      .array(
+        z.custom(isBodyLayer, {
+          message: "a body layer ({ name, encode, decode }), e.g. createCompressionLayer()",
+        }),
+        { message: "an array of body layers" },
+      )
+      .optional(),
   })
   .refine((options) => options.pool === undefined || options.connectionString === undefined, {
     message: "either pool or connectionString, not both",

@@ -83,6 +83,7 @@ describe("LG_* flags", () => {
       blobDir: undefined,
       blobStore: "fs",
       redacting: true,
+      compression: { codec: "auto", level: undefined },
     });
     expect(
       checkpointerFlagsFromEnv({

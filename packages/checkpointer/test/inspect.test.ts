@@ -25,11 +25,13 @@ describe("inspect modules", () => {
     temp.remove();
   });
 
+  // Uncompressed, so the byte counts below are the values' own sizes.
   function open(): LeanSqliteSaver {
     const path = join(temp.dir, "checkpoints.sqlite");
-    const plain = LeanSqliteSaver.fromConnString(path);
+    const plain = LeanSqliteSaver.fromConnString(path, { compression: "off" });
     const blobStore = plain.blobStore;
     return LeanSqliteSaver.fromConnString(path, {
+      compression: "off",
       blobStore,
       serde: new RedactingSerializer({ blobStore }),
     });

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { createCompressionLayer } from "@leangraph/serde";
 import { testBlobStore } from "@leangraph/serde/testing";
 import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
@@ -15,15 +16,25 @@ if (unavailable) {
   afterAll(() => pool.end());
 
   // The default page-sized parts, and parts small enough that every blob is only tail pieces.
-  for (const chunkBytes of [undefined, 1000]) {
+  // Each also compressed: stored bytes then differ from the plain bytes their id names.
+  for (const [chunkBytes, compression] of [
+    [undefined, undefined],
+    [1000, undefined],
+    [undefined, "auto"],
+    [1000, "gzip"],
+  ] as const) {
     testBlobStore(
-      `postgres (chunkBytes ${chunkBytes})`,
+      `postgres (chunkBytes ${chunkBytes}, compression ${compression ?? "none"})`,
       async () => {
         const schema = uniqueSchema("blobs");
-        const store = createPostgresBlobStore({ pool, schema, chunkBytes });
+        const layers = compression ? [createCompressionLayer(compression)] : [];
+        const store = createPostgresBlobStore({ pool, schema, chunkBytes, layers });
         const s = `"${schema}"`;
         return {
           store,
+          plainView: compression
+            ? createPostgresBlobStore({ pool, schema, chunkBytes })
+            : undefined,
           tamper: {
             async flipByte(id) {
               await pool.query(
@@ -44,7 +55,7 @@ if (unavailable) {
           cleanup: () => dropSchema(schema, pool),
         };
       },
-      { damageable: true },
+      { damageable: true, compresses: compression !== undefined },
     );
   }
 

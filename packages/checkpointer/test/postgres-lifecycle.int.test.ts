@@ -46,7 +46,10 @@ if (unavailable) {
       },
       async flipItemByte(id, offset) {
         await pool.query(
-          `UPDATE "${schema}".lg_items SET body = set_byte(body, $2, get_byte(body, $2) # 1) WHERE id = $1`,
+          // Compressed bodies can be shorter than the offset: then flip a byte in their middle.
+          `UPDATE "${schema}".lg_items
+           SET body = set_byte(body, LEAST($2, octet_length(body) / 2), get_byte(body, LEAST($2, octet_length(body) / 2)) # 1)
+           WHERE id = $1`,
           [id, offset],
         );
       },

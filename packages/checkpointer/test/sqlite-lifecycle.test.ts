@@ -42,7 +42,9 @@ const create: LifecycleFactory = async ({ serde }) => {
       const { body } = saver.db.prepare("SELECT body FROM lg_items WHERE id = ?").get(id) as {
         body: Buffer;
       };
-      body[offset] = body[offset]! ^ 1;
+      // Compressed bodies can be shorter than the offset: then flip a byte in their middle.
+      const at = Math.min(offset, Math.floor(body.byteLength / 2));
+      body[at] = body[at]! ^ 1;
       saver.db.prepare("UPDATE lg_items SET body = ? WHERE id = ?").run(body, id);
     },
     async cleanup() {

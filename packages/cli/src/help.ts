@@ -24,6 +24,12 @@ Killed or interrupted, rerun the same command: it continues where it stopped.`,
 
 Decodes every checkpoint and its pending writes and reads every blob, checking each hash.
 Exits 1 and names every damaged item (thread, checkpoint, channel or write, item or blob id).`,
+  compact: `leangraph compact <lean database> [--schema S] [--json]
+
+Rewrites item and blob bodies stored uncompressed (written before compression, or with
+LG_COMPRESSION=off) compressed as LG_COMPRESSION and LG_COMPRESSION_LEVEL say. Ids and values do
+not change, so a running application reads on. Killed or interrupted, rerun the same command:
+what is already compressed is skipped.`,
   stats: `leangraph stats <database> [--schema S] [--kind stock|lean] [--json]
 
 Bytes on disk, checkpoints, threads and writes (lean: also blobs and the largest row).`,
@@ -55,6 +61,7 @@ Commands:
   verify <lean database>        every reference resolves, every hash matches
   stats <database>              bytes, checkpoints, threads, writes, blobs
   gc <lean database>            delete what nothing reaches
+  compact <lean database>       compress bodies stored before compression
   prune <lean database>         delete old checkpoints (--keep-last, --older-than)
   rekey <lean database>         encrypt under the newest key of LG_ENCRYPTION_KEYS
 

@@ -1,6 +1,7 @@
 import { LeangraphError } from "@leangraph/serde";
 import { type Command, parseCommandLine } from "./arguments/command-line.js";
 import type { CommandContext, CommandOutcome } from "./commands/command.js";
+import { runCompact } from "./commands/compact.js";
 import { runGc } from "./commands/gc.js";
 import { runImport } from "./commands/import.js";
 import { runInspect } from "./commands/inspect.js";
@@ -49,6 +50,8 @@ function dispatch(
       return runStats(command, context);
     case "gc":
       return runGc(command, context);
+    case "compact":
+      return runCompact(command, context);
     case "prune":
       return runPrune(command, context);
     case "rekey":

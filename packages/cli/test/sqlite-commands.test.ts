@@ -96,6 +96,60 @@ describe("leangraph stats", () => {
   });
 });
 
+describe("leangraph compact", () => {
+  it("compresses bodies stored plain, keeps every value, and a rerun has nothing left to do", async () => {
+    const path = join(temp.dir, "uncompressed.sqlite");
+    await buildLeanSqlite(path, "off");
+    const before = openLeanSqlite(path);
+    const tuplesBefore = await normalizedThreads(before);
+    const statsBefore = await before.storageStats();
+    await before.close();
+
+    const run = await leangraph("compact", path, "--json");
+    expect(run.code, run.stderr).toBe(ExitCode.ok);
+    expect(run.json).toMatchObject({ status: "done", compression: "brotli-4" });
+    expect(run.json.items.rewritten).toBeGreaterThan(0);
+    expect(run.json.items.bytesAfter).toBeLessThan(run.json.items.bytesBefore);
+    expect(run.json.blobs.rewritten).toBe(stockContents.appendSteps);
+    expect(run.json.blobs.bytesAfter).toBeLessThan(run.json.blobs.bytesBefore * 0.7);
+
+    const again = await leangraph("compact", path, "--json");
+    expect(again.json).toMatchObject({ items: { rewritten: 0 }, blobs: { rewritten: 0 } });
+    expect((await leangraph("verify", path, "--json")).json).toMatchObject({
+      ok: true,
+      damage: [],
+    });
+    const after = openLeanSqlite(path);
+    expect(await normalizedThreads(after)).toEqual(tuplesBefore);
+    expect((await after.storageStats()).blobBytes).toBeLessThan(statsBefore.blobBytes);
+    await after.close();
+  });
+
+  it("with LG_COMPRESSION=off has nothing to do", async () => {
+    const saved = process.env.LG_COMPRESSION;
+    process.env.LG_COMPRESSION = "off";
+    try {
+      const run = await leangraph("compact", leanCopy(), "--json");
+      expect(run.code).toBe(ExitCode.ok);
+      expect(run.json).toMatchObject({ compression: "off", items: { rewritten: 0 } });
+    } finally {
+      if (saved === undefined) delete process.env.LG_COMPRESSION;
+      else process.env.LG_COMPRESSION = saved;
+    }
+  });
+});
+
+async function normalizedThreads(saver: ReturnType<typeof openLeanSqlite>) {
+  const threads: Record<string, unknown[]> = {};
+  for (const threadId of ["append", "chat", "workflow", "waiting"]) {
+    const tuples: unknown[] = [];
+    for await (const tuple of saver.list({ configurable: { thread_id: threadId } }))
+      tuples.push(normalized(tuple));
+    threads[threadId] = tuples;
+  }
+  return threads;
+}
+
 describe("leangraph verify", () => {
   it("passes an intact store", async () => {
     const run = await leangraph("verify", lean, "--json");

@@ -49,6 +49,13 @@ export const SerdeErrorCode = {
    * the right id but the wrong bytes. The message names the place and the key id.
    */
   decryptionFailed: "ERR_LG_ENCRYPTION_DECRYPT_FAILED",
+  /**
+   * A stored body is compressed with a codec this runtime lacks (zstd before Node 22.15), or
+   * LG_COMPRESSION asks this runtime to write one; the message names the codec and the fix.
+   */
+  bodyCodecUnavailable: "ERR_LG_BODY_CODEC_UNAVAILABLE",
+  /** A stored body's header names a format version or codec newer than this reader knows. */
+  bodyFormatUnknown: "ERR_LG_BODY_FORMAT_UNKNOWN",
 } as const;
 
 /** Codes raised by @leangraph/checkpointer. */

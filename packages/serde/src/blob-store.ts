@@ -11,6 +11,7 @@ import { LeangraphError, SerdeErrorCode } from "./errors.js";
 export type BlobId = string;
 
 export interface BlobStat {
+  /** Bytes as stored: after compression, so what the blob costs on disk. */
   bytes: number;
   /**
    * When the blob was last written. A `put` of content that is already stored refreshes it, so
@@ -40,6 +41,34 @@ export interface BlobStore {
    */
   setup?(): Promise<void>;
   /** Releases handles/pools; optional. */
+  close?(): Promise<void>;
+}
+
+/**
+ * What a backend keeps beneath a layered BlobStore (see body/layered-blob-store.ts): stored bytes
+ * under an id the caller chose. It neither hashes nor verifies: the stored bytes may be compressed
+ * or encrypted, so only the wrapper, which sees the plain bytes, can prove them against the id.
+ * Ids are validated by the wrapper before any of these is called.
+ */
+export interface BodyStore {
+  /** Keeps `stored` under `id`, replacing whatever is there; durable on resolve. */
+  write(id: BlobId, stored: Uint8Array): Promise<void>;
+  /**
+   * Streams stored bytes in; `idOf()` names the body once the source has ended. When a body is
+   * already stored under that id, the streamed copy is dropped and the old one's time refreshed.
+   */
+  writeStream(stored: AsyncIterable<Uint8Array>, idOf: () => BlobId): Promise<void>;
+  /** Refreshes writtenAtMs of a stored body; resolves false when there is none. */
+  touch(id: BlobId): Promise<boolean>;
+  /** The stored bytes: ERR_LG_BLOB_MISSING when absent, ERR_LG_BLOB_READ_FAILED otherwise. */
+  read(id: BlobId): Promise<Uint8Array>;
+  readStream(id: BlobId): AsyncIterable<Uint8Array>;
+  has(id: BlobId): Promise<boolean>;
+  /** Stored size (what it costs) and last write time. */
+  stat(id: BlobId): Promise<BlobStat | undefined>;
+  delete(id: BlobId): Promise<boolean>;
+  list(): AsyncIterable<BlobId>;
+  setup?(): Promise<void>;
   close?(): Promise<void>;
 }
 

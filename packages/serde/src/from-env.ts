@@ -2,6 +2,7 @@ import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgrap
 import { isEnvironment, parseOptions } from "@leangraph/errors";
 import { z } from "zod";
 import type { BlobStore } from "./blob-store.js";
+import { createCompressionLayer } from "./body/compression.js";
 import { blobStoreOption, serdeOptionsFromEnv, serializerOption } from "./options.js";
 import { RedactingSerializer } from "./redacting-serializer.js";
 import { createFsBlobStore } from "./stores/fs.js";
@@ -9,7 +10,7 @@ import { createFsBlobStore } from "./stores/fs.js";
 export interface CreateSerializerFromEnvOptions {
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** @default createFsBlobStore({ dir: LG_BLOB_DIR ?? ".lg-blobs" }) */
+  /** @default createFsBlobStore({ dir: LG_BLOB_DIR ?? ".lg-blobs" }), compressed as LG_COMPRESSION says */
   blobStore?: BlobStore;
   /** @default new JsonPlusSerializer() */
   inner?: SerializerProtocol;
@@ -37,12 +38,19 @@ export function createSerializerFromEnv(
     options,
     "createSerializerFromEnv(options)",
   );
-  const { enabled, blobDir, ...limits } = serdeOptionsFromEnv(parsed.env ?? process.env);
+  const { enabled, blobDir, compression, ...limits } = serdeOptionsFromEnv(
+    parsed.env ?? process.env,
+  );
   const inner = parsed.inner ?? new JsonPlusSerializer();
   if (!enabled) return inner;
   return new RedactingSerializer({
     ...limits,
     inner,
-    blobStore: parsed.blobStore ?? createFsBlobStore({ dir: blobDir ?? ".lg-blobs" }),
+    blobStore:
+      parsed.blobStore ??
+      createFsBlobStore({
+        dir: blobDir ?? ".lg-blobs",
+        layers: [createCompressionLayer(compression)],
+      }),
   });
 }

@@ -1,5 +1,31 @@
 export * from "./blob-store.js";
+export {
+  type BodyCompression,
+  bodyHeaderBytes,
+  decodeBody,
+  encodeBody,
+  minCompressedBodyBytes,
+  plainIfItMatches,
+  storedBodyCodec,
+} from "./body/body-format.js";
 export type { BodyLayer, BodyPlace } from "./body/body-layer.js";
+export { type CodecName, runtimeHasZstd } from "./body/codecs.js";
+export {
+  type CompressionOptions,
+  type CompressionSetting,
+  codecNameOf,
+  compressionOption,
+  compressionSettings,
+  createCompressionLayer,
+  resolveCompression,
+  type StreamingBodyLayer,
+} from "./body/compression.js";
+export { isBodyLayer } from "./body/layer-options.js";
+export {
+  isLayeredBlobStore,
+  type LayeredBlobStore,
+  layeredBlobStore,
+} from "./body/layered-blob-store.js";
 export * from "./diagnostics.js";
 export * from "./encryption/index.js";
 export * from "./errors.js";

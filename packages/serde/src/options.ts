@@ -13,6 +13,8 @@ import {
 } from "@leangraph/errors";
 import { z } from "zod";
 import { type BlobStore, isBlobStore } from "./blob-store.js";
+import { codecsByName } from "./body/codecs.js";
+import { type CompressionOptions, codecNameOf, compressionSettings } from "./body/compression.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
 
 const sizeUnits: Record<string, number> = {
@@ -152,28 +154,62 @@ const countFlag = z
   .optional();
 
 /** The LG_* variables this package reads. Unknown LG_* variables belong to other packages. */
-export const serdeEnvSchema = z.object({
-  LG_REDACTING_SERDE: z
-    .enum(["on", "off"], { message: "on or off" })
-    .default("on")
-    .transform((flag) => flag === "on"),
-  LG_MAX_STRING_SIZE: byteSizeFlag(1),
-  LG_MAX_ARRAY_SIZE: countFlag,
-  LG_MAX_OBJECT_KEYS: countFlag,
-  LG_MAX_CHECKPOINT_SIZE: byteSizeFlag(minPayloadBytes, maxPayloadBytesLimit),
-  LG_BLOB_CACHE_SIZE: byteSizeFlag(0),
-  LG_BLOB_DIR: z.string().min(1, "a non-empty directory path").optional(),
-  /** Sets LG_BLOB_CACHE_SIZE's default (the table is @leangraph/errors' MEMORY_PRESETS). */
-  LG_MEMORY_PRESET: z
-    .enum(["", ...MEMORY_PRESET_NAMES] as [string, ...string[]], { message: acceptedMemoryPreset })
-    .optional(),
-});
+export const serdeEnvSchema = z
+  .object({
+    LG_REDACTING_SERDE: z
+      .enum(["on", "off"], { message: "on or off" })
+      .default("on")
+      .transform((flag) => flag === "on"),
+    LG_MAX_STRING_SIZE: byteSizeFlag(1),
+    LG_MAX_ARRAY_SIZE: countFlag,
+    LG_MAX_OBJECT_KEYS: countFlag,
+    LG_MAX_CHECKPOINT_SIZE: byteSizeFlag(minPayloadBytes, maxPayloadBytesLimit),
+    LG_BLOB_CACHE_SIZE: byteSizeFlag(0),
+    LG_BLOB_DIR: z.string().min(1, "a non-empty directory path").optional(),
+    /** Sets LG_BLOB_CACHE_SIZE's default (the table is @leangraph/errors' MEMORY_PRESETS). */
+    LG_MEMORY_PRESET: z
+      .enum(["", ...MEMORY_PRESET_NAMES] as [string, ...string[]], {
+        message: acceptedMemoryPreset,
+      })
+      .optional(),
+    LG_COMPRESSION: z
+      .enum(compressionSettings, { message: compressionSettings.join(", ") })
+      .default("auto"),
+    LG_COMPRESSION_LEVEL: z
+      .string()
+      .regex(/^\s*-?\d+\s*$/, "a whole number (gzip 1-9, brotli 0-11, zstd 1-19)")
+      .transform(Number)
+      .optional(),
+  })
+  .superRefine((flags, context) => {
+    const codec = codecNameOf(flags.LG_COMPRESSION);
+    const level = flags.LG_COMPRESSION_LEVEL;
+    if (level === undefined) return;
+    if (codec === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["LG_COMPRESSION_LEVEL"],
+        message: "unset (LG_COMPRESSION=off compresses nothing)",
+      });
+      return;
+    }
+    const { min, max } = codecsByName[codec].levels;
+    if (level < min || level > max) {
+      context.addIssue({
+        code: "custom",
+        path: ["LG_COMPRESSION_LEVEL"],
+        message: `a whole number from ${min} to ${max} (the levels of ${codec}, which LG_COMPRESSION=${flags.LG_COMPRESSION} writes)`,
+      });
+    }
+  });
 
 export interface SerdeEnvOptions extends Partial<RedactingSerializerLimits> {
   /** `LG_REDACTING_SERDE`: false hands back the inner serializer unchanged. */
   enabled: boolean;
   /** `LG_BLOB_DIR`, when set. */
   blobDir: string | undefined;
+  /** `LG_COMPRESSION` and `LG_COMPRESSION_LEVEL`: how blob and item bodies are stored. */
+  compression: CompressionOptions;
 }
 
 /**
@@ -187,6 +223,7 @@ export function serdeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Serde
   const options: SerdeEnvOptions = {
     enabled: flags.LG_REDACTING_SERDE,
     blobDir: flags.LG_BLOB_DIR,
+    compression: { codec: flags.LG_COMPRESSION, level: flags.LG_COMPRESSION_LEVEL },
   };
   if (flags.LG_MAX_STRING_SIZE !== undefined) options.maxStringBytes = flags.LG_MAX_STRING_SIZE;
   if (flags.LG_MAX_ARRAY_SIZE !== undefined) options.maxArrayLength = flags.LG_MAX_ARRAY_SIZE;

@@ -42,8 +42,11 @@ describe("LG_* serde flags", () => {
         LG_MAX_CHECKPOINT_SIZE: "4mb",
         LG_BLOB_CACHE_SIZE: "0",
         LG_BLOB_DIR: "/var/lib/blobs",
+        LG_COMPRESSION: "gzip",
+        LG_COMPRESSION_LEVEL: "9",
       }),
     ).toEqual({
+      compression: { codec: "gzip", level: 9 },
       enabled: true,
       maxStringBytes: 100 * 1024,
       maxArrayLength: 500,
@@ -62,6 +65,9 @@ describe("LG_* serde flags", () => {
     ["LG_MAX_OBJECT_KEYS", "lots", "whole number"],
     ["LG_REDACTING_SERDE", "yes", "on or off"],
     ["LG_MEMORY_PRESET", "tiny", "small (for 2 GB of RAM)"],
+    ["LG_COMPRESSION", "lz4", "auto, off, zstd, brotli, gzip"],
+    ["LG_COMPRESSION_LEVEL", "fast", "a whole number"],
+    ["LG_COMPRESSION_LEVEL", "12", "from 0 to 11 (the levels of brotli"],
   ])(
     "rejects %s=%s naming the variable, the value and what is accepted",
     (name, value, accepted) => {
@@ -78,6 +84,16 @@ describe("LG_* serde flags", () => {
       expect(message).toContain(accepted);
     },
   );
+
+  it("compresses by default (auto), and LG_COMPRESSION=off turns it off", () => {
+    expect(serdeOptionsFromEnv({}).compression).toEqual({ codec: "auto", level: undefined });
+    expect(serdeOptionsFromEnv({ LG_COMPRESSION: "off" }).compression.codec).toBe("off");
+    expect(() =>
+      serdeOptionsFromEnv({ LG_COMPRESSION: "off", LG_COMPRESSION_LEVEL: "3" }),
+    ).toThrowError(
+      expect.objectContaining({ message: expect.stringContaining("off compresses nothing") }),
+    );
+  });
 
   it("takes the blob cache size from LG_MEMORY_PRESET unless LG_BLOB_CACHE_SIZE is set", () => {
     expect(serdeOptionsFromEnv({ LG_MEMORY_PRESET: "small" }).stringCacheBytes).toBe(

@@ -2,6 +2,7 @@ import { mkdtemp, open, readdir, rm, truncate, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createCompressionLayer } from "../src/body/compression.js";
 import { createFsBlobStore } from "../src/stores/fs.js";
 import { createMemoryBlobStore } from "../src/stores/memory.js";
 import { createFaultyBlobStore, testBlobStore } from "../src/testing/index.js";
@@ -42,6 +43,47 @@ describe("faulty blob store layer", () => {
     }
   });
 });
+
+testBlobStore(
+  "memory, compressed",
+  async () => ({
+    store: createMemoryBlobStore({ layers: [createCompressionLayer()] }),
+    cleanup: async () => {},
+  }),
+  { compresses: true },
+);
+
+for (const compression of ["off", "auto", "gzip"] as const) {
+  testBlobStore(
+    `fs, compression ${compression}`,
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "lg-fs-store-"));
+      return {
+        store: createFsBlobStore({ dir, layers: [createCompressionLayer(compression)] }),
+        plainView: createFsBlobStore({ dir }),
+        tamper: {
+          async flipByte(id) {
+            const handle = await open(blobPath(dir, id), "r+");
+            const byte = Buffer.alloc(1);
+            const { size } = await handle.stat();
+            await handle.read(byte, 0, 1, size - 3);
+            byte[0] = byte[0]! ^ 0xff;
+            await handle.write(byte, 0, 1, size - 3);
+            await handle.close();
+          },
+          async truncate(id) {
+            const handle = await open(blobPath(dir, id), "r+");
+            const { size } = await handle.stat();
+            await handle.truncate(size - 4);
+            await handle.close();
+          },
+        },
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+    { damageable: true, compresses: compression !== "off" },
+  );
+}
 
 testBlobStore(
   "fs",

@@ -6,7 +6,12 @@ import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
 import { createPostgresBlobStore, LeanPostgresSaver } from "@leangraph/checkpointer/postgres";
 import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
-import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
+import {
+  type CompressionSetting,
+  createCompressionLayer,
+  createFsBlobStore,
+  RedactingSerializer,
+} from "@leangraph/serde";
 import { dropSchema, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 
@@ -33,9 +38,12 @@ type Opener = () => Promise<LeanConfiguration>;
 const encryptionKeys = [{ id: "fuzz", key: randomBytes(32) }];
 
 function sqlite(name: string, redacting: boolean, encrypted = false): Opener {
+/** `off` keeps every stored body plain; the others also compress the blob store's bodies. */
+function sqlite(name: string, redacting: boolean, compression: CompressionSetting = "off"): Opener {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
-    const blobStore = createFsBlobStore({ dir: join(dir, "blobs") });
+    const layers = [createCompressionLayer(compression)];
+    const blobStore = createFsBlobStore({ dir: join(dir, "blobs"), layers });
     const serde = redacting
       ? new RedactingSerializer({ blobStore, ...serializerLimits })
       : new JsonPlusSerializer();
@@ -44,6 +52,7 @@ function sqlite(name: string, redacting: boolean, encrypted = false): Opener {
       serde,
       codec,
       encryptionKeys: encrypted ? encryptionKeys : undefined,
+      compression,
     });
     return {
       name,
@@ -60,16 +69,18 @@ function postgres(
   name: string,
   serdeKind: "redacting" | "jsonplus" | "redacting+fs",
   encrypted = false,
+  compression: CompressionSetting = "off",
 ): Opener {
   return async () => {
     const schema = uniqueSchema(`diff_${name.replace(/\W/g, "_")}`);
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
     // The serializer shares the saver's blob store, as createCheckpointer() wires them.
+    const layers = [createCompressionLayer(compression)];
     const blobStore =
       serdeKind === "redacting+fs"
-        ? createFsBlobStore({ dir })
-        : createPostgresBlobStore({ pool, schema });
+        ? createFsBlobStore({ dir, layers })
+        : createPostgresBlobStore({ pool, schema, layers });
     const serde =
       serdeKind === "jsonplus"
         ? new JsonPlusSerializer()
@@ -81,6 +92,7 @@ function postgres(
       blobStore,
       encryptionKeys: encrypted ? encryptionKeys : undefined,
     });
+    const saver = new LeanPostgresSaver(pool, { schema, codec, serde, blobStore, compression });
     await saver.setup();
     return {
       name,
@@ -103,6 +115,9 @@ export const leanConfigurations: Record<string, Opener> = {
   "postgres+fs+redacting": postgres("postgres+fs+redacting", "redacting+fs"),
   "sqlite+redacting+encrypted": sqlite("sqlite+redacting+encrypted", true, true),
   "postgres+redacting+encrypted": postgres("postgres+redacting+encrypted", "redacting", true),
+  // Issue 18: stored bodies compressed (items in the database and blobs), as the default flags do.
+  "sqlite+redacting+compressed": sqlite("sqlite+redacting+compressed", true, "auto"),
+  "postgres+redacting+compressed": postgres("postgres+redacting+compressed", "redacting", "gzip"),
 };
 
 export const postgresConfigurations = new Set(

@@ -37,6 +37,8 @@ export const invalidFlagValues: Record<string, string[]> = {
   LG_RETENTION_KEEP_LAST: ["0", "all"],
   LG_RETENTION_MAX_AGE: ["30", "a month"],
   LG_RETENTION_SWEEP_INTERVAL: ["-5m"],
+  LG_COMPRESSION: ["lz4"],
+  LG_COMPRESSION_LEVEL: ["fast", "99"],
 };
 
 /** Flags whose only invalid values are paths: rejected when used, not by a schema. */

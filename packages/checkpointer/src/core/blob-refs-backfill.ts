@@ -1,4 +1,9 @@
-import { isStagedSerializer, LeangraphError, sha256Hex } from "@leangraph/serde";
+import {
+  isStagedSerializer,
+  LeangraphError,
+  plainIfItMatches,
+  sha256Hex,
+} from "@leangraph/serde";
 import { decodeNode } from "../codec/tree-node.js";
 import type { ItemKind, NewItem } from "../codec/value-codec.js";
 import {
@@ -149,7 +154,8 @@ async function itemBlobRefs(
 ): Promise<string[]> {
   const what = `item ${item.id}`;
   if (item.kind === "inner") return [];
-  let bytes = item.body;
+  // A value body may be stored compressed (its id is the hash of the plain bytes).
+  let bytes = item.body && (plainIfItMatches(item.body, item.id, what, sha256Hex) ?? item.body);
   if (item.inBlobStore || bytes === null) {
     try {
       bytes = await context.blobStore.get(item.id);

@@ -16,11 +16,14 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import {
   type BlobStore,
+  type CompressionOptions,
+  type CompressionSetting,
   type EncryptionKeySource,
   isStagedSerializer,
   keyRingResolver,
   LruMap,
   RedactingSerializer,
+  resolveCompression,
   UnserializableError,
 } from "@leangraph/serde";
 import {
@@ -124,6 +127,13 @@ export interface LeanSaverOptions {
    * @default undefined (LG_ENCRYPTION_KEYS through createCheckpointer)
    */
   encryptionKeys?: EncryptionKeySource | undefined;
+  /**
+   * How value bodies kept in the database are stored (`LG_COMPRESSION` through createCheckpointer):
+   * `auto` compresses with brotli, which every supported Node reads. Bodies stored otherwise keep
+   * loading whatever this says. The saver's default blob store uses it too.
+   * @default "auto"
+   */
+  compression?: CompressionSetting | CompressionOptions | undefined;
 }
 
 const defaultItemCacheBytes = 8 * 1024 * 1024;
@@ -203,6 +213,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       this.blobStore,
       isStagedSerializer(this.serde) ? this.serde : undefined,
       this.#itemCache,
+      resolveCompression(options.compression ?? "auto"),
     );
     const retention = options.retention;
     if (retention !== undefined) {

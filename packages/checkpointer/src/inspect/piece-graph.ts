@@ -1,4 +1,4 @@
-import { type BlobStore, LeangraphError, sha256Hex } from "@leangraph/serde";
+import { type BlobStore, LeangraphError, plainIfItMatches, sha256Hex } from "@leangraph/serde";
 import { decodeNode } from "../codec/tree-node.js";
 import {
   type Reached,
@@ -123,7 +123,8 @@ export class PieceGraph {
       // Nothing to follow from bytes that are not what their id says.
       meta: { ...meta, nodeBytes: undefined, blobRefs: [] },
     };
-    if (sha256Hex(body) !== id) return damaged;
+    // Value bodies may be stored compressed; their id is the hash of the plain bytes.
+    if (plainIfItMatches(body, id, `item ${id}`, sha256Hex) === undefined) return damaged;
     if (meta.nodeBytes !== undefined) {
       try {
         decodeNode(id, body);

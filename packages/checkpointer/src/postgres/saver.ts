@@ -1,5 +1,12 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import { type BlobStore, type EncryptionKeySource, LeangraphError } from "@leangraph/serde";
+import {
+  type BlobStore,
+  type CompressionOptions,
+  type CompressionSetting,
+  createCompressionLayer,
+  type EncryptionKeySource,
+  LeangraphError,
+} from "@leangraph/serde";
 import pg from "pg";
 import type { CodecOptions } from "../codec/value-codec.js";
 import { LeanCheckpointSaver } from "../core/lean-saver.js";
@@ -30,6 +37,8 @@ export interface LeanPostgresSaverOptions {
   itemCacheBytes?: number;
   /** Encryption at rest; see LeanSaverOptions.encryptionKeys. @default undefined (off) */
   encryptionKeys?: EncryptionKeySource;
+  /** See LeanSaverOptions.compression; also the default blob store's. @default "auto" */
+  compression?: CompressionSetting | CompressionOptions;
 }
 
 /**
@@ -59,7 +68,13 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       );
     }
     const schema = options.schema ?? "public";
-    const blobStore = options.blobStore ?? createPostgresBlobStore({ pool, schema });
+    const blobStore =
+      options.blobStore ??
+      createPostgresBlobStore({
+        pool,
+        schema,
+        layers: [createCompressionLayer(options.compression ?? "auto")],
+      });
     super(new PostgresRowStore(pool, schema), {
       serde: options.serde,
       blobStore,
@@ -68,6 +83,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
       encryptionKeys: options.encryptionKeys,
+      compression: options.compression,
     });
     this.pool = pool;
     this.#ownsPool = ownership.ownsPool ?? false;

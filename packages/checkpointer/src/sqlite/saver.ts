@@ -3,6 +3,9 @@ import { dirname, join } from "node:path";
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import {
   type BlobStore,
+  type CompressionOptions,
+  type CompressionSetting,
+  createCompressionLayer,
   createFsBlobStore,
   createMemoryBlobStore,
   type EncryptionKeySource,
@@ -20,7 +23,8 @@ export interface LeanSqliteSaverOptions {
   /**
    * Store for large items and the default serializer's blobs. Pass the same store to a serializer
    * of your own that writes blobs: `gc()` deletes blobs no row of this saver names.
-   * @default createFsBlobStore({ dir: "<db file>.blobs" }) (":memory:" databases: an in-memory store)
+   * @default createFsBlobStore({ dir: "<db file>.blobs" }) (":memory:" databases: an in-memory
+   * store), compressed as `compression` says
    */
   blobStore?: BlobStore;
   /**
@@ -38,6 +42,8 @@ export interface LeanSqliteSaverOptions {
   itemCacheBytes?: number;
   /** Encryption at rest; see LeanSaverOptions.encryptionKeys. @default undefined (off) */
   encryptionKeys?: EncryptionKeySource;
+  /** See LeanSaverOptions.compression. @default "auto" */
+  compression?: CompressionSetting | CompressionOptions;
 }
 
 /** Default blob directory: beside the database, so copying or deleting the pair stays obvious. */
@@ -61,11 +67,12 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     configureConnection(db, busyTimeoutMs);
     // An in-memory database gets an in-memory blob store: nothing it writes should outlive it.
+    const layers = [createCompressionLayer(options.compression ?? "auto")];
     const blobStore =
       options.blobStore ??
       (db.memory
-        ? createMemoryBlobStore()
-        : createFsBlobStore({ dir: defaultBlobDirFor(db.name) }));
+        ? createMemoryBlobStore({ layers })
+        : createFsBlobStore({ dir: defaultBlobDirFor(db.name), layers }));
     super(new SqliteRowStore(db, busyTimeoutMs), {
       serde: options.serde,
       blobStore,
@@ -74,6 +81,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
       encryptionKeys: options.encryptionKeys,
+      compression: options.compression,
     });
     this.db = db;
   }

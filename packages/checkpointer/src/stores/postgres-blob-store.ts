@@ -1,14 +1,13 @@
-import { createHash } from "node:crypto";
 import {
-  assertBlobId,
   type BlobId,
   type BlobStat,
   type BlobStore,
-  blobCorruptError,
+  type BodyLayer,
+  type BodyStore,
   blobMissingError,
   LeangraphError,
+  layeredBlobStore,
   SerdeErrorCode,
-  sha256Hex,
 } from "@leangraph/serde";
 import pg from "pg";
 import { guardBlobStore } from "../core/storage-errors.js";
@@ -32,6 +31,12 @@ export interface PostgresBlobStoreOptions {
    * @default 8120
    */
   chunkBytes?: number;
+  /**
+   * Transformations of every stored body (compression, encryption), applied in order on write and
+   * in reverse on read; ids stay the sha256 of the plain bytes. Bodies stored without them load.
+   * @default [] (bodies stored as they are)
+   */
+  layers?: readonly BodyLayer[];
 }
 
 /** Append-only, index = version, recorded in lg_blob_store_migrations. Exported for tests. */
@@ -220,33 +225,18 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
     }
   }
 
-  /** Hashes the stored parts a batch at a time (never the whole blob in memory). */
-  async function storedDigest(row: BlobHeader): Promise<string> {
-    const hash = createHash("sha256");
-    for await (const batch of storedBatches(row)) for (const part of batch) hash.update(part);
-    return hash.digest("hex");
-  }
-
-  async function healIfDamaged(id: BlobId, bytes: Uint8Array): Promise<void> {
-    const row = await header(id);
-    const healthy =
-      row !== undefined &&
-      Number(row.byte_length) === bytes.byteLength &&
-      (await storedDigest(row)) === id;
+  /** Stores `stored` under `id`, replacing the parts of a body already there. */
+  async function replaceBody(id: BlobId, stored: Uint8Array): Promise<void> {
     await inTransaction(pool, async (client) => {
-      if (healthy) {
-        await client.query(sql.touchBlob, [id, Date.now()]);
-        return;
-      }
-      // The row lock makes concurrent heals of one blob take turns instead of interleaving parts.
+      // The row lock makes concurrent writes of one body take turns instead of interleaving parts.
       const locked = (await client.query<{ parts_key: string }>(sql.lockBlob, [id])).rows[0];
       if (locked) await client.query(sql.deleteParts, [locked.parts_key]);
-      const { partsKey, partCount } = await insertParts(newPartWriter(client), bytes);
-      const stamp = [id, bytes.byteLength, partCount, Date.now(), partsKey];
+      const { partsKey, partCount } = await insertParts(newPartWriter(client), stored);
+      const stamp = [id, stored.byteLength, partCount, Date.now(), partsKey];
       if (locked) {
         await client.query(sql.resetBlob, stamp);
       } else if ((await client.query(sql.claimBlob, stamp)).rowCount === 0) {
-        // A concurrent put stored the blob whole since we looked: ours is redundant.
+        // A concurrent write stored the body since we looked: ours is redundant.
         await client.query(sql.deleteParts, [partsKey]);
       }
     });
@@ -256,13 +246,11 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
   async function writeStream(
     writer: PartWriter,
     source: AsyncIterable<Uint8Array>,
-  ): Promise<{ id: BlobId; bytes: number }> {
-    const hash = createHash("sha256");
+  ): Promise<number> {
     let total = 0;
     // Less than one part between pieces, so joining it to the next piece copies little.
     let pending = Buffer.alloc(0);
     for await (const piece of source) {
-      hash.update(piece);
       total += piece.byteLength;
       pending = Buffer.concat([pending, piece]);
       let offset = 0;
@@ -275,47 +263,33 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
       await writer.append(pending.subarray(offset, offset + length));
       offset += length;
     }
-    return { id: hash.digest("hex"), bytes: total };
+    return total;
   }
 
-  const store: PostgresBlobStore = {
+  async function touch(id: BlobId): Promise<boolean> {
+    return ((await pool.query(sql.touchBlob, [id, Date.now()])).rowCount ?? 0) > 0;
+  }
+
+  const bodies: BodyStore = {
     setup,
 
-    async put(bytes) {
-      const id = sha256Hex(bytes);
+    async write(id, stored) {
       try {
         await setup();
-        const claimed = await inTransaction(pool, async (client) => {
-          const partCount = partLengths(bytes.byteLength, partBytes).length;
-          const claim = await client.query<{ parts_key: string }>(sql.claimBlobWithNewKey, [
-            id,
-            bytes.byteLength,
-            partCount,
-            Date.now(),
-          ]);
-          const partsKey = claim.rows[0]?.parts_key;
-          if (partsKey === undefined) return false;
-          await insertParts(
-            createPartWriter(client, s, async () => partsKey),
-            bytes,
-          );
-          return true;
-        });
-        // Same content already stored: verify rather than trust it (a damaged copy gets rewritten).
-        if (!claimed) await healIfDamaged(id, bytes);
-        return id;
+        await replaceBody(id, stored);
       } catch (error) {
         throw writeFailed(error);
       }
     },
 
-    async putStream(source) {
+    async writeStream(stored, idOf) {
       try {
         await setup();
-        return await inTransaction(pool, async (client) => {
+        await inTransaction(pool, async (client) => {
           const writer = newPartWriter(client);
-          const { id, bytes } = await writeStream(writer, source);
+          const bytes = await writeStream(writer, stored);
           const { partsKey, partCount } = await writer.finish();
+          const id = idOf();
           const { rowCount } = await client.query(sql.claimBlob, [
             id,
             bytes,
@@ -327,58 +301,49 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
             await client.query(sql.deleteParts, [partsKey]);
             await client.query(sql.touchBlob, [id, Date.now()]);
           }
-          return { id, bytes };
         });
       } catch (error) {
         throw writeFailed(error);
       }
     },
 
-    async get(id) {
-      assertBlobId(id);
+    async touch(id) {
+      await setup();
+      return touch(id);
+    },
+
+    async read(id) {
       await setup();
       const row = await header(id);
       if (row === undefined) throw blobMissingError(id);
       const parts: Buffer[] = [];
       for await (const batch of storedBatches(row)) parts.push(...batch);
       const bytes = Buffer.concat(parts);
-      const actual = sha256Hex(bytes);
-      if (actual !== id) throw blobCorruptError(id, actual, bytes.byteLength);
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
 
-    async *getStream(id) {
-      assertBlobId(id);
+    async *readStream(id) {
       await setup();
       const row = await header(id);
       if (row === undefined) throw blobMissingError(id);
-      const hash = createHash("sha256");
-      let bytes = 0;
       for await (const batch of storedBatches(row)) {
         const joined = Buffer.concat(batch);
-        hash.update(joined);
-        bytes += joined.byteLength;
         yield new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
       }
-      const actual = hash.digest("hex");
-      if (actual !== id) throw blobCorruptError(id, actual, bytes);
     },
 
     async has(id) {
-      assertBlobId(id);
       await setup();
       return (await header(id)) !== undefined;
     },
 
     async stat(id): Promise<BlobStat | undefined> {
-      assertBlobId(id);
       await setup();
       const row = await header(id);
       return row && { bytes: Number(row.byte_length), writtenAtMs: Number(row.written_at_ms) };
     },
 
     async delete(id) {
-      assertBlobId(id);
       await setup();
       return inTransaction(pool, async (client) => {
         const deleted = (await client.query<{ parts_key: string }>(sql.deleteBlob, [id])).rows[0];
@@ -403,5 +368,6 @@ export function createPostgresBlobStore(options: PostgresBlobStoreOptions): Post
       if (ownsPool) await pool.end();
     },
   };
+  const store = layeredBlobStore(bodies, options.layers) as PostgresBlobStore;
   return guardBlobStore(store);
 }

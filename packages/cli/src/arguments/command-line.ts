@@ -34,6 +34,7 @@ export type Command =
       lean: LeanStoreOptions;
     })
   | (Common & { name: "verify"; database: DatabaseTarget; lean: LeanStoreOptions })
+  | (Common & { name: "compact"; database: DatabaseTarget; lean: LeanStoreOptions })
   | (Common & {
       name: "stats";
       database: DatabaseTarget;
@@ -91,6 +92,7 @@ const commandOptions: Record<CommandName, OptionSpec> = {
     "blob-dir": { type: "string" },
   },
   verify: { ...jsonOption, ...leanStoreOptions },
+  compact: { ...jsonOption, ...leanStoreOptions },
   stats: { ...jsonOption, ...leanStoreOptions, kind: { type: "string" } },
   gc: {
     ...jsonOption,
@@ -114,6 +116,7 @@ const commandPositionals: Record<CommandName, string[]> = {
   inspect: ["<database>"],
   import: [],
   verify: ["<database>"],
+  compact: ["<database>"],
   stats: ["<database>"],
   gc: ["<database>"],
   prune: ["<database>"],
@@ -202,6 +205,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
         case "stats":
           return { name: first, json, database, lean, kind: kindOf(values) };
         case "verify":
+        case "compact":
           return { name: first, json, database, lean };
         case "gc": {
           const graceText = string(values, "grace");

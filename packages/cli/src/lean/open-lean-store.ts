@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { encryptionKeysFromEnv, type LeanCheckpointSaver } from "@leangraph/checkpointer";
 import {
   type BlobStore,
+  createCompressionLayer,
   createFsBlobStore,
   RedactingSerializer,
   serdeOptionsFromEnv,
@@ -49,8 +50,11 @@ export async function openLeanStore(
   const {
     enabled: _ignored,
     blobDir: _envBlobDir,
+    compression,
     ...limits
   } = serdeOptionsFromEnv(openOptions.env ?? process.env);
+  // Bodies are written as LG_COMPRESSION says, like the application's saver; any are read.
+  const layers = [createCompressionLayer(compression)];
   if (openOptions.stringCacheBytes !== undefined) {
     limits.stringCacheBytes = Math.min(
       limits.stringCacheBytes ?? Number.POSITIVE_INFINITY,
@@ -67,12 +71,13 @@ export async function openLeanStore(
     mkdirSync(dirname(target.path), { recursive: true });
     const db = await openSqliteReadWrite(target.path);
     const blobDir = options.blobDir ?? defaultBlobDirFor(target.path);
-    const blobStore = createFsBlobStore({ dir: blobDir });
+    const blobStore = createFsBlobStore({ dir: blobDir, layers });
     const freshSaver = () =>
       new LeanSqliteSaver(db, {
         blobStore,
         serde: serdeFor(blobStore),
         encryptionKeys,
+        compression,
       }) as LeanCheckpointSaver;
     const saver = freshSaver();
     await saver.setup();
@@ -90,14 +95,15 @@ export async function openLeanStore(
   const pool = await createPool(target.url, 4);
   const blobStore: BlobStore =
     options.blobStore === "postgres"
-      ? createPostgresBlobStore({ pool, schema: target.schema })
-      : createFsBlobStore({ dir: options.blobDir! });
+      ? createPostgresBlobStore({ pool, schema: target.schema, layers })
+      : createFsBlobStore({ dir: options.blobDir!, layers });
   const freshSaver = () =>
     new LeanPostgresSaver(pool, {
       schema: target.schema,
       blobStore,
       serde: serdeFor(blobStore),
       encryptionKeys,
+      compression,
     });
   const saver = freshSaver();
   try {

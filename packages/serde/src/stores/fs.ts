@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import {
   type FileHandle,
@@ -15,16 +15,17 @@ import { join } from "node:path";
 import { parseOptions } from "@leangraph/errors";
 import { z } from "zod";
 import {
-  assertBlobId,
   type BlobId,
   type BlobStat,
   type BlobStore,
-  blobCorruptError,
+  type BodyStore,
   blobMissingError,
   blobReadFailedError,
   isBlobId,
-  sha256Hex,
 } from "../blob-store.js";
+import type { BodyLayer } from "../body/body-layer.js";
+import { bodyLayersOption } from "../body/layer-options.js";
+import { layeredBlobStore } from "../body/layered-blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
 
 export interface FsBlobStoreOptions {
@@ -39,11 +40,18 @@ export interface FsBlobStoreOptions {
    * @default true
    */
   fsync?: boolean;
+  /**
+   * Transformations of every stored body (compression, encryption), applied in order on write and
+   * in reverse on read; ids stay the sha256 of the plain bytes. Bodies stored without them load.
+   * @default [] (bodies stored as they are)
+   */
+  layers?: readonly BodyLayer[];
 }
 
 const fsBlobStoreOptionsSchema = z.strictObject({
   dir: z.string({ message: "a directory path" }).min(1, "a non-empty directory path").optional(),
   fsync: z.boolean({ message: "true or false" }).optional(),
+  layers: bodyLayersOption.optional(),
 });
 
 const tempSuffix = ".tmp";
@@ -53,7 +61,9 @@ async function statOrAbsent(path: string, id: BlobId) {
   try {
     return await stat(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // A stray file where a fan-out directory would be holds no blobs (see namesIn).
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw blobReadFailedError(`check blob ${id}`, error);
   }
 }
@@ -72,12 +82,6 @@ async function namesIn(path: string): Promise<string[]> {
   }
 }
 
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
 /**
  * A content-addressed blob store on the local filesystem.
  *
@@ -86,8 +90,14 @@ async function hashFile(path: string): Promise<string> {
  */
 export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
   const parsed = parseOptions(fsBlobStoreOptionsSchema, options, "createFsBlobStore(options)");
-  const dir = parsed.dir ?? ".lg-blobs";
-  const durable = parsed.fsync ?? true;
+  return layeredBlobStore(
+    createFsBodyStore(parsed.dir ?? ".lg-blobs", parsed.fsync ?? true),
+    parsed.layers,
+  );
+}
+
+/** The files beneath createFsBlobStore: stored bytes under ids the layered wrapper proves. */
+function createFsBodyStore(dir: string, durable: boolean): BodyStore {
   const knownDirs = new Set<string>();
 
   const pathOf = (id: BlobId) => join(dir, id.slice(0, 2), id.slice(2));
@@ -109,27 +119,6 @@ export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
       await handle.sync();
     } finally {
       await handle.close();
-    }
-  }
-
-  /**
-   * True when a healthy copy is already stored (pnpm's rule: on a name clash verify, don't trust);
-   * a damaged copy returns false so the caller rewrites it. Refreshes the mtime that gc's grace
-   * period reads, because the caller is about to hand this id to a new reference.
-   */
-  async function alreadyStored(id: BlobId, expectedBytes: number): Promise<boolean> {
-    const path = pathOf(id);
-    try {
-      const existing = await stat(path);
-      if (existing.size !== expectedBytes) return false;
-      if ((await hashFile(path)) !== id) return false;
-      const now = new Date();
-      await utimes(path, now, now);
-      return true;
-    } catch (error) {
-      // Deleted between two of these calls (a concurrent gc): not stored, so the caller writes it.
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
-      throw error;
     }
   }
 
@@ -167,24 +156,19 @@ export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
   }
 
   return {
-    async put(bytes) {
-      const id = sha256Hex(bytes);
+    async write(id, stored) {
       try {
-        if (await alreadyStored(id, bytes.byteLength)) return id;
         await writeAtomically(id, async (handle) => {
-          await handle.writeFile(bytes);
+          await handle.writeFile(stored);
         });
-        return id;
       } catch (error) {
         throw writeFailed(error);
       }
     },
 
-    async putStream(source) {
+    async writeStream(stored, idOf) {
       // The id is unknown until the last byte, so stream into a temp file under a random name
       // in the root dir, then move it to its fan-out directory.
-      const hash = createHash("sha256");
-      let bytes = 0;
       const stagingPath = join(
         dir,
         `staging.${process.pid}.${randomBytes(6).toString("hex")}${tempSuffix}`,
@@ -193,80 +177,70 @@ export function createFsBlobStore(options: FsBlobStoreOptions = {}): BlobStore {
         await mkdir(dir, { recursive: true });
         const handle = await open(stagingPath, "wx");
         try {
-          for await (const chunk of source) {
-            hash.update(chunk);
-            bytes += chunk.byteLength;
-            await handle.write(chunk);
-          }
+          for await (const chunk of stored) await handle.write(chunk);
           if (durable) await handle.sync();
         } finally {
           await handle.close();
         }
-        const id = hash.digest("hex");
-        if (await alreadyStored(id, bytes)) {
+        const id = idOf();
+        if (await this.touch(id)) {
           await unlink(stagingPath);
-          return { id, bytes };
+          return;
         }
         const fanOut = await ensureFanOutDir(id);
         await rename(stagingPath, pathOf(id));
         await syncDir(fanOut);
-        return { id, bytes };
       } catch (error) {
         await unlink(stagingPath).catch(() => {});
         throw writeFailed(error);
       }
     },
 
-    async get(id) {
-      assertBlobId(id);
-      let bytes: Buffer;
+    async touch(id) {
+      const now = new Date();
       try {
-        bytes = await readFile(pathOf(id));
+        await utimes(pathOf(id), now, now);
+        return true;
+      } catch (error) {
+        // Deleted meanwhile (a concurrent gc): not stored, so the caller writes it.
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+        throw writeFailed(error);
+      }
+    },
+
+    async read(id) {
+      try {
+        const bytes = await readFile(pathOf(id));
+        return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") throw blobMissingError(id, error);
         throw blobReadFailedError(`read blob ${id}`, error);
       }
-      const actual = sha256Hex(bytes);
-      if (actual !== id) throw blobCorruptError(id, actual, bytes.byteLength);
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
 
-    async *getStream(id) {
-      assertBlobId(id);
-      const hash = createHash("sha256");
-      let bytes = 0;
+    async *readStream(id) {
       const stream = createReadStream(pathOf(id));
       try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          hash.update(chunk);
-          bytes += chunk.byteLength;
+        for await (const chunk of stream as AsyncIterable<Buffer>)
           yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-        }
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") throw blobMissingError(id, error);
         throw blobReadFailedError(`read blob ${id}`, error);
       } finally {
         stream.destroy();
       }
-      // The consumer has seen the bytes by now; failing the stream is what stops it from
-      // committing them to anything (a parser, a file) as if they were good.
-      const actual = hash.digest("hex");
-      if (actual !== id) throw blobCorruptError(id, actual, bytes);
     },
 
     async has(id) {
-      assertBlobId(id);
       return (await statOrAbsent(pathOf(id), id)) !== undefined;
     },
 
     async stat(id): Promise<BlobStat | undefined> {
-      assertBlobId(id);
       const info = await statOrAbsent(pathOf(id), id);
       return info && { bytes: info.size, writtenAtMs: info.mtimeMs };
     },
 
     async delete(id) {
-      assertBlobId(id);
       try {
         await unlink(pathOf(id));
         return true;

@@ -1,4 +1,4 @@
-import type { BlobStore } from "@leangraph/serde";
+import { type BlobStore, plainIfItMatches } from "@leangraph/serde";
 import { sha256Hex } from "../../codec/tree-node.js";
 import type { ItemReader } from "../../codec/value-codec.js";
 import { itemCorruptError, itemMissingError } from "../../errors.js";
@@ -10,9 +10,9 @@ const parallelBlobReads = 8;
 
 /**
  * Reads item bodies by id for the codec: from the cache, the database or the blob store.
- * Database bodies are checked against their sha256 id here (they are < blobMinBytes, so this is
- * cheap); blob store bodies are checked by the store itself. A flipped byte must fail loudly,
- * never load as a different value.
+ * Database bodies are decompressed (once: the cache holds plain bytes) and checked against their
+ * sha256 id here (they are < blobMinBytes, so this is cheap); blob store bodies are checked by the
+ * store itself. A flipped byte must fail loudly, never load as a different value.
  */
 export class VerifiedItemReader {
   constructor(
@@ -43,12 +43,14 @@ export class VerifiedItemReader {
     for (const id of uncached) {
       const body = bodies.get(id);
       if (body === undefined) throw itemMissingError(id);
-      if (body === null) inBlobStore.push(id);
-      else if (sha256Hex(body) !== id) throw itemCorruptError(id, where);
-      else {
-        result.set(id, body);
-        this.itemCache.add(id, body);
+      if (body === null) {
+        inBlobStore.push(id);
+        continue;
       }
+      const plain = plainIfItMatches(body, id, `item ${id} (${where})`, sha256Hex);
+      if (plain === undefined) throw itemCorruptError(id, where);
+      result.set(id, plain);
+      this.itemCache.add(id, plain);
     }
     for (let start = 0; start < inBlobStore.length; start += parallelBlobReads) {
       const batch = inBlobStore.slice(start, start + parallelBlobReads);

@@ -1,6 +1,8 @@
 import {
   type BlobStore,
+  type BodyCompression,
   blobClosureOf,
+  encodeBody,
   type PreparedPayload,
   SerdeErrorCode,
   type StagedSerializer,
@@ -55,6 +57,8 @@ export class PutCommitter {
     /** The serde when it stages its blob writes (RedactingSerializer); then every blob is known. */
     private readonly stagedSerde: StagedSerializer | undefined,
     private readonly itemCache: ItemCache,
+    /** How value bodies kept in the database are stored; undefined stores them plain. */
+    private readonly compression: BodyCompression | undefined,
   ) {}
 
   commit(
@@ -90,9 +94,10 @@ export class PutCommitter {
       for (const item of blobItems)
         if (!known.has(item.id)) await putOutsideLock(this.blobStore, item.bytes);
     }
+    const stored = [...items.values()].map((item) => this.#storedForm(item));
     let inserted: NewItem[] = [];
     await this.rows.write(async (tx) => {
-      inserted = await tx.insertItems([...items.values()]);
+      inserted = (await tx.insertItems(stored)).map((item) => items.get(item.id)!);
       for (const item of inserted) {
         if (item.inBlobStore && !(await this.blobStore.has(item.id)))
           await this.blobStore.put(item.bytes);
@@ -110,6 +115,17 @@ export class PutCommitter {
     for (const item of items.values())
       if (!item.inBlobStore) this.itemCache.add(item.id, item.bytes);
     return { plannedItems: items.size, insertedItems: inserted };
+  }
+
+  /**
+   * The row form of an item: a value body kept in the database is compressed (its id stays the
+   * hash of the plain bytes; the item reader decompresses before checking it). Tree nodes stay
+   * plain: they are small, and reachability reads their child ids straight from the row.
+   */
+  #storedForm(item: NewItem): NewItem {
+    if (item.inBlobStore || item.kind !== "value" || this.compression === undefined) return item;
+    const bytes = encodeBody(item.bytes, this.compression);
+    return bytes === item.bytes ? item : { ...item, bytes };
   }
 }
 

@@ -1,0 +1,113 @@
+import { buildAppendGraph, digestFiles, expectedDigest } from "../test/fixtures/append-workload.js";
+import { ChatLatencyRun, median } from "./latency.js";
+import { type BenchSaver, openBenchSaver, type SaverKind } from "./saver-kinds.js";
+
+/**
+ * Issue 18's "reads stay fast": each lean saver with LG_COMPRESSION=auto against itself with
+ * LG_COMPRESSION=off, in this one process, interleaved (the arms alternate which goes first), so
+ * machine noise hits both alike. Chat put / getTuple medians, getState of the append workload
+ * (200 KB generated files, one per step) and bytes on disk for each arm.
+ */
+export interface CompressionBenchOptions {
+  chatIterations: number;
+  appendSteps: number;
+  getStateRepeats: number;
+}
+
+const fileBytes = 200_000;
+const arms = ["on", "off"] as const;
+const armFlags = { on: { LG_COMPRESSION: "auto" }, off: { LG_COMPRESSION: "off" } };
+
+function ratio(on: number, off: number): string {
+  return `${(on / off).toFixed(2)}x`;
+}
+
+async function timed(action: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await action();
+  return performance.now() - started;
+}
+
+export async function compressionRows(
+  kind: SaverKind,
+  workDir: string,
+  options: CompressionBenchOptions,
+): Promise<string[][]> {
+  const savers = {} as Record<(typeof arms)[number], BenchSaver>;
+  for (const arm of arms)
+    savers[arm] = await openBenchSaver(kind, workDir, undefined, armFlags[arm]);
+  try {
+    const chats = {
+      on: new ChatLatencyRun(savers.on.saver, 20),
+      off: new ChatLatencyRun(savers.off.saver, 20),
+    };
+    for (let iteration = 0; iteration < options.chatIterations; iteration += 1) {
+      const order = iteration % 2 === 0 ? arms : ([...arms].reverse() as (typeof arms)[number][]);
+      for (const arm of order) await chats[arm].step();
+    }
+    const warm = Math.min(20, Math.floor(options.chatIterations / 5));
+    const put = (arm: (typeof arms)[number]) => median(chats[arm].putUs.slice(warm));
+    const get = (arm: (typeof arms)[number]) => median(chats[arm].getTupleUs.slice(warm));
+
+    const config = {
+      configurable: { thread_id: "append" },
+      recursionLimit: options.appendSteps + 10,
+    };
+    const graphs = {
+      on: buildAppendGraph(savers.on.saver, fileBytes),
+      off: buildAppendGraph(savers.off.saver, fileBytes),
+    };
+    const invokeMs = { on: 0, off: 0 };
+    for (const arm of arms)
+      invokeMs[arm] = await timed(() =>
+        graphs[arm].invoke({ target: options.appendSteps }, config),
+      );
+    const getStateMs = { on: [] as number[], off: [] as number[] };
+    for (let repeat = 0; repeat < options.getStateRepeats; repeat += 1) {
+      const order = repeat % 2 === 0 ? arms : ([...arms].reverse() as (typeof arms)[number][]);
+      for (const arm of order) {
+        let files: string[] = [];
+        getStateMs[arm].push(
+          await timed(async () => {
+            files = (await graphs[arm].getState(config)).values.files;
+          }),
+        );
+        if (digestFiles(files) !== expectedDigest(options.appendSteps, fileBytes))
+          throw new Error(`compression bench: ${kind} (${arm}) read back a different state`);
+      }
+    }
+    const bytes = { on: await savers.on.bytesOnDisk(), off: await savers.off.bytesOnDisk() };
+    const unique = options.appendSteps * fileBytes;
+    const chatRow = (arm: (typeof arms)[number]) => [
+      `${kind}, compression ${arm}`,
+      `${put(arm).toFixed(0)} µs`,
+      `${get(arm).toFixed(0)} µs`,
+      `${median(getStateMs[arm]).toFixed(0)} ms`,
+      `${(invokeMs[arm] / 1000).toFixed(2)} s`,
+      `${(bytes[arm] / 1e6).toFixed(2)} MB (${(bytes[arm] / unique).toFixed(3)}x)`,
+    ];
+    return [
+      chatRow("on"),
+      chatRow("off"),
+      [
+        `${kind}, on / off`,
+        ratio(put("on"), put("off")),
+        ratio(get("on"), get("off")),
+        ratio(median(getStateMs.on), median(getStateMs.off)),
+        ratio(invokeMs.on, invokeMs.off),
+        ratio(bytes.on, bytes.off),
+      ],
+    ];
+  } finally {
+    for (const arm of arms) await savers[arm].dispose();
+  }
+}
+
+export const compressionHeader = [
+  "saver",
+  "chat put median",
+  "chat getTuple median",
+  "append getState median",
+  "append invoke",
+  "append bytes on disk (x unique)",
+];

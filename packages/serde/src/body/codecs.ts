@@ -1,0 +1,149 @@
+import type { Transform } from "node:stream";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import { LeangraphError, SerdeErrorCode } from "../errors.js";
+
+/** The compressors a body header can name. The number is stored in every header: never reuse one. */
+export const codecIds = { none: 0, gzip: 1, brotli: 2, zstd: 3 } as const;
+export type CodecName = keyof typeof codecIds;
+export type CompressingCodecName = Exclude<CodecName, "none">;
+
+export interface BodyCodec {
+  readonly name: CompressingCodecName;
+  readonly id: number;
+  /** Levels this codec accepts, and the one it uses when LG_COMPRESSION_LEVEL is unset. */
+  readonly levels: { min: number; max: number; default: number };
+  compress(plain: Uint8Array, level: number): Uint8Array;
+  decompress(stored: Uint8Array): Uint8Array;
+  /** The same on libuv's thread pool: big bodies read in parallel decompress in parallel. */
+  compressAsync(plain: Uint8Array, level: number): Promise<Uint8Array>;
+  decompressAsync(stored: Uint8Array): Promise<Uint8Array>;
+  compressStream(level: number): Transform;
+  decompressStream(): Transform;
+}
+
+// zstd reached node:zlib in 22.15 / 23.8 (still experimental there); Node 20 has none, so every
+// call goes through these lookups instead of naming zlib.zstd* directly.
+type Callback = (error: Error | null, result: Buffer) => void;
+interface ZlibWithZstd {
+  zstdCompressSync?: (buffer: Uint8Array, options: object) => Buffer;
+  zstdDecompressSync?: (buffer: Uint8Array) => Buffer;
+  zstdCompress?: (buffer: Uint8Array, options: object, callback: Callback) => void;
+  zstdDecompress?: (buffer: Uint8Array, callback: Callback) => void;
+  createZstdCompress?: (options: object) => Transform;
+  createZstdDecompress?: () => Transform;
+  constants: Record<string, number>;
+}
+const zstdZlib = zlib as unknown as ZlibWithZstd;
+
+/** True when this runtime's node:zlib can read and write zstd. */
+export const runtimeHasZstd =
+  typeof zstdZlib.zstdCompressSync === "function" &&
+  typeof zstdZlib.createZstdDecompress === "function";
+
+function brotliParams(level: number, sizeHint?: number) {
+  return {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: level,
+      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+      ...(sizeHint === undefined ? {} : { [zlib.constants.BROTLI_PARAM_SIZE_HINT]: sizeHint }),
+    },
+  };
+}
+
+const gzipAsync = promisify(zlib.gzip);
+const gunzipAsync = promisify(zlib.gunzip);
+const brotliAsync = promisify(zlib.brotliCompress);
+const unbrotliAsync = promisify(zlib.brotliDecompress);
+
+const gzip: BodyCodec = {
+  name: "gzip",
+  id: codecIds.gzip,
+  levels: { min: 1, max: 9, default: 6 },
+  compress: (plain, level) => zlib.gzipSync(plain, { level }),
+  decompress: (stored) => zlib.gunzipSync(stored),
+  compressAsync: (plain, level) => gzipAsync(plain, { level }),
+  decompressAsync: (stored) => gunzipAsync(stored),
+  compressStream: (level) => zlib.createGzip({ level }),
+  decompressStream: () => zlib.createGunzip(),
+};
+
+const brotli: BodyCodec = {
+  name: "brotli",
+  id: codecIds.brotli,
+  // Quality 4: on source text 0.27 of the raw bytes (gzip -6: 0.26, quality 5: 0.25), and on
+  // high-entropy text (hex) 3-4x faster to write than quality 5 and faster to read (README,
+  // Compression); 6+ costs several times the CPU for a few percent.
+  levels: { min: 0, max: 11, default: 4 },
+  compress: (plain, level) => zlib.brotliCompressSync(plain, brotliParams(level, plain.byteLength)),
+  decompress: (stored) => zlib.brotliDecompressSync(stored),
+  compressAsync: (plain, level) => brotliAsync(plain, brotliParams(level, plain.byteLength)),
+  decompressAsync: (stored) => unbrotliAsync(stored),
+  compressStream: (level) => zlib.createBrotliCompress(brotliParams(level)),
+  decompressStream: () => zlib.createBrotliDecompress(),
+};
+
+function zstdParams(level: number) {
+  return { params: { [zstdZlib.constants.ZSTD_c_compressionLevel!]: level } };
+}
+
+const zstd: BodyCodec = {
+  name: "zstd",
+  id: codecIds.zstd,
+  levels: { min: 1, max: 19, default: 3 },
+  compress: (plain, level) => zstdZlib.zstdCompressSync!(plain, zstdParams(level)),
+  decompress: (stored) => zstdZlib.zstdDecompressSync!(stored),
+  compressAsync: (plain, level) =>
+    new Promise((resolve, reject) =>
+      zstdZlib.zstdCompress!(plain, zstdParams(level), (error, result) =>
+        error ? reject(error) : resolve(result),
+      ),
+    ),
+  decompressAsync: (stored) =>
+    new Promise((resolve, reject) =>
+      zstdZlib.zstdDecompress!(stored, (error, result) =>
+        error ? reject(error) : resolve(result),
+      ),
+    ),
+  compressStream: (level) => zstdZlib.createZstdCompress!(zstdParams(level)),
+  decompressStream: () => zstdZlib.createZstdDecompress!(),
+};
+
+const codecsById = new Map<number, BodyCodec>([gzip, brotli, zstd].map((c) => [c.id, c]));
+export const codecsByName: Readonly<Record<CompressingCodecName, BodyCodec>> = {
+  gzip,
+  brotli,
+  zstd,
+};
+
+function unavailable(codec: CompressingCodecName, doing: string): LeangraphError {
+  return new LeangraphError(
+    SerdeErrorCode.bodyCodecUnavailable,
+    `Cannot ${doing} with ${codec}: node:zlib of Node ${process.versions.node} has no ${codec} (zstd needs Node >= 22.15).`,
+    {
+      hint:
+        "Run this process on Node >= 22.15, or write with LG_COMPRESSION=auto (brotli, which every " +
+        "supported Node reads) and rewrite existing bodies with `leangraph compact` from such a runtime.",
+    },
+  );
+}
+
+/** The codec a header names; a coded error when this runtime cannot run it or does not know it. */
+export function codecForReading(id: number, where: string): BodyCodec {
+  const codec = codecsById.get(id);
+  if (codec === undefined) {
+    throw new LeangraphError(
+      SerdeErrorCode.bodyFormatUnknown,
+      `${where} is compressed with codec #${id}, which this version of leangraph does not know.`,
+      { hint: "It was written by a newer leangraph; upgrade this process to read it." },
+    );
+  }
+  if (codec.name === "zstd" && !runtimeHasZstd) throw unavailable("zstd", `read ${where}`);
+  return codec;
+}
+
+/** The codec for writing; refuses zstd up front on a runtime without it. */
+export function codecForWriting(name: CompressingCodecName): BodyCodec {
+  if (name === "zstd" && !runtimeHasZstd) throw unavailable("zstd", "compress stored bodies");
+  return codecsByName[name];
+}
