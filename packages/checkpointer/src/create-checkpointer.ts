@@ -8,6 +8,7 @@ import {
   createMemoryBlobStore,
   createSerializerFromEnv,
   type EncryptionKeySource,
+  encryptionLayers,
   LeangraphError,
 } from "@leangraph/serde";
 import type { StorageStats } from "./core/lean-saver.js";
@@ -71,7 +72,8 @@ export async function createCheckpointer(
   }
 
   const { compression } = flags;
-  const layers = [createCompressionLayer(compression)];
+  // Blob bodies are compressed, then sealed (rows and items are sealed by the saver itself).
+  const layers = [createCompressionLayer(compression), ...encryptionLayers(encryptionKeys)];
   switch (flags.backend) {
     case "sqlite": {
       await requireOptionalPeers("LG_CHECKPOINTER=sqlite", ["better-sqlite3"]);

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { END, MessagesDeltaValue, START, StateGraph, StateSchema } from "@langchain/langgraph";
@@ -22,6 +24,14 @@ export interface EncryptedBackend {
   rawBytes(): Promise<Buffer>;
   /** Raw SQL on the same database, `?` placeholders, unqualified table names. */
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** The blob store's directory, when its bodies are files (for the blob attacks). */
+  blobDir?: string;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 const keyA: EncryptionKey = { id: "key-a", key: randomBytes(32) };
@@ -34,7 +44,11 @@ const markers = {
   metadata: "MARKERmetadataE5Gq2Mv7Tx1Ba",
   pendingWrite: "MARKERpendingwR8Ku3Pd5Zh9Lo",
   inline: "MARKERinlineS1Fw6Cy4Dn2Jm0",
+  blob: "MARKERlargeblobT4Xe9Rg2Wq7Nc",
 };
+
+/** A value large enough for the blob store (the serializer externalizes it). */
+const largeDocument = `${"lorem ipsum ".repeat(4000)}${markers.blob}${" dolor sit".repeat(4000)}`;
 
 /** The forms a marker could be stored in: itself, hex, and base64 at each of the 3 alignments. */
 function markerForms(marker: string): string[] {
@@ -51,6 +65,7 @@ const ChatState = new StateSchema({
   messages: MessagesDeltaValue,
   notes: z.array(z.string()).default(() => []),
   tag: z.string().default(""),
+  doc: z.string().default(""),
 });
 
 function buildChat(checkpointer: LeanCheckpointSaver) {
@@ -60,6 +75,7 @@ function buildChat(checkpointer: LeanCheckpointSaver) {
       // A long array of short strings: stored as a tree of items in the database.
       notes: Array.from({ length: 300 }, (_, index) => `${markers.treeItem} note ${index}`),
       tag: markers.inline,
+      doc: largeDocument,
     }))
     .addEdge(START, "assistant")
     .addEdge("assistant", END)
@@ -228,6 +244,40 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     await damaged.close();
   });
 
+  it(`${name}: a flipped byte in a blob, and a blob replaced by its plaintext, end in coded errors`, async () => {
+    const db = await backend();
+    if (db.blobDir === undefined) return;
+    const saver = await db.open([keyA]);
+    await writeMarkedThread(saver, "blobs");
+    const before = await readEverything(saver, "blobs");
+    expect(before.state.values.doc).toBe(largeDocument);
+    await saver.close();
+    const files = filesUnder(db.blobDir).filter((file) => /[0-9a-f]{62}$/.test(file));
+    expect(files.length).toBeGreaterThan(0);
+    const originals = new Map(files.map((file) => [file, readFileSync(file)]));
+    for (const [file, bytes] of originals) {
+      const flipped = Buffer.from(bytes);
+      flipped[flipped.byteLength - 3]! ^= 1;
+      writeFileSync(file, flipped);
+    }
+    const damaged = await db.open([keyA]);
+    const error = await readEverything(damaged, "blobs").catch((e) => e);
+    expect(error.code).toBe(SerdeErrorCode.decryptionFailed);
+    expect(error.message).toMatch(/blob [0-9a-f]{64}/);
+    await damaged.close();
+    // Each blob replaced by its own plain bytes (which still hash to its id): refused.
+    const layer = createEncryptionLayer([keyA]);
+    for (const [file, bytes] of originals) {
+      const id = file.replace(/[\\/]/g, "").slice(-64);
+      writeFileSync(file, await layer.decode(bytes, { kind: "blob", id }));
+    }
+    const planted = await db.open([keyA]);
+    expect((await readEverything(planted, "blobs").catch((e) => e)).code).toBe(
+      SerdeErrorCode.notEncrypted,
+    );
+    await planted.close();
+  });
+
   it(`${name}: plaintext planted by hand is refused, never read`, async () => {
     const db = await backend();
     // A thread written without encryption, then read with it: every row is "planted".
@@ -239,22 +289,26 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
       SerdeErrorCode.notEncrypted,
     );
     expect(await codeOf(readEverything(saver, "planted"))).toBe(SerdeErrorCode.notEncrypted);
-    // An item body replaced by its own plaintext (it still hashes to its id).
-    await writeMarkedThread(saver, "sealed");
     await saver.close();
+    // An item body replaced by its own plaintext (it still hashes to its id), in a database of
+    // its own (here the plaintext blobs above would refuse the sealed copies: fail closed).
+    const db2 = await backend();
+    const sealedSaver = await db2.open([keyA]);
+    await writeMarkedThread(sealedSaver, "sealed");
+    await sealedSaver.close();
     const layer = createEncryptionLayer([keyA]);
-    const items = await db.query("SELECT id, body FROM lg_items WHERE body IS NOT NULL");
+    const items = await db2.query("SELECT id, body FROM lg_items WHERE body IS NOT NULL");
     let planted = 0;
     for (const item of items) {
       const plainBody = await layer
         .decode(item.body as Buffer, { kind: "item", id: String(item.id) })
         .catch(() => undefined);
-      if (plainBody === undefined) continue; // written by the plain saver above: plaintext already
-      await db.query("UPDATE lg_items SET body = ? WHERE id = ?", [plainBody, item.id]);
+      if (plainBody === undefined) continue;
+      await db2.query("UPDATE lg_items SET body = ? WHERE id = ?", [plainBody, item.id]);
       planted += 1;
     }
     expect(planted).toBeGreaterThan(0);
-    const reopened = await db.open([keyA]);
+    const reopened = await db2.open([keyA]);
     const error = await readEverything(reopened, "sealed").catch((e) => e);
     expect(error.code).toBe(SerdeErrorCode.notEncrypted);
     await reopened.close();

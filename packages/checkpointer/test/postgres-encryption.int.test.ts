@@ -22,7 +22,10 @@ if (unavailable) {
     schemas.push(schema);
     return {
       async open(encryptionKeys) {
-        const saver = new LeanPostgresSaver(pool, { schema, encryptionKeys });
+        // The saver's own blob table: compressed, then sealed, with keys; plain without, so the
+        // markers can be seen (the check that the scan works).
+        const compression = encryptionKeys === undefined ? "off" : "auto";
+        const saver = new LeanPostgresSaver(pool, { schema, encryptionKeys, compression });
         await saver.setup();
         return saver;
       },

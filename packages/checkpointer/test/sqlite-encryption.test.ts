@@ -1,6 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFsBlobStore } from "@leangraph/serde";
+import {
+  createCompressionLayer,
+  createFsBlobStore,
+  encryptionLayers,
+  keyRingResolver,
+} from "@leangraph/serde";
 import Database from "better-sqlite3";
 import { afterAll } from "vitest";
 import { LeanSqliteSaver } from "../src/sqlite.js";
@@ -14,15 +19,27 @@ let databases = 0;
 testEncryptionAtRest("LeanSqliteSaver", async () => {
   databases += 1;
   const path = join(temp.dir, `encrypted-${databases}.sqlite`);
-  const blobStore = createFsBlobStore({ dir: `${path}.blobs` });
+  const blobDir = `${path}.blobs`;
   return {
+    blobDir,
     async open(encryptionKeys) {
-      return LeanSqliteSaver.fromConnString(path, { blobStore, encryptionKeys });
+      // Encrypted: compressed, then sealed, as createCheckpointer composes them. Plain: nothing,
+      // so the markers can be seen (the check that the scan works).
+      const compression = encryptionKeys === undefined ? "off" : "auto";
+      // One resolver for blobs and rows, as the saver's own default store shares it.
+      const ring = encryptionKeys === undefined ? undefined : keyRingResolver(encryptionKeys);
+      const blobStore = createFsBlobStore({
+        dir: blobDir,
+        layers: [createCompressionLayer(compression), ...encryptionLayers(ring)],
+      });
+      return LeanSqliteSaver.fromConnString(path, { blobStore, encryptionKeys: ring, compression });
     },
     async rawBytes() {
-      return Buffer.concat(
-        [path, `${path}-wal`].filter((file) => existsSync(file)).map((file) => readFileSync(file)),
-      );
+      const files = [path, `${path}-wal`].filter((file) => existsSync(file));
+      if (existsSync(blobDir))
+        for (const entry of readdirSync(blobDir, { recursive: true, withFileTypes: true }))
+          if (entry.isFile()) files.push(join(entry.parentPath, entry.name));
+      return Buffer.concat(files.map((file) => readFileSync(file)));
     },
     async query(sql, params = []) {
       const db = new Database(path);

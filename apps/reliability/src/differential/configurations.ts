@@ -10,6 +10,7 @@ import {
   type CompressionSetting,
   createCompressionLayer,
   createFsBlobStore,
+  encryptionLayers,
   RedactingSerializer,
 } from "@leangraph/serde";
 import { dropSchema, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
@@ -34,16 +35,26 @@ export interface LeanConfiguration {
 
 type Opener = () => Promise<LeanConfiguration>;
 
-/** One fixed key for the encryption-on configurations: every row payload and item body sealed. */
+/** One fixed key for the encryption-on configurations: every row payload and body sealed. */
 const encryptionKeys = [{ id: "fuzz", key: randomBytes(32) }];
 
-function sqlite(name: string, redacting: boolean, encrypted = false): Opener {
-/** `off` keeps every stored body plain; the others also compress the blob store's bodies. */
-function sqlite(name: string, redacting: boolean, compression: CompressionSetting = "off"): Opener {
+/** How stored bodies are kept: `off` plain; compressed; or compressed, then encrypted. */
+interface Storage {
+  compression?: CompressionSetting;
+  encrypted?: boolean;
+}
+
+function layersOf(storage: Storage) {
+  return [
+    createCompressionLayer(storage.compression ?? "off"),
+    ...encryptionLayers(storage.encrypted ? encryptionKeys : undefined),
+  ];
+}
+
+function sqlite(name: string, redacting: boolean, storage: Storage = {}): Opener {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
-    const layers = [createCompressionLayer(compression)];
-    const blobStore = createFsBlobStore({ dir: join(dir, "blobs"), layers });
+    const blobStore = createFsBlobStore({ dir: join(dir, "blobs"), layers: layersOf(storage) });
     const serde = redacting
       ? new RedactingSerializer({ blobStore, ...serializerLimits })
       : new JsonPlusSerializer();
@@ -51,8 +62,8 @@ function sqlite(name: string, redacting: boolean, compression: CompressionSettin
       blobStore,
       serde,
       codec,
-      encryptionKeys: encrypted ? encryptionKeys : undefined,
-      compression,
+      compression: storage.compression ?? "off",
+      encryptionKeys: storage.encrypted ? encryptionKeys : undefined,
     });
     return {
       name,
@@ -68,15 +79,14 @@ function sqlite(name: string, redacting: boolean, compression: CompressionSettin
 function postgres(
   name: string,
   serdeKind: "redacting" | "jsonplus" | "redacting+fs",
-  encrypted = false,
-  compression: CompressionSetting = "off",
+  storage: Storage = {},
 ): Opener {
   return async () => {
     const schema = uniqueSchema(`diff_${name.replace(/\W/g, "_")}`);
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
     // The serializer shares the saver's blob store, as createCheckpointer() wires them.
-    const layers = [createCompressionLayer(compression)];
+    const layers = layersOf(storage);
     const blobStore =
       serdeKind === "redacting+fs"
         ? createFsBlobStore({ dir, layers })
@@ -90,9 +100,9 @@ function postgres(
       codec,
       serde,
       blobStore,
-      encryptionKeys: encrypted ? encryptionKeys : undefined,
+      compression: storage.compression ?? "off",
+      encryptionKeys: storage.encrypted ? encryptionKeys : undefined,
     });
-    const saver = new LeanPostgresSaver(pool, { schema, codec, serde, blobStore, compression });
     await saver.setup();
     return {
       name,
@@ -113,11 +123,22 @@ export const leanConfigurations: Record<string, Opener> = {
   "postgres+redacting": postgres("postgres+redacting", "redacting"),
   "postgres+jsonplus": postgres("postgres+jsonplus", "jsonplus"),
   "postgres+fs+redacting": postgres("postgres+fs+redacting", "redacting+fs"),
-  "sqlite+redacting+encrypted": sqlite("sqlite+redacting+encrypted", true, true),
-  "postgres+redacting+encrypted": postgres("postgres+redacting+encrypted", "redacting", true),
   // Issue 18: stored bodies compressed (items in the database and blobs), as the default flags do.
-  "sqlite+redacting+compressed": sqlite("sqlite+redacting+compressed", true, "auto"),
-  "postgres+redacting+compressed": postgres("postgres+redacting+compressed", "redacting", "gzip"),
+  "sqlite+redacting+compressed": sqlite("sqlite+redacting+compressed", true, {
+    compression: "auto",
+  }),
+  "postgres+redacting+compressed": postgres("postgres+redacting+compressed", "redacting", {
+    compression: "gzip",
+  }),
+  // Issue 19: compressed, then encrypted (rows, items and blobs).
+  "sqlite+redacting+encrypted": sqlite("sqlite+redacting+encrypted", true, {
+    compression: "auto",
+    encrypted: true,
+  }),
+  "postgres+redacting+encrypted": postgres("postgres+redacting+encrypted", "redacting", {
+    compression: "auto",
+    encrypted: true,
+  }),
 };
 
 export const postgresConfigurations = new Set(

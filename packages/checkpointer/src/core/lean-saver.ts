@@ -192,6 +192,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     registerSaverRows(this, this.rows);
     registerRekeyAccess(this, {
       rawRows: guardRowStore(rows),
+      blobStore: options.blobStore,
       encryptionKeys: options.encryptionKeys,
       setup: () => this.setup(),
     });

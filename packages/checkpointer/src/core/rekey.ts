@@ -1,5 +1,7 @@
 import {
+  type BlobStore,
   type EncryptionKeySource,
+  isLayeredBlobStore,
   type KeyRing,
   keyRingResolver,
   LeangraphError,
@@ -14,6 +16,7 @@ import type { RowStore } from "./row-store.js";
 /** What rekey needs of a saver: its rows beneath the encryption layer, and its keys. */
 interface RekeyAccess {
   rawRows: RowStore;
+  blobStore: BlobStore;
   encryptionKeys: EncryptionKeySource | undefined;
   setup(): Promise<void>;
 }
@@ -47,6 +50,9 @@ export interface RekeyReport {
   /** Item bodies kept in the database. */
   items: number;
   itemsResealed: number;
+  /** Bodies in the blob store (a store without layers is left as it is). */
+  blobs: number;
+  blobsResealed: number;
 }
 
 /** Items per transaction: bounded so a run holds the exclusive lock for short stretches. */
@@ -59,7 +65,7 @@ const threadPage = 100;
  * a plaintext database to encryption (`adoptPlaintext`). Resumable: each thread and each batch of
  * items is one exclusive transaction, and what is already under the current key is skipped, so
  * a run that stops (crash, Ctrl-C) is finished by running it again. Blob-store bodies are
- * re-sealed by the blob layer's own pass (not here).
+ * written again through the store's layers when they are not under the current key.
  */
 export async function rekey(saver: object, options: RekeyOptions = {}): Promise<RekeyReport> {
   const access = accessBySaver.get(saver);
@@ -81,6 +87,8 @@ export async function rekey(saver: object, options: RekeyOptions = {}): Promise<
     threadsResealed: 0,
     items: 0,
     itemsResealed: 0,
+    blobs: 0,
+    blobsResealed: 0,
   };
   let after: string | undefined;
   for (;;) {
@@ -137,6 +145,21 @@ export async function rekey(saver: object, options: RekeyOptions = {}): Promise<
     );
     report.itemsResealed += stale.length;
     options.onProgress?.({ ...report });
+  }
+  // Blob-store bodies, through the store's own layers (compression, then this ring's encryption).
+  const blobs = access.blobStore;
+  if (isLayeredBlobStore(blobs)) {
+    const stale = (stored: Uint8Array) => sealedKeyId(stored) !== keys.currentKeyId;
+    for await (const id of blobs.list()) {
+      report.blobs += 1;
+      if (await blobs.rewriteIf(id, stale, options.adoptPlaintext ?? false)) {
+        report.blobsResealed += 1;
+        if (report.blobsResealed % itemBatch === 0) {
+          options.onProgress?.({ ...report });
+          await stopPoint(options.signal);
+        }
+      }
+    }
   }
   // What was rewritten leaves free pages holding the old bytes: give them back (SQLite's file
   // shrinks). Old plaintext can still sit in a WAL, dead Postgres tuples and backups (README).

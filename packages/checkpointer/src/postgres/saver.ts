@@ -5,6 +5,8 @@ import {
   type CompressionSetting,
   createCompressionLayer,
   type EncryptionKeySource,
+  encryptionLayers,
+  keyRingResolver,
   LeangraphError,
 } from "@leangraph/serde";
 import pg from "pg";
@@ -68,12 +70,18 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       );
     }
     const schema = options.schema ?? "public";
+    // One resolver for rows and blobs: an async key provider is asked once.
+    const encryptionKeys =
+      options.encryptionKeys === undefined ? undefined : keyRingResolver(options.encryptionKeys);
     const blobStore =
       options.blobStore ??
       createPostgresBlobStore({
         pool,
         schema,
-        layers: [createCompressionLayer(options.compression ?? "auto")],
+        layers: [
+          createCompressionLayer(options.compression ?? "auto"),
+          ...encryptionLayers(encryptionKeys),
+        ],
       });
     super(new PostgresRowStore(pool, schema), {
       serde: options.serde,
@@ -82,7 +90,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
-      encryptionKeys: options.encryptionKeys,
+      encryptionKeys,
       compression: options.compression,
     });
     this.pool = pool;

@@ -9,6 +9,8 @@ import {
   createFsBlobStore,
   createMemoryBlobStore,
   type EncryptionKeySource,
+  encryptionLayers,
+  keyRingResolver,
 } from "@leangraph/serde";
 import Database from "better-sqlite3";
 import type { CodecOptions } from "../codec/value-codec.js";
@@ -66,8 +68,14 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
     checkSqliteSaverArguments(db, options);
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     configureConnection(db, busyTimeoutMs);
+    // One resolver for rows and blobs: an async key provider is asked once.
+    const encryptionKeys =
+      options.encryptionKeys === undefined ? undefined : keyRingResolver(options.encryptionKeys);
     // An in-memory database gets an in-memory blob store: nothing it writes should outlive it.
-    const layers = [createCompressionLayer(options.compression ?? "auto")];
+    const layers = [
+      createCompressionLayer(options.compression ?? "auto"),
+      ...encryptionLayers(encryptionKeys),
+    ];
     const blobStore =
       options.blobStore ??
       (db.memory
@@ -80,7 +88,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
-      encryptionKeys: options.encryptionKeys,
+      encryptionKeys,
       compression: options.compression,
     });
     this.db = db;

@@ -5,6 +5,7 @@ import {
   type BlobStore,
   createCompressionLayer,
   createFsBlobStore,
+  encryptionLayers,
   RedactingSerializer,
   serdeOptionsFromEnv,
 } from "@leangraph/serde";
@@ -53,8 +54,10 @@ export async function openLeanStore(
     compression,
     ...limits
   } = serdeOptionsFromEnv(openOptions.env ?? process.env);
+  // An encrypted store opens with the application's keys; without them its rows are refused.
+  const encryptionKeys = encryptionKeysFromEnv(openOptions.env ?? process.env);
   // Bodies are written as LG_COMPRESSION says, like the application's saver; any are read.
-  const layers = [createCompressionLayer(compression)];
+  const layers = [createCompressionLayer(compression), ...encryptionLayers(encryptionKeys)];
   if (openOptions.stringCacheBytes !== undefined) {
     limits.stringCacheBytes = Math.min(
       limits.stringCacheBytes ?? Number.POSITIVE_INFINITY,
@@ -62,8 +65,6 @@ export async function openLeanStore(
     );
   }
   const serdeFor = (blobStore: BlobStore) => new RedactingSerializer({ ...limits, blobStore });
-  // An encrypted store opens with the application's keys; without them its rows are refused.
-  const encryptionKeys = encryptionKeysFromEnv(openOptions.env ?? process.env);
 
   if (target.backend === "sqlite") {
     // Each backend's saver loads its driver; only the one this database needs is imported.

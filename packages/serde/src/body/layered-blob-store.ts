@@ -31,6 +31,16 @@ export interface LayeredBlobStore extends BlobStore {
    * not shrink), is not written. Resolves its stored size before and after.
    */
   rewritePlain(id: BlobId): Promise<{ storedBefore: number; storedAfter: number }>;
+  /**
+   * Writes a body again through the current layers when `stale(stored bytes)` says so (what
+   * `rekey` runs after a key rotation); a body kept plain is taken as it is only with
+   * `adoptPlain`. Resolves whether it was written.
+   */
+  rewriteIf(
+    id: BlobId,
+    stale: (stored: Uint8Array) => boolean,
+    adoptPlain?: boolean,
+  ): Promise<boolean>;
 }
 
 /** True for a store built by layeredBlobStore (every store of this package and the Postgres one). */
@@ -114,6 +124,16 @@ export function layeredBlobStore(
       if (Buffer.compare(next, stored) === 0) return { storedBefore, storedAfter: storedBefore };
       await bodies.write(id, next);
       return { storedBefore, storedAfter: next.byteLength };
+    },
+
+    async rewriteIf(id, stale, adoptPlain = false) {
+      assertBlobId(id);
+      const stored = await bodies.read(id);
+      if (!stale(stored)) return false;
+      const plain =
+        adoptPlain && sha256Hex(stored) === id ? stored : await decodeVerified(stored, id);
+      await bodies.write(id, await encode(plain, id));
+      return true;
     },
 
     async put(plain) {

@@ -24,3 +24,8 @@ export function createEncryptionLayer(keys: EncryptionKeySource | KeyRing): Body
     },
   };
 }
+
+/** The blob store layers encryption adds: none without keys (compose after compression). */
+export function encryptionLayers(keys: EncryptionKeySource | undefined): BodyLayer[] {
+  return keys === undefined ? [] : [createEncryptionLayer(keys)];
+}

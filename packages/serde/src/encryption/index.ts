@@ -1,4 +1,4 @@
-export { createEncryptionLayer } from "./body-encryption.js";
+export { createEncryptionLayer, encryptionLayers } from "./body-encryption.js";
 export { isSealed, openEnvelope, type SealPlace, sealEnvelope, sealedKeyId } from "./envelope.js";
 export {
   type EncryptionKey,
