@@ -39,7 +39,7 @@ describe("leangraph rekey", () => {
     expect(refused.json.error.code).toBe(SerdeErrorCode.notEncrypted);
 
     const adopted = await leangraph("rekey", path, "--adopt-plaintext", "--json");
-    expect(adopted.code).toBe(ExitCode.ok);
+    expect(adopted.code, adopted.stdout).toBe(ExitCode.ok);
     expect(adopted.json.keyId).toBe("k1");
     expect(adopted.json.threadsResealed).toBe(adopted.json.threads);
     expect(adopted.json.threads).toBeGreaterThan(0);

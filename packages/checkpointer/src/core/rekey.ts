@@ -5,6 +5,7 @@ import {
   type KeyRing,
   keyRingResolver,
   LeangraphError,
+  plainIfItMatches,
   sealedKeyId,
 } from "@leangraph/serde";
 import { sha256Hex } from "../codec/tree-node.js";
@@ -128,8 +129,9 @@ export async function rekey(saver: object, options: RekeyOptions = {}): Promise<
         const meta = await raw.itemMeta(stale);
         const items: NewItem[] = stale.map((id) => {
           const bytes = plain.get(id)!;
-          // An adopted plaintext body is trusted only if it is what its id says.
-          if (sha256Hex(bytes) !== id) {
+          // An adopted plaintext body is trusted only if it is what its id says (once
+          // decompressed: bodies are stored compressed, then sealed).
+          if (plainIfItMatches(bytes, id, `item ${id}`, sha256Hex) === undefined) {
             throw new LeangraphError(
               CheckpointerErrorCode.itemCorrupt,
               `Item ${id} does not hash to its id; rekey leaves it as it is and stops.`,

@@ -8,6 +8,7 @@ import {
   sha256Hex,
 } from "../blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
+import { plainIfItMatches } from "./body-format.js";
 import type { BodyPlace } from "./body-layer.js";
 import {
   createCompressionLayer,
@@ -130,8 +131,11 @@ export function layeredBlobStore(
       assertBlobId(id);
       const stored = await bodies.read(id);
       if (!stale(stored)) return false;
-      const plain =
-        adoptPlain && sha256Hex(stored) === id ? stored : await decodeVerified(stored, id);
+      // Adopted: a body kept plain or only compressed that still proves its id.
+      const adopted = adoptPlain
+        ? plainIfItMatches(stored, id, `blob ${id}`, sha256Hex)
+        : undefined;
+      const plain = adopted ?? (await decodeVerified(stored, id));
       await bodies.write(id, await encode(plain, id));
       return true;
     },
