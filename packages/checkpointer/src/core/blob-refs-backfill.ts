@@ -1,9 +1,4 @@
-import {
-  isStagedSerializer,
-  LeangraphError,
-  plainIfItMatches,
-  sha256Hex,
-} from "@leangraph/serde";
+import { isStagedSerializer, LeangraphError, plainIfItMatches, sha256Hex } from "@leangraph/serde";
 import { decodeNode } from "../codec/tree-node.js";
 import type { ItemKind, NewItem } from "../codec/value-codec.js";
 import {
