@@ -7,6 +7,8 @@ import {
   createFsBlobStore,
   createMemoryBlobStore,
   createSerializerFromEnv,
+  type EncryptionKeySource,
+  encryptionLayers,
   LeangraphError,
 } from "@leangraph/serde";
 import type { StorageStats } from "./core/lean-saver.js";
@@ -25,6 +27,12 @@ export type ManagedCheckpointer = BaseCheckpointSaver & {
 export interface CreateCheckpointerOptions {
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Encryption at rest, as LeanSaverOptions.encryptionKeys takes it (keys or an async provider,
+   * such as a KMS); replaces LG_ENCRYPTION_KEYS when given.
+   * @default LG_ENCRYPTION_KEYS
+   */
+  encryptionKeys?: EncryptionKeySource;
 }
 
 /**
@@ -44,6 +52,14 @@ export async function createCheckpointer(
   checkCreateCheckpointerOptions(options);
   const env = options.env ?? process.env;
   const flags = checkpointerFlagsFromEnv(env);
+  const encryptionKeys = options.encryptionKeys ?? flags.encryptionKeys;
+  if (encryptionKeys !== undefined && (!flags.redacting || flags.backend === "memory")) {
+    throw new LeangraphError(
+      CheckpointerErrorCode.invalidOption,
+      "Encryption at rest (LG_ENCRYPTION_KEYS or encryptionKeys) needs the lean SQLite or Postgres saver; the stock savers and LG_CHECKPOINTER=memory cannot encrypt.",
+      { hint: "Unset the encryption keys, or use LG_REDACTING_SERDE=on with sqlite or postgres." },
+    );
+  }
   if (!flags.redacting) {
     if (flags.retention !== undefined) {
       throw new LeangraphError(
@@ -56,7 +72,8 @@ export async function createCheckpointer(
   }
 
   const { compression } = flags;
-  const layers = [createCompressionLayer(compression)];
+  // Blob bodies are compressed, then sealed (rows and items are sealed by the saver itself).
+  const layers = [createCompressionLayer(compression), ...encryptionLayers(encryptionKeys)];
   switch (flags.backend) {
     case "sqlite": {
       await requireOptionalPeers("LG_CHECKPOINTER=sqlite", ["better-sqlite3"]);
@@ -70,6 +87,7 @@ export async function createCheckpointer(
         serde,
         blobStore,
         retention: flags.retention,
+        encryptionKeys,
         compression,
       });
     }
@@ -91,6 +109,7 @@ export async function createCheckpointer(
           blobStore,
           schema: flags.postgresSchema,
           retention: flags.retention,
+          encryptionKeys,
           compression,
         },
         { ownsPool: true },

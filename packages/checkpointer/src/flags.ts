@@ -1,4 +1,10 @@
-import { type CompressionOptions, LeangraphError, serdeOptionsFromEnv } from "@leangraph/serde";
+import {
+  type CompressionOptions,
+  KeyRing,
+  LeangraphError,
+  parseEncryptionKeys,
+  serdeOptionsFromEnv,
+} from "@leangraph/serde";
 import { z } from "zod";
 import type { RetentionOptions } from "./core/lifecycle/retention-sweeper.js";
 import { acceptedDuration, parseDurationMs } from "./duration.js";
@@ -43,6 +49,21 @@ export const checkpointerEnvSchema = z
       .optional(),
     LG_RETENTION_MAX_AGE: durationFlag,
     LG_RETENTION_SWEEP_INTERVAL: durationFlag,
+    LG_ENCRYPTION_KEYS: z
+      .string()
+      .transform((text, context) => {
+        try {
+          return new KeyRing(parseEncryptionKeys(text));
+        } catch (error) {
+          // The ring's message names the key id at fault, never a key.
+          const problem = (error as Error).message
+            .replace(/^Invalid encryption keys: /, "")
+            .replace(/\.$/, "");
+          context.addIssue({ code: "custom", message: problem });
+          return z.NEVER;
+        }
+      })
+      .optional(),
   })
   .superRefine((flags, context) => {
     if (flags.LG_CHECKPOINTER === "postgres" && flags.LG_POSTGRES_URL === undefined) {
@@ -66,6 +87,13 @@ export const checkpointerEnvSchema = z
         message: "unset (retention applies to LG_CHECKPOINTER=sqlite or postgres)",
       });
     }
+    if (flags.LG_ENCRYPTION_KEYS !== undefined && flags.LG_CHECKPOINTER === "memory") {
+      context.addIssue({
+        code: "custom",
+        path: ["LG_ENCRYPTION_KEYS"],
+        message: "unset (encryption at rest applies to LG_CHECKPOINTER=sqlite or postgres)",
+      });
+    }
     if (flags.LG_BLOB_STORE === "postgres" && flags.LG_CHECKPOINTER !== "postgres") {
       context.addIssue({
         code: "custom",
@@ -87,9 +115,14 @@ export interface CheckpointerFlags {
   redacting: boolean;
   /** `LG_RETENTION_*`: undefined when neither KEEP_LAST nor MAX_AGE is set. */
   retention: RetentionOptions | undefined;
+  /** `LG_ENCRYPTION_KEYS`, validated: undefined means no encryption. */
+  encryptionKeys: KeyRing | undefined;
   /** `LG_COMPRESSION` / `LG_COMPRESSION_LEVEL` (read by @leangraph/serde's schema). */
   compression: CompressionOptions;
 }
+
+/** Flags whose value is a secret: an error names them, never shows them. */
+const secretFlags = new Set(["LG_ENCRYPTION_KEYS"]);
 
 function withoutEmptyStrings(env: NodeJS.ProcessEnv): Record<string, string> {
   const cleaned: Record<string, string> = {};
@@ -106,10 +139,12 @@ export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
     const value = cleaned[name];
+    const shown = secretFlags.has(name) ? "(hidden)" : JSON.stringify(value ?? "");
     throw new LeangraphError(
       CheckpointerErrorCode.invalidOption,
-      `Invalid environment variable ${name}=${JSON.stringify(value ?? "")}: expected ${issue.message}.`,
-      { cause: parsed.error },
+      `Invalid environment variable ${name}=${shown}: expected ${issue.message}.`,
+      // zod's error is left out for a secret: what it holds is not ours to vouch for.
+      secretFlags.has(name) ? {} : { cause: parsed.error },
     );
   }
   const flags = parsed.data;
@@ -133,5 +168,23 @@ export function checkpointerFlagsFromEnv(env: NodeJS.ProcessEnv = process.env): 
             maxAgeMs: flags.LG_RETENTION_MAX_AGE,
             sweepIntervalMs: flags.LG_RETENTION_SWEEP_INTERVAL,
           },
+    encryptionKeys: flags.LG_ENCRYPTION_KEYS,
   };
+}
+
+/**
+ * `LG_ENCRYPTION_KEYS` alone, validated as checkpointerFlagsFromEnv does: for tools (the CLI)
+ * that open a saver themselves. Undefined when unset.
+ */
+export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv = process.env): KeyRing | undefined {
+  const text = env.LG_ENCRYPTION_KEYS;
+  if (text === undefined || text === "") return undefined;
+  const parsed = checkpointerEnvSchema.shape.LG_ENCRYPTION_KEYS.safeParse(text);
+  if (!parsed.success) {
+    throw new LeangraphError(
+      CheckpointerErrorCode.invalidOption,
+      `Invalid environment variable LG_ENCRYPTION_KEYS=(hidden): expected ${parsed.error.issues[0]!.message}.`,
+    );
+  }
+  return parsed.data;
 }

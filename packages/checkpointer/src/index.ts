@@ -14,6 +14,7 @@ export type { GcReport } from "./core/lifecycle/mark-sweep.js";
 export type { PruneOptions } from "./core/lifecycle/retention.js";
 export type { RetentionOptions, RetentionSweepReport } from "./core/lifecycle/retention-sweeper.js";
 export type { GarbageReport, StoredBlob } from "./core/reachability.js";
+export { type RekeyOptions, type RekeyReport, rekey } from "./core/rekey.js";
 export {
   type CreateCheckpointerOptions,
   createCheckpointer,
@@ -33,4 +34,5 @@ export {
   type CheckpointerFlags,
   checkpointerEnvSchema,
   checkpointerFlagsFromEnv,
+  encryptionKeysFromEnv,
 } from "./flags.js";

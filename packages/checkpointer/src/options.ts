@@ -70,6 +70,8 @@ const leanSaverOptions = {
   orphanGraceMs: wholeNumber(0, Number.MAX_SAFE_INTEGER, "milliseconds").optional(),
   retention: retention.optional(),
   itemCacheBytes: wholeNumber(0, 1024 * 1024 * 1024, "bytes").optional(),
+  // Checked by the key ring itself, whose errors never print a key (this check would print the value).
+  encryptionKeys: z.unknown().optional(),
   compression: compressionOption.optional(),
 };
 
@@ -123,6 +125,7 @@ const postgresBlobStoreOptions = z
   });
 
 const createCheckpointerOptions = z.strictObject({
+  encryptionKeys: z.unknown().optional(),
   env: z
     .custom<NodeJS.ProcessEnv>(isEnvironment, {
       message: "an environment object such as process.env (string values)",

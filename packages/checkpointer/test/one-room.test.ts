@@ -41,6 +41,8 @@ const rowPlumbing = [
   "checkpointer/src/core/row-store.ts",
   "checkpointer/src/core/sql-row-store.ts",
   "checkpointer/src/core/storage-errors.ts",
+  // The encryption layer opens what the stores answer; it decides nothing either.
+  "checkpointer/src/core/encrypted-rows.ts",
   "checkpointer/src/sqlite/row-store.ts",
   "checkpointer/src/postgres/row-store.ts",
 ];
@@ -56,7 +58,8 @@ const livenessRules: Rule[] = [
     what: "lists every item row to find the unreached ones",
     pattern: /\.allItems\s*\(/,
     owner: "checkpointer/src/core/reachability.ts",
-    allowed: rowPlumbing,
+    // rekey seals every stored body again, alive or not: it judges nothing.
+    allowed: [...rowPlumbing, "checkpointer/src/core/rekey.ts"],
   },
   {
     what: "lists the blob store to classify blobs",

@@ -44,6 +44,13 @@ Deletes old checkpoints (and their writes) of every thread, or only of the --thr
 --older-than) it is older than that. --older-than alone keeps the newest checkpoint of each
 namespace (as --keep-last 1); say --keep-last 0 to allow whole threads to go.
 Durations: 500ms, 90s, 15m, 1h, 30d, 2w.`,
+  rekey: `leangraph rekey <lean database> [--schema S] [--adopt-plaintext] [--json]
+
+Seals every row payload and database item body under the first key of LG_ENCRYPTION_KEYS
+(required): after rotation (put the new key first, keep the old one listed, rekey, then remove
+the old key), or with --adopt-plaintext to move a database written without encryption to it
+(without that flag a plaintext row stops the run: one planted by hand is never adopted).
+Interrupted or killed, rerun the same command: what is already under the current key is skipped.`,
 };
 
 export const generalHelp = `Usage: leangraph <command> [options]
@@ -56,6 +63,7 @@ Commands:
   gc <lean database>            delete what nothing reaches
   compact <lean database>       compress bodies stored before compression
   prune <lean database>         delete old checkpoints (--keep-last, --older-than)
+  rekey <lean database>         encrypt under the newest key of LG_ENCRYPTION_KEYS
 
 Every command takes --json (a machine-readable report on stdout; progress stays on stderr).
 Run \`leangraph help <command>\` for its options.

@@ -6,6 +6,7 @@ import { runGc } from "./commands/gc.js";
 import { runImport } from "./commands/import.js";
 import { runInspect } from "./commands/inspect.js";
 import { runPrune } from "./commands/prune.js";
+import { runRekey } from "./commands/rekey.js";
 import { runStats } from "./commands/stats.js";
 import { runVerify } from "./commands/verify.js";
 import { CliErrorCode } from "./errors.js";
@@ -53,6 +54,8 @@ function dispatch(
       return runCompact(command, context);
     case "prune":
       return runPrune(command, context);
+    case "rekey":
+      return runRekey(command, context);
   }
 }
 

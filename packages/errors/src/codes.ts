@@ -38,6 +38,18 @@ export const SerdeErrorCode = {
   /** A stored payload or reference that cannot be decoded. */
   payloadCorrupt: "ERR_LG_PAYLOAD_CORRUPT",
   /**
+   * Encryption is on but a stored body or row holds no valid envelope header (plaintext planted
+   * by hand, or written before encryption was turned on: see `leangraph rekey`).
+   */
+  notEncrypted: "ERR_LG_ENCRYPTION_NOT_ENCRYPTED",
+  /** An envelope names a key id the key ring does not hold; the message names the id. */
+  encryptionKeyMissing: "ERR_LG_ENCRYPTION_KEY_MISSING",
+  /**
+   * The AES-GCM check failed: a flipped byte, a body or row moved to another place, or a key with
+   * the right id but the wrong bytes. The message names the place and the key id.
+   */
+  decryptionFailed: "ERR_LG_ENCRYPTION_DECRYPT_FAILED",
+  /**
    * A stored body is compressed with a codec this runtime lacks (zstd before Node 22.15), or
    * LG_COMPRESSION asks this runtime to write one; the message names the codec and the fix.
    */

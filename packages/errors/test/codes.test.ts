@@ -40,6 +40,9 @@ describe("error codes", () => {
     expect(SerdeErrorCode.blobMissing).toBe("ERR_LG_BLOB_MISSING");
     expect(CheckpointerErrorCode.itemCorrupt).toBe("ERR_LG_CHECKPOINT_ITEM_CORRUPT");
     expect(WorkersErrorCode.outOfMemory).toBe("ERR_WORKER_OUT_OF_MEMORY");
+    expect(SerdeErrorCode.notEncrypted).toBe("ERR_LG_ENCRYPTION_NOT_ENCRYPTED");
+    expect(SerdeErrorCode.encryptionKeyMissing).toBe("ERR_LG_ENCRYPTION_KEY_MISSING");
+    expect(SerdeErrorCode.decryptionFailed).toBe("ERR_LG_ENCRYPTION_DECRYPT_FAILED");
   });
 
   it("is declared only here: no package or app source spells out a code of its own", () => {

@@ -27,6 +27,7 @@ export {
   layeredBlobStore,
 } from "./body/layered-blob-store.js";
 export * from "./diagnostics.js";
+export * from "./encryption/index.js";
 export * from "./errors.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
 export { LruMap, type LruMapOptions } from "./lru-map.js";

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import {
   type CompressionSetting,
   createCompressionLayer,
   createFsBlobStore,
+  encryptionLayers,
   RedactingSerializer,
 } from "@leangraph/serde";
 import { dropSchema, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
@@ -33,12 +35,26 @@ export interface LeanConfiguration {
 
 type Opener = () => Promise<LeanConfiguration>;
 
-/** `off` keeps every stored body plain; the others also compress the blob store's bodies. */
-function sqlite(name: string, redacting: boolean, compression: CompressionSetting = "off"): Opener {
+/** One fixed key for the encryption-on configurations: every row payload and body sealed. */
+const encryptionKeys = [{ id: "fuzz", key: randomBytes(32) }];
+
+/** How stored bodies are kept: `off` plain; compressed; or compressed, then encrypted. */
+interface Storage {
+  compression?: CompressionSetting;
+  encrypted?: boolean;
+}
+
+function layersOf(storage: Storage) {
+  return [
+    createCompressionLayer(storage.compression ?? "off"),
+    ...encryptionLayers(storage.encrypted ? encryptionKeys : undefined),
+  ];
+}
+
+function sqlite(name: string, redacting: boolean, storage: Storage = {}): Opener {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
-    const layers = [createCompressionLayer(compression)];
-    const blobStore = createFsBlobStore({ dir: join(dir, "blobs"), layers });
+    const blobStore = createFsBlobStore({ dir: join(dir, "blobs"), layers: layersOf(storage) });
     const serde = redacting
       ? new RedactingSerializer({ blobStore, ...serializerLimits })
       : new JsonPlusSerializer();
@@ -46,7 +62,8 @@ function sqlite(name: string, redacting: boolean, compression: CompressionSettin
       blobStore,
       serde,
       codec,
-      compression,
+      compression: storage.compression ?? "off",
+      encryptionKeys: storage.encrypted ? encryptionKeys : undefined,
     });
     return {
       name,
@@ -62,14 +79,14 @@ function sqlite(name: string, redacting: boolean, compression: CompressionSettin
 function postgres(
   name: string,
   serdeKind: "redacting" | "jsonplus" | "redacting+fs",
-  compression: CompressionSetting = "off",
+  storage: Storage = {},
 ): Opener {
   return async () => {
     const schema = uniqueSchema(`diff_${name.replace(/\W/g, "_")}`);
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     const dir = mkdtempSync(join(tmpdir(), `lg-diff-${name}-`));
     // The serializer shares the saver's blob store, as createCheckpointer() wires them.
-    const layers = [createCompressionLayer(compression)];
+    const layers = layersOf(storage);
     const blobStore =
       serdeKind === "redacting+fs"
         ? createFsBlobStore({ dir, layers })
@@ -78,7 +95,14 @@ function postgres(
       serdeKind === "jsonplus"
         ? new JsonPlusSerializer()
         : new RedactingSerializer({ blobStore, ...serializerLimits });
-    const saver = new LeanPostgresSaver(pool, { schema, codec, serde, blobStore, compression });
+    const saver = new LeanPostgresSaver(pool, {
+      schema,
+      codec,
+      serde,
+      blobStore,
+      compression: storage.compression ?? "off",
+      encryptionKeys: storage.encrypted ? encryptionKeys : undefined,
+    });
     await saver.setup();
     return {
       name,
@@ -100,8 +124,21 @@ export const leanConfigurations: Record<string, Opener> = {
   "postgres+jsonplus": postgres("postgres+jsonplus", "jsonplus"),
   "postgres+fs+redacting": postgres("postgres+fs+redacting", "redacting+fs"),
   // Issue 18: stored bodies compressed (items in the database and blobs), as the default flags do.
-  "sqlite+redacting+compressed": sqlite("sqlite+redacting+compressed", true, "auto"),
-  "postgres+redacting+compressed": postgres("postgres+redacting+compressed", "redacting", "gzip"),
+  "sqlite+redacting+compressed": sqlite("sqlite+redacting+compressed", true, {
+    compression: "auto",
+  }),
+  "postgres+redacting+compressed": postgres("postgres+redacting+compressed", "redacting", {
+    compression: "gzip",
+  }),
+  // Issue 19: compressed, then encrypted (rows, items and blobs).
+  "sqlite+redacting+encrypted": sqlite("sqlite+redacting+encrypted", true, {
+    compression: "auto",
+    encrypted: true,
+  }),
+  "postgres+redacting+encrypted": postgres("postgres+redacting+encrypted", "redacting", {
+    compression: "auto",
+    encrypted: true,
+  }),
 };
 
 export const postgresConfigurations = new Set(

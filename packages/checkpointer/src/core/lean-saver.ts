@@ -18,7 +18,9 @@ import {
   type BlobStore,
   type CompressionOptions,
   type CompressionSetting,
+  type EncryptionKeySource,
   isStagedSerializer,
+  keyRingResolver,
   LruMap,
   RedactingSerializer,
   resolveCompression,
@@ -41,6 +43,7 @@ import { channelRefsJson, parseValueRef, rootItemIds } from "../codec/value-ref.
 import { checkpointPutChannel, putEvent } from "../diagnostics.js";
 import { configInvalidError, unstorableError } from "../errors.js";
 import { type ChannelRefs, type ChannelVersion, channelRefsOfRow } from "./channel-refs.js";
+import { encryptRowStore, refuseSealedRows } from "./encrypted-rows.js";
 import { collectGarbage, type GcReport } from "./lifecycle/mark-sweep.js";
 import { pruneRows } from "./lifecycle/prune.js";
 import { type PruneOptions, type RetentionRule, retentionRuleOf } from "./lifecycle/retention.js";
@@ -54,6 +57,7 @@ import { blobTotals, findGarbage, type GarbageReport } from "./reachability.js";
 import { deltaHistoryRefs } from "./read/delta-history.js";
 import { ItemCache } from "./read/item-cache.js";
 import { VerifiedItemReader } from "./read/item-reader.js";
+import { registerRekeyAccess } from "./rekey.js";
 import {
   type CheckpointRow,
   isJsonScalar,
@@ -116,6 +120,14 @@ export interface LeanSaverOptions {
    */
   itemCacheBytes?: number | undefined;
   /**
+   * Encrypts every stored row payload and database item body (AES-256-GCM, bound to its place;
+   * see core/encrypted-rows.ts): `"id2:<base64 32 bytes>,id1:…"`, a list of `{ id, key }`, or an
+   * async provider (a KMS). The first key encrypts, every listed key decrypts. Unset: no
+   * encryption, and an encrypted database is refused.
+   * @default undefined (LG_ENCRYPTION_KEYS through createCheckpointer)
+   */
+  encryptionKeys?: EncryptionKeySource | undefined;
+  /**
    * How value bodies kept in the database are stored (`LG_COMPRESSION` through createCheckpointer):
    * `auto` compresses with brotli, which every supported Node reads. Bodies stored otherwise keep
    * loading whatever this says. The saver's default blob store uses it too.
@@ -172,8 +184,18 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
     super(options.serde ?? new RedactingSerializer({ blobStore: options.blobStore }));
-    this.rows = guardRowStore(rows);
+    this.rows = guardRowStore(
+      options.encryptionKeys === undefined
+        ? refuseSealedRows(rows)
+        : encryptRowStore(rows, keyRingResolver(options.encryptionKeys)),
+    );
     registerSaverRows(this, this.rows);
+    registerRekeyAccess(this, {
+      rawRows: guardRowStore(rows),
+      blobStore: options.blobStore,
+      encryptionKeys: options.encryptionKeys,
+      setup: () => this.setup(),
+    });
     this.blobStore = options.blobStore;
     const codecOptions: ValueCodecOptions = {
       ...defaultValueCodecOptions,

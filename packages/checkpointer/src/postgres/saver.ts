@@ -4,6 +4,9 @@ import {
   type CompressionOptions,
   type CompressionSetting,
   createCompressionLayer,
+  type EncryptionKeySource,
+  encryptionLayers,
+  keyRingResolver,
   LeangraphError,
 } from "@leangraph/serde";
 import pg from "pg";
@@ -34,6 +37,8 @@ export interface LeanPostgresSaverOptions {
   retention?: RetentionOptions;
   /** See LeanSaverOptions.itemCacheBytes; 0 turns the cache off. @default 8388608 (8 MiB) */
   itemCacheBytes?: number;
+  /** Encryption at rest; see LeanSaverOptions.encryptionKeys. @default undefined (off) */
+  encryptionKeys?: EncryptionKeySource;
   /** See LeanSaverOptions.compression; also the default blob store's. @default "auto" */
   compression?: CompressionSetting | CompressionOptions;
 }
@@ -65,12 +70,18 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       );
     }
     const schema = options.schema ?? "public";
+    // One resolver for rows and blobs: an async key provider is asked once.
+    const encryptionKeys =
+      options.encryptionKeys === undefined ? undefined : keyRingResolver(options.encryptionKeys);
     const blobStore =
       options.blobStore ??
       createPostgresBlobStore({
         pool,
         schema,
-        layers: [createCompressionLayer(options.compression ?? "auto")],
+        layers: [
+          createCompressionLayer(options.compression ?? "auto"),
+          ...encryptionLayers(encryptionKeys),
+        ],
       });
     super(new PostgresRowStore(pool, schema), {
       serde: options.serde,
@@ -79,6 +90,7 @@ export class LeanPostgresSaver extends LeanCheckpointSaver {
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
+      encryptionKeys,
       compression: options.compression,
     });
     this.pool = pool;

@@ -8,6 +8,9 @@ import {
   createCompressionLayer,
   createFsBlobStore,
   createMemoryBlobStore,
+  type EncryptionKeySource,
+  encryptionLayers,
+  keyRingResolver,
 } from "@leangraph/serde";
 import Database from "better-sqlite3";
 import type { CodecOptions } from "../codec/value-codec.js";
@@ -39,6 +42,8 @@ export interface LeanSqliteSaverOptions {
   retention?: RetentionOptions;
   /** See LeanSaverOptions.itemCacheBytes; 0 turns the cache off. @default 8388608 (8 MiB) */
   itemCacheBytes?: number;
+  /** Encryption at rest; see LeanSaverOptions.encryptionKeys. @default undefined (off) */
+  encryptionKeys?: EncryptionKeySource;
   /** See LeanSaverOptions.compression. @default "auto" */
   compression?: CompressionSetting | CompressionOptions;
 }
@@ -63,8 +68,14 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
     checkSqliteSaverArguments(db, options);
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     configureConnection(db, busyTimeoutMs);
+    // One resolver for rows and blobs: an async key provider is asked once.
+    const encryptionKeys =
+      options.encryptionKeys === undefined ? undefined : keyRingResolver(options.encryptionKeys);
     // An in-memory database gets an in-memory blob store: nothing it writes should outlive it.
-    const layers = [createCompressionLayer(options.compression ?? "auto")];
+    const layers = [
+      createCompressionLayer(options.compression ?? "auto"),
+      ...encryptionLayers(encryptionKeys),
+    ];
     const blobStore =
       options.blobStore ??
       (db.memory
@@ -77,6 +88,7 @@ export class LeanSqliteSaver extends LeanCheckpointSaver {
       orphanGraceMs: options.orphanGraceMs,
       retention: options.retention,
       itemCacheBytes: options.itemCacheBytes,
+      encryptionKeys,
       compression: options.compression,
     });
     this.db = db;

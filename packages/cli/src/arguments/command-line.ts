@@ -49,6 +49,12 @@ export type Command =
       dryRun: boolean;
     })
   | (Common & {
+      name: "rekey";
+      database: DatabaseTarget;
+      lean: LeanStoreOptions;
+      adoptPlaintext: boolean;
+    })
+  | (Common & {
       name: "prune";
       database: DatabaseTarget;
       lean: LeanStoreOptions;
@@ -94,6 +100,7 @@ const commandOptions: Record<CommandName, OptionSpec> = {
     grace: { type: "string" },
     "dry-run": { type: "boolean" },
   },
+  rekey: { ...jsonOption, ...leanStoreOptions, "adopt-plaintext": { type: "boolean" } },
   prune: {
     ...jsonOption,
     ...leanStoreOptions,
@@ -113,6 +120,7 @@ const commandPositionals: Record<CommandName, string[]> = {
   stats: ["<database>"],
   gc: ["<database>"],
   prune: ["<database>"],
+  rekey: ["<database>"],
 };
 
 export const commandNames = Object.keys(commandOptions) as CommandName[];
@@ -207,6 +215,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
         }
         case "prune":
           return { name: first, json, database, lean, ...pruneOptions(values) };
+        case "rekey":
+          return {
+            name: first,
+            json,
+            database,
+            lean,
+            adoptPlaintext: values["adopt-plaintext"] === true,
+          };
       }
     }
   }

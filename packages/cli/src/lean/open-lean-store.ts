@@ -1,10 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { LeanCheckpointSaver } from "@leangraph/checkpointer";
+import { encryptionKeysFromEnv, type LeanCheckpointSaver } from "@leangraph/checkpointer";
 import {
   type BlobStore,
   createCompressionLayer,
   createFsBlobStore,
+  encryptionLayers,
   RedactingSerializer,
   serdeOptionsFromEnv,
 } from "@leangraph/serde";
@@ -53,8 +54,10 @@ export async function openLeanStore(
     compression,
     ...limits
   } = serdeOptionsFromEnv(openOptions.env ?? process.env);
+  // An encrypted store opens with the application's keys; without them its rows are refused.
+  const encryptionKeys = encryptionKeysFromEnv(openOptions.env ?? process.env);
   // Bodies are written as LG_COMPRESSION says, like the application's saver; any are read.
-  const layers = [createCompressionLayer(compression)];
+  const layers = [createCompressionLayer(compression), ...encryptionLayers(encryptionKeys)];
   if (openOptions.stringCacheBytes !== undefined) {
     limits.stringCacheBytes = Math.min(
       limits.stringCacheBytes ?? Number.POSITIVE_INFINITY,
@@ -74,6 +77,7 @@ export async function openLeanStore(
       new LeanSqliteSaver(db, {
         blobStore,
         serde: serdeFor(blobStore),
+        encryptionKeys,
         compression,
       }) as LeanCheckpointSaver;
     const saver = freshSaver();
@@ -99,6 +103,7 @@ export async function openLeanStore(
       schema: target.schema,
       blobStore,
       serde: serdeFor(blobStore),
+      encryptionKeys,
       compression,
     });
   const saver = freshSaver();

@@ -8,6 +8,7 @@ import {
   sha256Hex,
 } from "../blob-store.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
+import { plainIfItMatches } from "./body-format.js";
 import type { BodyPlace } from "./body-layer.js";
 import {
   createCompressionLayer,
@@ -31,6 +32,16 @@ export interface LayeredBlobStore extends BlobStore {
    * not shrink), is not written. Resolves its stored size before and after.
    */
   rewritePlain(id: BlobId): Promise<{ storedBefore: number; storedAfter: number }>;
+  /**
+   * Writes a body again through the current layers when `stale(stored bytes)` says so (what
+   * `rekey` runs after a key rotation); a body kept plain is taken as it is only with
+   * `adoptPlain`. Resolves whether it was written.
+   */
+  rewriteIf(
+    id: BlobId,
+    stale: (stored: Uint8Array) => boolean,
+    adoptPlain?: boolean,
+  ): Promise<boolean>;
 }
 
 /** True for a store built by layeredBlobStore (every store of this package and the Postgres one). */
@@ -114,6 +125,19 @@ export function layeredBlobStore(
       if (Buffer.compare(next, stored) === 0) return { storedBefore, storedAfter: storedBefore };
       await bodies.write(id, next);
       return { storedBefore, storedAfter: next.byteLength };
+    },
+
+    async rewriteIf(id, stale, adoptPlain = false) {
+      assertBlobId(id);
+      const stored = await bodies.read(id);
+      if (!stale(stored)) return false;
+      // Adopted: a body kept plain or only compressed that still proves its id.
+      const adopted = adoptPlain
+        ? plainIfItMatches(stored, id, `blob ${id}`, sha256Hex)
+        : undefined;
+      const plain = adopted ?? (await decodeVerified(stored, id));
+      await bodies.write(id, await encode(plain, id));
+      return true;
     },
 
     async put(plain) {

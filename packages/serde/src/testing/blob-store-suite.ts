@@ -70,7 +70,12 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 export function testBlobStore(
   name: string,
   createHarness: () => Promise<BlobStoreHarness>,
-  options: { damageable?: boolean; compresses?: boolean } = {},
+  options: {
+    damageable?: boolean;
+    compresses?: boolean;
+    /** Bytes a layer adds to every stored body (encryption's envelope: header and tag). */
+    storedOverheadBytes?: number;
+  } = {},
 ): void {
   describe(`BlobStore conformance: ${name}`, () => {
     let harness: BlobStoreHarness;
@@ -91,7 +96,9 @@ export function testBlobStore(
       expect(id).toBe(sha256(bytes));
       expect(Buffer.from(await store.get(id))).toEqual(Buffer.from(bytes));
       expect(await store.has(id)).toBe(true);
-      expect((await store.stat(id))?.bytes).toBe(bytes.byteLength);
+      expect((await store.stat(id))?.bytes).toBe(
+        bytes.byteLength + (options.storedOverheadBytes ?? 0),
+      );
     });
 
     it("stores the empty blob", async () => {

@@ -1,0 +1,64 @@
+import { execFileSync } from "node:child_process";
+import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
+import pg from "pg";
+import { afterAll, it } from "vitest";
+import { LeanPostgresSaver } from "../src/postgres.js";
+import { testEncryptionAtRest } from "./encryption-suite.js";
+
+const unavailable = await postgresOrSkip("the Postgres tests");
+
+if (unavailable) {
+  it.skip(`LeanPostgresSaver encryption at rest: ${unavailable}`, () => {});
+} else {
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 8 });
+  const schemas: string[] = [];
+  afterAll(async () => {
+    for (const schema of schemas) await dropSchema(schema, pool);
+    await pool.end();
+  });
+
+  testEncryptionAtRest("LeanPostgresSaver", async () => {
+    const schema = uniqueSchema("encrypted");
+    schemas.push(schema);
+    return {
+      async open(encryptionKeys) {
+        // The saver's own blob table: compressed, then sealed, with keys; plain without, so the
+        // markers can be seen (the check that the scan works).
+        const compression = encryptionKeys === undefined ? "off" : "auto";
+        const saver = new LeanPostgresSaver(pool, { schema, encryptionKeys, compression });
+        await saver.setup();
+        return saver;
+      },
+      // What a dump holds: `COPY … TO STDOUT` of every table of the schema (blob table included).
+      async rawBytes() {
+        const { rows } = await pool.query<{ table_name: string }>(
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+          [schema],
+        );
+        return Buffer.concat(
+          rows.map(({ table_name }) =>
+            execFileSync("psql", [
+              postgresUrl,
+              "-X",
+              "-q",
+              "-c",
+              `COPY "${schema}"."${table_name}" TO STDOUT`,
+            ]),
+          ),
+        );
+      },
+      async query(sql, params = []) {
+        let index = 0;
+        const numbered = sql.replace(/\?/g, () => `$${++index}`);
+        const client = await pool.connect();
+        try {
+          await client.query(`SET search_path TO "${schema}"`);
+          return (await client.query(numbered, params)).rows;
+        } finally {
+          await client.query("RESET search_path").catch(() => {});
+          client.release();
+        }
+      },
+    };
+  });
+}
