@@ -249,6 +249,45 @@ describe("ValueCodec object and Map trees", () => {
   });
 });
 
+describe("a value above the stored-once size", () => {
+  const text = (seed: string) => `export const ${seed} = ${JSON.stringify(seed.repeat(1000))};\n`;
+  const valueItemIds = (items: NewItem[]) =>
+    new Set(items.filter((item) => item.kind === "value").map((item) => item.id));
+
+  for (const [name, serde] of [
+    ["JsonPlusSerializer", new JsonPlusSerializer()],
+    ["RedactingSerializer", new RedactingSerializer({ blobStore: createMemoryBlobStore() })],
+  ] as const) {
+    it(`is one item shared by the write that carried it and the channel holding it (${name})`, async () => {
+      const codec = new ValueCodec(serde);
+      const files = Object.fromEntries(
+        Array.from({ length: 12 }, (_, index) => [`src/file-${index}.js`, text(`f${index}`)]),
+      );
+      const write = { "src/file-3.js": files["src/file-3.js"] };
+      const channel = await codec.encode(files, "files");
+      const carried = await codec.encode(write);
+      const shared = valueItemIds(carried.items);
+      expect(shared.size).toBe(1);
+      for (const id of shared) expect(valueItemIds(channel.items).has(id)).toBe(true);
+      // The write's own bytes beside the shared item: one small leaf naming it.
+      const ownBytes = carried.items
+        .filter((item) => !shared.has(item.id))
+        .reduce((sum, item) => sum + item.bytes.byteLength, 0);
+      expect(ownBytes).toBeLessThan(128);
+      const items = new Map([...channel.items, ...carried.items].map((item) => [item.id, item]));
+      expect(await codec.decode(carried.ref, memoryReader(items))).toEqual(write);
+      expect(await codec.decode(channel.ref, memoryReader(items))).toEqual(files);
+    });
+  }
+
+  it("a small object stays one inline value", async () => {
+    const codec = new ValueCodec(new JsonPlusSerializer());
+    const encoded = await codec.encode({ path: "a.js", bytes: 120 });
+    expect("s" in encoded.ref).toBe(true);
+    expect(encoded.items).toEqual([]);
+  });
+});
+
 describe("a serializer type tag too long for a tree entry", () => {
   it("is refused with a code while the put plans, not a bare RangeError", async () => {
     const longTag = "t".repeat(300);

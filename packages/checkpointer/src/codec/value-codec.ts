@@ -69,8 +69,13 @@ export interface ItemReader {
 
 export interface ValueCodecOptions {
   /**
-   * Array elements whose serialized bytes are at most this size live inside their leaf node;
-   * bigger ones become their own item so an append never copies them.
+   * The size above which a value is stored once: array elements and object or Map entries whose
+   * serialized bytes are at most this size live inside their leaf node; bigger ones become their
+   * own content-addressed item, shared by every write, checkpoint, fork and copy that holds them
+   * (an append never copies them). 1 KiB because an item costs a row of its own (a 64-character
+   * id, twice with its index: about 0.15 KiB) plus 32 bytes in each leaf naming it, and a read
+   * round trip; below that, a copy in each leaf costs less than the indirection, above it every
+   * further copy costs more than the item ever did.
    * @default 1024
    */
   inlineElementMaxBytes: number;
@@ -234,6 +239,15 @@ export class ValueCodec {
       .prepare([value], false)
       .catch((error: unknown) => Promise.reject(rebaseUnserializable(error, undefined)));
     const { type, bytes, blobIds } = values[0]!;
+    // Stored once: a pending write `{ [path]: text }` has too few keys for a keyed tree, but the
+    // channel it is folded into holds `text` as an entry item of its own. Serialized whole, the
+    // write's item would be a second copy of the text under another id; as a (one-leaf) keyed
+    // tree its big entries are the very items the channel names. Only worth a tree when the
+    // whole is above the size an entry is stored once at.
+    if (bytes.byteLength > this.#options.inlineElementMaxBytes) {
+      const fewKeys = this.#keyedEntriesOf(value, 1);
+      if (fewKeys !== undefined) return this.#encodeKeyed(fewKeys, reuseKey);
+    }
     // A value that references blobs is always an item: rows then never name blobs themselves,
     // so liveness is decided from item rows alone.
     if (bytes.byteLength <= this.#options.inlineValueMaxBytes && blobIds.length === 0) {
@@ -258,11 +272,13 @@ export class ValueCodec {
    * The entries of a plain object or Map stored as a keyed tree, or undefined for any other
    * value. Only values whose serialized form is exactly their entries qualify: no toJSON, no
    * `lc` key (JsonPlus revives `{ lc, type, … }` objects as LangChain or lc:2 records), and at
-   * least keyedTreeMinEntries entries.
+   * least `minimum` entries (keyedTreeMinEntries unless told).
    */
-  #keyedEntriesOf(value: unknown): KeyedValue | undefined {
+  #keyedEntriesOf(
+    value: unknown,
+    minimum = this.#options.keyedTreeMinEntries,
+  ): KeyedValue | undefined {
     if (typeof value !== "object" || value === null) return undefined;
-    const minimum = this.#options.keyedTreeMinEntries;
     const prototype = Object.getPrototypeOf(value);
     if (value instanceof Map) {
       if (prototype !== Map.prototype || value.size < minimum) return undefined;
