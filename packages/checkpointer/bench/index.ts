@@ -16,7 +16,10 @@
  * 6. Compression on vs off (issue 18): each lean saver with LG_COMPRESSION=auto and =off, interleaved
  *    in this process: chat put / getTuple, append-workload getState (BENCH_COMPRESSION_STEPS of
  *    200 KB, default 30) and bytes on disk.
- * BENCH_SECTIONS=workload,edit,latency,list,retention,compression picks sections. BENCH_BASELINE=<checkout>
+ * 7. Text in state (issue 18): bytes on disk for the demo's naive state and for real code files
+ *    in a Record<path, text> (BENCH_TEXT_FILES, default 200), lean with compression off and on, beside gzip -6 per file and stock SqliteSaver, and the
+ *    append workload at BENCH_STEPS; a process each (bench/text-in-state.ts).
+ * BENCH_SECTIONS=workload,edit,latency,list,retention,compression,text picks sections. BENCH_BASELINE=<checkout>
  * (an earlier commit, installed and built) adds its lean savers to section 3, interleaved with
  * this checkout's: "no slower than before" measured in one run.
  * Medians over BENCH_REPEATS runs (default 3) / BENCH_LATENCY_ITERATIONS iterations (default 300);
@@ -39,6 +42,12 @@ import {
   type SaverKind,
   saverKinds,
 } from "./saver-kinds.js";
+import {
+  gzipPerFileBytes,
+  runTextInState,
+  type TextConfiguration,
+  textShapes,
+} from "./text-in-state.js";
 
 const fileBytes = 200_000;
 const steps = Number(process.env.BENCH_STEPS ?? 100);
@@ -48,9 +57,11 @@ const latencyIterations = Number(process.env.BENCH_LATENCY_ITERATIONS ?? 300);
 const listCheckpoints = Number(process.env.BENCH_LIST_CHECKPOINTS ?? 10_000);
 const editSteps = Number(process.env.BENCH_EDIT_STEPS ?? 200);
 const retentionTurns = Number(process.env.BENCH_RETENTION_TURNS ?? 1000);
-/** BENCH_SECTIONS=workload,edit,latency,list,retention (default: all) runs only some sections. */
+/** BENCH_SECTIONS=workload,edit,latency,list,retention,compression,text (default: all) runs only some sections. */
 const sections = new Set(
-  (process.env.BENCH_SECTIONS ?? "workload,edit,latency,list,retention,compression").split(","),
+  (process.env.BENCH_SECTIONS ?? "workload,edit,latency,list,retention,compression,text").split(
+    ",",
+  ),
 );
 const editScript = fileURLToPath(new URL("./edit-run.ts", import.meta.url));
 const workerScript = fileURLToPath(new URL("./workload-run.ts", import.meta.url));
@@ -392,6 +403,61 @@ try {
           `${mb(result.keepAncestors.after)} MB`,
         ],
       ],
+    );
+  }
+  if (sections.has("text")) {
+    // Compression on joins this list when the compression option (issue 18, LG_COMPRESSION) is
+    // on main: { label: "lean, compression on", kind: "LeanSqliteSaver", env: { LG_COMPRESSION: "auto" } }.
+    const leanConfigurations: TextConfiguration[] = [
+      { label: "LeanSqliteSaver, compression off", kind: "LeanSqliteSaver", env: {} },
+    ];
+    const textRows: string[][] = [];
+    const perUnit = (bytes: number, raw: number) =>
+      `${mb(bytes)} MB (${(bytes / raw).toFixed(2)}x)`;
+    for (const { shape, label } of textShapes) {
+      const stock = await runTextInState("SqliteSaver", shape, workDir, {});
+      const raw = stock.rawBytes;
+      textRows.push([label, "raw bytes", `${mb(raw)} MB (1.00x)`, `${stock.files} files`]);
+      textRows.push([
+        label,
+        "gzip -6 per file, summed",
+        perUnit(await gzipPerFileBytes(shape), raw),
+        "",
+      ]);
+      textRows.push([
+        label,
+        "SqliteSaver (stock)",
+        perUnit(stock.bytesOnDisk, raw),
+        stock.identical ? "state identical" : "STATE DIFFERS",
+      ]);
+      for (const configuration of leanConfigurations) {
+        const lean = await runTextInState(configuration.kind, shape, workDir, configuration.env);
+        textRows.push([
+          label,
+          configuration.label,
+          perUnit(lean.bytesOnDisk, raw),
+          lean.identical ? "state identical" : "STATE DIFFERS",
+        ]);
+      }
+      console.log(`[bench] text in state ${shape} done`);
+    }
+    textRows.push([
+      "compression on",
+      "LG_COMPRESSION (issue 18, compression): rows added here when it lands",
+      "",
+      "",
+    ]);
+    const append = await runWorkload("LeanSqliteSaver", steps);
+    textRows.push([
+      `append workload, ${steps} random ${fileBytes / 1000} KB files`,
+      "LeanSqliteSaver, compression off",
+      perUnit(append.bytesOnDisk, steps * fileBytes),
+      append.identical ? "state identical" : "STATE DIFFERS",
+    ]);
+    printTable(
+      "Text in state: bytes on disk (SQLite db + WAL + shm + blob directory, after close) against the raw bytes of the files",
+      ["workload", "stored by", "bytes on disk", ""],
+      textRows,
     );
   }
 } finally {
