@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diskUsage } from "../src/inspect/disk-usage.js";
 import { LeanSqliteSaver } from "../src/sqlite.js";
@@ -67,3 +69,69 @@ describe.each([100, 1_000])(
     });
   },
 );
+
+// Issue 18: text in state. A Record<path, text> channel gains one file per step; each file's
+// text is carried by the step's pending write `{ [path]: text }` and then held by the channel's
+// keyed tree in every later checkpoint. Above 1 KiB it must be one item in all of those places,
+// and in a copied thread too.
+describe("LeanSqliteSaver on text in a Record<path, text>, one file per step", () => {
+  const fileCount = 40;
+  const temp = makeTempDir("text-in-state");
+  const dbPath = join(temp.dir, "checkpoints.sqlite");
+  let saver: LeanSqliteSaver;
+  const fileText = (index: number) =>
+    Array.from(
+      { length: 120 },
+      (_, line) => `export const value${index}_${line} = "${"x".repeat(line % 40)}";\n`,
+    ).join("");
+  const FilesState = Annotation.Root({
+    files: Annotation<Record<string, string>>({
+      reducer: (current, update) => ({ ...current, ...update }),
+      default: () => ({}),
+    }),
+  });
+
+  beforeAll(() => {
+    saver = LeanSqliteSaver.fromConnString(dbPath);
+  });
+  afterAll(async () => {
+    await saver.close();
+    temp.remove();
+  });
+
+  it("stores each text once, shared by its write, every checkpoint holding it and a copy", async () => {
+    const graph = new StateGraph(FilesState)
+      .addNode("write", (state: typeof FilesState.State) => {
+        const index = Object.keys(state.files).length;
+        return { files: { [`src/file-${index}.js`]: fileText(index) } };
+      })
+      .addEdge(START, "write")
+      .addConditionalEdges("write", (state: typeof FilesState.State) =>
+        Object.keys(state.files).length >= fileCount ? END : "write",
+      )
+      .compile({ checkpointer: saver });
+    const config = { configurable: { thread_id: "text" }, recursionLimit: fileCount + 10 };
+    await graph.invoke({ files: {} }, config);
+    await saver.copyThread("text", "text-copy");
+    const copied = await graph.getState({ configurable: { thread_id: "text-copy" } });
+    expect(Object.values(copied.values.files)).toEqual(
+      Array.from({ length: fileCount }, (_, index) => fileText(index)),
+    );
+
+    const database = new Database(dbPath, { readonly: true });
+    try {
+      const bigValues = database
+        .prepare(
+          "SELECT COUNT(*) AS n, SUM(byte_length) AS bytes FROM lg_items WHERE kind = 'value' AND byte_length > 1024",
+        )
+        .get() as { n: number; bytes: number };
+      const textBytes = Array.from({ length: fileCount }, (_, index) =>
+        Buffer.byteLength(JSON.stringify(fileText(index))),
+      ).reduce((sum, bytes) => sum + bytes, 0);
+      expect(bigValues.n).toBe(fileCount);
+      expect(bigValues.bytes).toBe(textBytes);
+    } finally {
+      database.close();
+    }
+  });
+});
