@@ -280,6 +280,23 @@ describe("a value above the stored-once size", () => {
     });
   }
 
+  it("stores a string as its plain UTF-8 text, and text with no UTF-8 form as JSON", async () => {
+    const codec = new ValueCodec(new JsonPlusSerializer());
+    const code = `const s = "quoted";\n\tconst é = '\\n';\n`.repeat(60);
+    const loneSurrogate = `${"x".repeat(2000)}\ud800`;
+    for (const value of [code, { "a.js": code }, [code, loneSurrogate], loneSurrogate]) {
+      const encoded = await codec.encode(value);
+      const items = new Map(encoded.items.map((item) => [item.id, item]));
+      expect(await codec.decode(encoded.ref, memoryReader(items))).toEqual(value);
+      const bodies = encoded.items
+        .filter((item) => item.kind === "value")
+        .map((item) => item.bytes);
+      if (value !== loneSurrogate) expect(bodies).toContainEqual(Buffer.from(code, "utf8"));
+      if (value !== code && typeof value !== "object")
+        expect(bodies).toContainEqual(Buffer.from(JSON.stringify(loneSurrogate), "utf8"));
+    }
+  });
+
   it("a small object stays one inline value", async () => {
     const codec = new ValueCodec(new JsonPlusSerializer());
     const encoded = await codec.encode({ path: "a.js", bytes: 120 });

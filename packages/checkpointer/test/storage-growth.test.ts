@@ -125,8 +125,9 @@ describe("LeanSqliteSaver on text in a Record<path, text>, one file per step", (
           "SELECT COUNT(*) AS n, SUM(byte_length) AS bytes FROM lg_items WHERE kind = 'value' AND byte_length > 1024",
         )
         .get() as { n: number; bytes: number };
+      // At their own size: the text itself, not its JSON (no escaped newlines and quotes).
       const textBytes = Array.from({ length: fileCount }, (_, index) =>
-        Buffer.byteLength(JSON.stringify(fileText(index))),
+        Buffer.byteLength(fileText(index)),
       ).reduce((sum, bytes) => sum + bytes, 0);
       expect(bigValues.n).toBe(fileCount);
       expect(bigValues.bytes).toBe(textBytes);

@@ -105,21 +105,55 @@ export async function serializeEntries(
   }
 }
 
+const quote = 0x22;
+
+/**
+ * A serialized JSON string literal's text as plain UTF-8, or undefined for anything else: what a
+ * text item stores (tree-node.ts). Text with lone surrogates has no UTF-8 form and stays JSON;
+ * bytes that reference blobs stay as the serializer wrote them.
+ */
+export function textOfJsonString(value: PreparedValue): Uint8Array | undefined {
+  const { type, bytes, blobIds } = value;
+  if (type !== "json" || blobIds.length > 0 || bytes.byteLength < 2) return undefined;
+  if (bytes[0] !== quote || bytes[bytes.byteLength - 1] !== quote) return undefined;
+  let text: unknown;
+  try {
+    text = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString());
+  } catch {
+    return undefined;
+  }
+  if (typeof text !== "string") return undefined;
+  const utf8 = Buffer.from(text, "utf8");
+  return utf8.toString("utf8") === text ? utf8 : undefined;
+}
+
+/** A value above the stored-once size as its item: a JSON string's text, or its serialized bytes. */
+export function storedOnceItem(
+  options: ValueCodecOptions,
+  value: PreparedValue,
+): { item: NewItem; text: boolean } {
+  const text = textOfJsonString(value);
+  return text === undefined
+    ? { item: valueItem(options, value.bytes, value.blobIds), text: false }
+    : { item: valueItem(options, text, noBlobIds), text: true };
+}
+
 /** Where one serialized entry's bytes live: inside its leaf, or (stored once) an item of its own. */
 export type PlacedValue =
   | { kind: "inline"; type: string; bytes: Uint8Array }
-  | { kind: "item"; type: string; itemId: string };
+  | { kind: "item"; type: string; itemId: string; text: boolean };
 
 export function placeValue(
   context: EncodeContext,
   parts: EncodedParts,
-  { type, bytes, blobIds }: PreparedValue,
+  value: PreparedValue,
 ): PlacedValue {
+  const { type, bytes } = value;
   if (bytes.byteLength <= context.options.inlineElementMaxBytes)
     return { kind: "inline", type, bytes };
-  const item = valueItem(context.options, bytes, blobIds);
+  const { item, text } = storedOnceItem(context.options, value);
   parts.add(item);
-  return { kind: "item", type, itemId: item.id };
+  return { kind: "item", type, itemId: item.id, text };
 }
 
 /**

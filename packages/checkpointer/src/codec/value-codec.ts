@@ -5,7 +5,7 @@ import type { EncodedValue, ItemReader } from "./encoded-value.js";
 import { encodeKeyed, keyedEntriesOf } from "./keyed-encode.js";
 import { payloadPreparerFor, rebaseUnserializable } from "./payload-preparer.js";
 import { ReuseMemory } from "./reuse-memory.js";
-import { type EncodeContext, valueItem } from "./tree-encode.js";
+import { type EncodeContext, storedOnceItem } from "./tree-encode.js";
 import { ValueDecoder } from "./value-decode.js";
 import { inlineRef, itemRef, type ValueRef } from "./value-ref.js";
 
@@ -67,8 +67,8 @@ export class ValueCodec {
       const ref = inlineRef(type, bytes, type === "json");
       return { ref, items: [], reusedItemIds: [], toWrite };
     }
-    const item = valueItem(options, bytes, blobIds);
-    return { ref: itemRef(type, item.id), items: [item], reusedItemIds: [], toWrite };
+    const { item, text } = storedOnceItem(options, values[0]!);
+    return { ref: itemRef(type, item.id, text), items: [item], reusedItemIds: [], toWrite };
   }
 
   decode(ref: ValueRef, reader: ItemReader): Promise<unknown> {

@@ -5,6 +5,12 @@ import { joinJsonArray } from "./json-array-split.js";
 import { type ArrayEntry, decodeNode, type KeyedEntry, type TreeEntry } from "./tree-node.js";
 import { parseValueRef, shapeOf, type ValueRef } from "./value-ref.js";
 
+/** A text item's body (plain UTF-8) as the JSON string the serializer wrote for it. */
+function jsonOfText(stored: Uint8Array): Uint8Array {
+  const text = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString("utf8");
+  return Buffer.from(JSON.stringify(text), "utf8");
+}
+
 /** One batch of JSON elements read back with one parse; 32 MiB keeps far from V8's string limit. */
 const loadBatchMaxBytes = 32 * 1024 * 1024;
 
@@ -31,7 +37,7 @@ export class ValueDecoder {
       case "item": {
         const bytes = (await reader.readItems([shape.itemId])).get(shape.itemId);
         if (bytes === undefined) throw rowCorruptError(`value ${shape.itemId}`);
-        return this.#load(shape.type, bytes);
+        return this.#load(shape.type, shape.text ? jsonOfText(bytes) : bytes);
       }
     }
   }
@@ -83,7 +89,7 @@ export class ValueDecoder {
     const payloads = entries.map((entry, index) => {
       const bytes = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
       if (bytes === undefined) throw rowCorruptError(`array element ${index} of ${rootId}`);
-      return bytes;
+      return entry.kind === "item" && entry.text === true ? jsonOfText(bytes) : bytes;
     });
     if (entries.every((entry) => entry.type === "json")) return this.#loadJsonElements(payloads);
     const values: unknown[] = new Array(entries.length);
@@ -123,8 +129,9 @@ export class ValueDecoder {
         );
         continue;
       }
-      const bytes = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
-      if (bytes === undefined) throw rowCorruptError(`${kind} entry ${index} of ${rootId}`);
+      const stored = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
+      if (stored === undefined) throw rowCorruptError(`${kind} entry ${index} of ${rootId}`);
+      const bytes = entry.kind === "item" && entry.text === true ? jsonOfText(stored) : stored;
       if (entry.type === "json") {
         jsonPositions.push(index);
         jsonPayloads.push(bytes);

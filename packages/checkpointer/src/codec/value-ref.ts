@@ -10,6 +10,8 @@ import type { DecodedNode } from "./tree-node.js";
  * Small JSON, never the payload itself unless the payload is tiny:
  * - `{ t, s }` / `{ t, b }`: tiny value inline (UTF-8 text / base64), no extra row;
  * - `{ t, i }`: the whole serialized value is one content-addressed item;
+ * - `{ t, u }`: the value is a JSON string stored as one item of its plain UTF-8 text (see
+ *   tree-node.ts on text items);
  * - `{ a, n }`: an array of `n` elements stored as a tree whose root node is item `a`;
  * - `{ o, n }` / `{ m, n }`: a plain object / a Map of `n` entries stored as a keyed tree.
  */
@@ -17,6 +19,7 @@ export type ValueRef =
   | { t: string; s: string }
   | { t: string; b: string }
   | { t: string; i: string }
+  | { t: string; u: string }
   | { a: string; n: number }
   | { o: string; n: number }
   | { m: string; n: number };
@@ -24,7 +27,7 @@ export type ValueRef =
 /** A ref as what it points at, with named fields. */
 export type ValueRefShape =
   | { kind: "inline"; type: string; bytes: Uint8Array }
-  | { kind: "item"; type: string; itemId: string }
+  | { kind: "item"; type: string; itemId: string; text: boolean }
   | { kind: "array"; rootId: string; length: number }
   | { kind: "keyed"; container: "object" | "Map"; rootId: string; size: number };
 
@@ -32,7 +35,8 @@ export function shapeOf(ref: ValueRef): ValueRefShape {
   if ("a" in ref) return { kind: "array", rootId: ref.a, length: ref.n };
   if ("o" in ref) return { kind: "keyed", container: "object", rootId: ref.o, size: ref.n };
   if ("m" in ref) return { kind: "keyed", container: "Map", rootId: ref.m, size: ref.n };
-  if ("i" in ref) return { kind: "item", type: ref.t, itemId: ref.i };
+  if ("i" in ref) return { kind: "item", type: ref.t, itemId: ref.i, text: false };
+  if ("u" in ref) return { kind: "item", type: ref.t, itemId: ref.u, text: true };
   if ("s" in ref) return { kind: "inline", type: ref.t, bytes: Buffer.from(ref.s, "utf8") };
   return { kind: "inline", type: ref.t, bytes: Buffer.from(ref.b, "base64") };
 }
@@ -45,8 +49,9 @@ export function inlineRef(type: string, bytes: Uint8Array, asText: boolean): Val
     : { t: type, b: buffer.toString("base64") };
 }
 
-export function itemRef(type: string, itemId: string): ValueRef {
-  return { t: type, i: itemId };
+/** The ref for a value stored as one item: its serialized bytes, or (`text`) a JSON string's text. */
+export function itemRef(type: string, itemId: string, text = false): ValueRef {
+  return text ? { t: type, u: itemId } : { t: type, i: itemId };
 }
 
 export function treeRef(
