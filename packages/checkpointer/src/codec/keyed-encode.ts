@@ -57,6 +57,14 @@ export function keyedEntriesOf(value: unknown, minimum: number): KeyedValue | un
   };
 }
 
+/**
+ * Entries per keyed leaf on average. A state that gains one key per step (files by path) rewrites
+ * its last leaf every checkpoint: about half a leaf per step. 8 rather than 16 halves that (real
+ * code files in a Record<path, text>: leaves 181 KB -> 107 KB for 200 files, 1.37x -> 1.33x on
+ * disk); 4 saved nothing more, the inner nodes above grew by as much.
+ */
+const keyedLeafAverageEntries = 8;
+
 /** A key's hash for content-defined leaf boundaries: stable across processes, cheap. */
 function hashOfKey(bytes: Uint8Array): number {
   let hash = 0x811c9dc5;
@@ -182,7 +190,12 @@ export async function encodeKeyed(
   });
 
   const keyHashes = keys.map((key) => hashOfKey(key.bytes));
-  const tree = buildTree(entries, context.options.tree, previous, contentBoundaries(keyHashes));
+  const tree = buildTree(
+    entries,
+    context.options.tree,
+    previous,
+    contentBoundaries(keyHashes, keyedLeafAverageEntries),
+  );
   addTreeNodes(parts, tree.nodes, previous?.nodeIds, (leaf) => {
     const first = leaf.firstEntry ?? 0;
     return unionOf(inlineBlobIds.slice(first, first + (leaf.entryCount ?? 0)));
