@@ -106,16 +106,21 @@ export async function serializeEntries(
 }
 
 const quote = 0x22;
+const backslash = 0x5c;
 
 /**
- * A serialized JSON string literal's text as plain UTF-8, or undefined for anything else: what a
- * text item stores (tree-node.ts). Text with lone surrogates has no UTF-8 form and stays JSON;
+ * A serialized JSON string literal's text as plain UTF-8 when its JSON escapes something, or
+ * undefined for anything else: what a text item stores (tree-node.ts). Text with lone surrogates has no UTF-8 form and stays JSON;
  * bytes that reference blobs stay as the serializer wrote them.
  */
 export function textOfJsonString(value: PreparedValue): Uint8Array | undefined {
   const { type, bytes, blobIds } = value;
   if (type !== "json" || blobIds.length > 0 || bytes.byteLength < 2) return undefined;
   if (bytes[0] !== quote || bytes[bytes.byteLength - 1] !== quote) return undefined;
+  // Every JSON escape starts with a backslash. Without one, the JSON is the text and two quotes:
+  // it stays as it is, and reading it back costs nothing extra (the append workload's strings).
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(backslash) === -1)
+    return undefined;
   let text: unknown;
   try {
     text = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString());
