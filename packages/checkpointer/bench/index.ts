@@ -406,10 +406,17 @@ try {
     );
   }
   if (sections.has("text")) {
-    // Compression on joins this list when the compression option (issue 18, LG_COMPRESSION) is
-    // on main: { label: "lean, compression on", kind: "LeanSqliteSaver", env: { LG_COMPRESSION: "auto" } }.
     const leanConfigurations: TextConfiguration[] = [
-      { label: "LeanSqliteSaver, compression off", kind: "LeanSqliteSaver", env: {} },
+      {
+        label: "LeanSqliteSaver, compression off",
+        kind: "LeanSqliteSaver",
+        env: { LG_COMPRESSION: "off" },
+      },
+      {
+        label: "LeanSqliteSaver, compression on (auto)",
+        kind: "LeanSqliteSaver",
+        env: { LG_COMPRESSION: "auto" },
+      },
     ];
     const textRows: string[][] = [];
     const perUnit = (bytes: number, raw: number) =>
@@ -441,12 +448,6 @@ try {
       }
       console.log(`[bench] text in state ${shape} done`);
     }
-    textRows.push([
-      "compression on",
-      "LG_COMPRESSION (issue 18, compression): rows added here when it lands",
-      "",
-      "",
-    ]);
     const append = await runWorkload("LeanSqliteSaver", steps);
     textRows.push([
       `append workload, ${steps} random ${fileBytes / 1000} KB files`,
