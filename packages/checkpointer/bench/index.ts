@@ -13,13 +13,14 @@
  *    10,000), every saver in this process, filters interleaved.
  * 5. Pruning a DeltaChannel chat of BENCH_RETENTION_TURNS turns (default 1000) to keepLast 10:
  *    retained history against keeping ancestors back to the last snapshot.
- * 6. Compression on vs off (issue 18): each lean saver with LG_COMPRESSION=auto and =off, interleaved
- *    in this process: chat put / getTuple, append-workload getState (BENCH_COMPRESSION_STEPS of
- *    200 KB, default 30) and bytes on disk.
+ * 6. Compression on vs off (issue 18), then encryption on vs off (issue 19, both arms compressed):
+ *    each lean saver against itself with the layer switched off, interleaved in this process:
+ *    chat put / getTuple, append-workload getState (BENCH_LAYER_STEPS of 200 KB, default 30) and
+ *    bytes on disk (bench/layer-on-off.ts).
  * 7. Text in state (issue 18): bytes on disk for the demo's naive state and for real code files
  *    in a Record<path, text> (BENCH_TEXT_FILES, default 200), lean with compression off and on, beside gzip -6 per file and stock SqliteSaver, and the
  *    append workload at BENCH_STEPS; a process each (bench/text-in-state.ts).
- * BENCH_SECTIONS=workload,edit,latency,list,retention,compression,text picks sections. BENCH_BASELINE=<checkout>
+ * BENCH_SECTIONS=workload,edit,latency,list,retention,compression,encryption,text picks sections. BENCH_BASELINE=<checkout>
  * (an earlier commit, installed and built) adds its lean savers to section 3, interleaved with
  * this checkout's: "no slower than before" measured in one run.
  * Medians over BENCH_REPEATS runs (default 3) / BENCH_LATENCY_ITERATIONS iterations (default 300);
@@ -32,9 +33,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { postgresUnavailableReason } from "@leangraph/test-postgres";
-import { compressionHeader, compressionRows } from "./compression.js";
 import { fillThread, timeFilteredList } from "./filtered-list.js";
 import { ChatLatencyRun, median, percentile } from "./latency.js";
+import { compressionArms, encryptionArms, layerHeader, layerRows } from "./layer-on-off.js";
 import {
   type BenchSaver,
   type CheckpointerFactory,
@@ -57,11 +58,11 @@ const latencyIterations = Number(process.env.BENCH_LATENCY_ITERATIONS ?? 300);
 const listCheckpoints = Number(process.env.BENCH_LIST_CHECKPOINTS ?? 10_000);
 const editSteps = Number(process.env.BENCH_EDIT_STEPS ?? 200);
 const retentionTurns = Number(process.env.BENCH_RETENTION_TURNS ?? 1000);
-/** BENCH_SECTIONS=workload,edit,latency,list,retention,compression,text (default: all) runs only some sections. */
+/** BENCH_SECTIONS=workload,edit,latency,list,retention,compression,encryption,text (default: all) runs only some sections. */
 const sections = new Set(
-  (process.env.BENCH_SECTIONS ?? "workload,edit,latency,list,retention,compression,text").split(
-    ",",
-  ),
+  (
+    process.env.BENCH_SECTIONS ?? "workload,edit,latency,list,retention,compression,encryption,text"
+  ).split(","),
 );
 const editScript = fileURLToPath(new URL("./edit-run.ts", import.meta.url));
 const workerScript = fileURLToPath(new URL("./workload-run.ts", import.meta.url));
@@ -308,25 +309,33 @@ try {
       latencyRows,
     );
 
-  const compressionTable: string[][] = [];
-  for (const kind of sections.has("compression")
-    ? leanLatencyKinds.filter((k) => kinds.includes(k))
-    : []) {
-    compressionTable.push(
-      ...(await compressionRows(kind, workDir, {
-        chatIterations: latencyIterations,
-        appendSteps: Number(process.env.BENCH_COMPRESSION_STEPS ?? 30),
-        getStateRepeats: repeats * 3,
-      })),
-    );
-    console.log(`[bench] ${kind} compression on/off done`);
-  }
-  if (sections.has("compression"))
+  // Each storage layer against itself switched off, same saver, same run (issues 18 and 19).
+  const layerSections = [
+    { arms: compressionArms, target: "1.1x", what: "LG_COMPRESSION=auto (brotli 4) vs off" },
+    {
+      arms: encryptionArms(),
+      target: "1.3x",
+      what: "LG_ENCRYPTION_KEYS set vs unset, both compressed",
+    },
+  ].filter(({ arms }) => sections.has(arms.layer));
+  for (const { arms, target, what } of layerSections) {
+    const table: string[][] = [];
+    for (const kind of leanLatencyKinds.filter((k) => kinds.includes(k))) {
+      table.push(
+        ...(await layerRows(kind, workDir, arms, {
+          chatIterations: latencyIterations,
+          appendSteps: Number(process.env.BENCH_LAYER_STEPS ?? 30),
+          getStateRepeats: repeats * 3,
+        })),
+      );
+      console.log(`[bench] ${kind} ${arms.layer} on/off done`);
+    }
     printTable(
-      "Compression on (LG_COMPRESSION=auto, brotli 4) vs off, same saver, interleaved; ratios on / off (target <= 1.1x)",
-      compressionHeader,
-      compressionTable,
+      `${arms.layer[0]!.toUpperCase()}${arms.layer.slice(1)}: ${what}, same saver, interleaved; ratios on / off (target <= ${target})`,
+      layerHeader,
+      table,
     );
+  }
 
   const listSavers = new Map<SaverKind, { bench: BenchSaver; threadId: string }>();
   for (const kind of sections.has("list") ? kinds : []) {

@@ -1,14 +1,17 @@
+import { randomBytes } from "node:crypto";
 import { buildAppendGraph, digestFiles, expectedDigest } from "../test/fixtures/append-workload.js";
 import { ChatLatencyRun, median } from "./latency.js";
 import { type BenchSaver, openBenchSaver, type SaverKind } from "./saver-kinds.js";
 
 /**
- * Issue 18's "reads stay fast": each lean saver with LG_COMPRESSION=auto against itself with
- * LG_COMPRESSION=off, in this one process, interleaved (the arms alternate which goes first), so
- * machine noise hits both alike. Chat put / getTuple medians, getState of the append workload
- * (200 KB generated files, one per step) and bytes on disk for each arm.
+ * A storage layer's cost, measured as each lean saver against itself with the layer on and off,
+ * in this one process, interleaved (the arms alternate which goes first), so machine noise hits
+ * both alike: chat put / getTuple medians, getState of the append workload (200 KB generated
+ * files, one per step) and bytes on disk for each arm. Issue 18 asks it of compression
+ * (LG_COMPRESSION=auto against off), issue 19 of encryption (keys set against none, both
+ * compressed as by default).
  */
-export interface CompressionBenchOptions {
+export interface LayerBenchOptions {
   chatIterations: number;
   appendSteps: number;
   getStateRepeats: number;
@@ -16,7 +19,29 @@ export interface CompressionBenchOptions {
 
 const fileBytes = 200_000;
 const arms = ["on", "off"] as const;
-const armFlags = { on: { LG_COMPRESSION: "auto" }, off: { LG_COMPRESSION: "off" } };
+
+/** The layer measured: its name in the table and the LG_* flags of each arm. */
+export interface LayerArms {
+  layer: string;
+  on: Record<string, string>;
+  off: Record<string, string>;
+}
+
+export const compressionArms: LayerArms = {
+  layer: "compression",
+  on: { LG_COMPRESSION: "auto" },
+  off: { LG_COMPRESSION: "off" },
+};
+
+/** A fresh random key per run: the bench never reads or prints a real one. */
+export function encryptionArms(): LayerArms {
+  const key = randomBytes(32).toString("base64");
+  return {
+    layer: "encryption",
+    on: { LG_COMPRESSION: "auto", LG_ENCRYPTION_KEYS: `bench:${key}` },
+    off: { LG_COMPRESSION: "auto" },
+  };
+}
 
 function ratio(on: number, off: number): string {
   return `${(on / off).toFixed(2)}x`;
@@ -28,14 +53,14 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-export async function compressionRows(
+export async function layerRows(
   kind: SaverKind,
   workDir: string,
-  options: CompressionBenchOptions,
+  layer: LayerArms,
+  options: LayerBenchOptions,
 ): Promise<string[][]> {
   const savers = {} as Record<(typeof arms)[number], BenchSaver>;
-  for (const arm of arms)
-    savers[arm] = await openBenchSaver(kind, workDir, undefined, armFlags[arm]);
+  for (const arm of arms) savers[arm] = await openBenchSaver(kind, workDir, undefined, layer[arm]);
   try {
     const chats = {
       on: new ChatLatencyRun(savers.on.saver, 20),
@@ -73,13 +98,13 @@ export async function compressionRows(
           }),
         );
         if (digestFiles(files) !== expectedDigest(options.appendSteps, fileBytes))
-          throw new Error(`compression bench: ${kind} (${arm}) read back a different state`);
+          throw new Error(`${layer.layer} bench: ${kind} (${arm}) read back a different state`);
       }
     }
     const bytes = { on: await savers.on.bytesOnDisk(), off: await savers.off.bytesOnDisk() };
     const unique = options.appendSteps * fileBytes;
     const chatRow = (arm: (typeof arms)[number]) => [
-      `${kind}, compression ${arm}`,
+      `${kind}, ${layer.layer} ${arm}`,
       `${put(arm).toFixed(0)} µs`,
       `${get(arm).toFixed(0)} µs`,
       `${median(getStateMs[arm]).toFixed(0)} ms`,
@@ -103,7 +128,7 @@ export async function compressionRows(
   }
 }
 
-export const compressionHeader = [
+export const layerHeader = [
   "saver",
   "chat put median",
   "chat getTuple median",
