@@ -1,3 +1,4 @@
+import { LruMap } from "@leangraph/serde";
 import type { BuiltNode } from "./tree-node.js";
 import { matchesSnapshot, type ObjectSnapshot } from "./unchanged-object.js";
 
@@ -46,25 +47,23 @@ export interface PreviousKeyedEncode {
 const maxRememberedEncodes = 256;
 
 export class ReuseMemory {
-  readonly #encodes = new Map<string, PreviousArrayEncode | PreviousKeyedEncode>();
+  // Reads peek (an encode is "used" when it is remembered again, as before the LRU was shared).
+  readonly #encodes = new LruMap<string, PreviousArrayEncode | PreviousKeyedEncode>({
+    maxWeight: maxRememberedEncodes,
+  });
 
   previousArray(reuseKey: string | undefined): PreviousArrayEncode | undefined {
-    const remembered = reuseKey === undefined ? undefined : this.#encodes.get(reuseKey);
+    const remembered = reuseKey === undefined ? undefined : this.#encodes.peek(reuseKey);
     return remembered !== undefined && "elements" in remembered ? remembered : undefined;
   }
 
   previousKeyed(reuseKey: string | undefined): PreviousKeyedEncode | undefined {
-    const remembered = reuseKey === undefined ? undefined : this.#encodes.get(reuseKey);
+    const remembered = reuseKey === undefined ? undefined : this.#encodes.peek(reuseKey);
     return remembered !== undefined && "byKey" in remembered ? remembered : undefined;
   }
 
   remember(reuseKey: string, encode: PreviousArrayEncode | PreviousKeyedEncode): void {
-    this.#encodes.delete(reuseKey);
     this.#encodes.set(reuseKey, encode);
-    if (this.#encodes.size > maxRememberedEncodes) {
-      const oldest = this.#encodes.keys().next().value;
-      if (oldest !== undefined) this.#encodes.delete(oldest);
-    }
   }
 
   forget(): void {
