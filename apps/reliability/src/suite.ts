@@ -36,7 +36,11 @@ const scenarios: Record<string, (options: Required<FullSuiteOptions>) => Promise
     concurrency: ({ putsPerProcess }) => runConcurrencyScenario({ putsPerProcess }),
     "bad-input": () => runBadInputScenario(),
     "write-failures": () => runWriteFailureScenario(),
-    "fault-sweep": () => runFaultSweepScenario(),
+    // Every position, plain and with encryption on (a seal between the plan and the commit).
+    "fault-sweep": () =>
+      runFaultSweepScenario({
+        backends: ["sqlite", "postgres", "sqlite-encrypted", "postgres-encrypted"],
+      }),
     differential: ({ differentialSequences, seed }) =>
       runDifferentialScenario({ sequences: differentialSequences, seed }),
   };

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,10 @@ import { createPostgresBlobStore, LeanPostgresSaver } from "@leangraph/checkpoin
 import { LeanSqliteSaver } from "@leangraph/checkpointer/sqlite";
 import {
   type BlobStore,
+  type BodyLayer,
+  createCompressionLayer,
   createFsBlobStore,
+  encryptionLayers,
   LeangraphError,
   RedactingSerializer,
   SerdeErrorCode,
@@ -44,7 +48,10 @@ export interface OpenedSaver {
 }
 
 export interface SweepBackend {
-  name: "sqlite" | "postgres";
+  /** "sqlite" or "postgres", with " encrypted" when every payload and body is sealed. */
+  name: string;
+  /** Sealed stores cannot hold the 4a0dddc fixture, which was written plain. */
+  encrypted: boolean;
   layers: FaultLayer[];
   /** An empty store for the seeded fixture, or a copy of the database 4a0dddc wrote. */
   createStore(kind: "empty" | "legacy"): Promise<SweepStore>;
@@ -59,6 +66,23 @@ const codec = { blobMinBytes: 2048 };
 const legacyDir = join(repoRoot, "packages/checkpointer/test/fixtures/legacy/4a0dddc");
 
 const blobWrites = new Set(["put", "putStream", "delete"]);
+
+/** One key for every encrypted trial: what is sealed in a template must open in its copies. */
+const encryptionKeys = [{ id: "sweep", key: randomBytes(32) }];
+
+/** How an encrypted store keeps bodies: compressed, then sealed; otherwise the stores' defaults. */
+interface Sealing {
+  layers: BodyLayer[] | undefined;
+  encryptionKeys: typeof encryptionKeys | undefined;
+}
+
+function sealingOf(encrypted: boolean): Sealing {
+  if (!encrypted) return { layers: undefined, encryptionKeys: undefined };
+  return {
+    layers: [createCompressionLayer("auto"), ...encryptionLayers(encryptionKeys)],
+    encryptionKeys,
+  };
+}
 
 /**
  * The blob store a trial's saver and serializer share: with a blob fault, every operation is
@@ -102,7 +126,7 @@ function blobLayer(store: BlobStore, fault: Fault | undefined): BlobStore {
   });
 }
 
-function sqliteStoreAt(dir: string, file: string, limits: object): SweepStore {
+function sqliteStoreAt(dir: string, file: string, limits: object, sealing: Sealing): SweepStore {
   const path = join(dir, file);
   return {
     async open(fault) {
@@ -111,11 +135,15 @@ function sqliteStoreAt(dir: string, file: string, limits: object): SweepStore {
         fault?.at.layer === "connection"
           ? faultySqliteDatabase(db, fault.counter, fault.at.kind as SqliteFaultKind)
           : db;
-      const blobStore = blobLayer(createFsBlobStore({ dir: `${path}.blobs` }), fault);
+      const blobStore = blobLayer(
+        createFsBlobStore({ dir: `${path}.blobs`, layers: sealing.layers }),
+        fault,
+      );
       const saver = new LeanSqliteSaver(connection, {
         blobStore,
         serde: new RedactingSerializer({ blobStore, ...limits }),
         codec,
+        encryptionKeys: sealing.encryptionKeys,
       });
       return {
         saver,
@@ -134,7 +162,7 @@ function sqliteStoreAt(dir: string, file: string, limits: object): SweepStore {
     async clone() {
       const copy = mkdtempSync(join(tmpdir(), "lg-fault-sweep-"));
       cpSync(dir, copy, { recursive: true });
-      return sqliteStoreAt(copy, file, limits);
+      return sqliteStoreAt(copy, file, limits, sealing);
     },
     async drop() {
       rmSync(dir, { recursive: true, force: true });
@@ -142,9 +170,10 @@ function sqliteStoreAt(dir: string, file: string, limits: object): SweepStore {
   };
 }
 
-export function sqliteBackend(): SweepBackend {
+export function sqliteBackend(encrypted = false): SweepBackend {
   return {
-    name: "sqlite",
+    name: encrypted ? "sqlite encrypted" : "sqlite",
+    encrypted,
     layers: [
       { layer: "connection", kind: "SQLITE_IOERR" },
       { layer: "connection", kind: "SQLITE_FULL" },
@@ -158,13 +187,19 @@ export function sqliteBackend(): SweepBackend {
         dir,
         kind === "legacy" ? "legacy.sqlite" : "checkpoints.sqlite",
         kind === "legacy" ? legacyLimits : seededLimits,
+        sealingOf(encrypted),
       );
     },
     async close() {},
   };
 }
 
-function postgresStoreIn(schema: string, limits: object, admin: pg.Client): SweepStore {
+function postgresStoreIn(
+  schema: string,
+  limits: object,
+  admin: pg.Client,
+  sealing: Sealing,
+): SweepStore {
   return {
     async open(fault) {
       const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
@@ -173,12 +208,16 @@ function postgresStoreIn(schema: string, limits: object, admin: pg.Client): Swee
         fault?.at.layer === "connection"
           ? faultyPool(pool, fault.counter, fault.at.kind as PostgresFaultKind, admin)
           : pool;
-      const blobStore = blobLayer(createPostgresBlobStore({ pool: connection, schema }), fault);
+      const blobStore = blobLayer(
+        createPostgresBlobStore({ pool: connection, schema, layers: sealing.layers }),
+        fault,
+      );
       const saver = new LeanPostgresSaver(connection, {
         schema,
         blobStore,
         serde: new RedactingSerializer({ blobStore, ...limits }),
         codec,
+        encryptionKeys: sealing.encryptionKeys,
       });
       return {
         saver,
@@ -214,7 +253,7 @@ function postgresStoreIn(schema: string, limits: object, admin: pg.Client): Swee
         );
       }
       await admin.query(statements.join(";\n"));
-      return postgresStoreIn(copy, limits, admin);
+      return postgresStoreIn(copy, limits, admin, sealing);
     },
     async drop() {
       await dropSchema(schema);
@@ -222,11 +261,12 @@ function postgresStoreIn(schema: string, limits: object, admin: pg.Client): Swee
   };
 }
 
-export async function postgresBackend(): Promise<SweepBackend> {
+export async function postgresBackend(encrypted = false): Promise<SweepBackend> {
   const admin = new pg.Client({ connectionString: postgresUrl });
   await admin.connect();
   return {
-    name: "postgres",
+    name: encrypted ? "postgres encrypted" : "postgres",
+    encrypted,
     layers: [
       { layer: "connection", kind: "connection_lost" },
       { layer: "connection", kind: "disk_full" },
@@ -244,7 +284,12 @@ export async function postgresBackend(): Promise<SweepBackend> {
           .replaceAll("__LEGACY_SCHEMA__", schema);
         await admin.query(dump);
       }
-      return postgresStoreIn(schema, kind === "legacy" ? legacyLimits : seededLimits, admin);
+      return postgresStoreIn(
+        schema,
+        kind === "legacy" ? legacyLimits : seededLimits,
+        admin,
+        sealingOf(encrypted),
+      );
     },
     async close() {
       await admin.end();
