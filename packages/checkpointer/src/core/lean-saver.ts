@@ -5,13 +5,9 @@ import {
   type Checkpoint,
   type CheckpointListOptions,
   type CheckpointMetadata,
-  type CheckpointPendingWrite,
   type CheckpointTuple,
-  getCheckpointId,
-  maxChannelVersion,
   type PendingWrite,
   type SerializerProtocol,
-  TASKS,
   WRITES_IDX_MAP,
 } from "@langchain/langgraph-checkpoint";
 import {
@@ -39,7 +35,7 @@ import {
   ValueCodec,
   type ValueCodecOptions,
 } from "../codec/value-codec.js";
-import { channelRefsJson, parseValueRef, rootItemIds } from "../codec/value-ref.js";
+import { channelRefsJson, rootItemIds } from "../codec/value-ref.js";
 import { checkpointPutChannel, putEvent } from "../diagnostics.js";
 import { configInvalidError, unstorableError } from "../errors.js";
 import { type ChannelRefs, type ChannelVersion, channelRefsOfRow } from "./channel-refs.js";
@@ -54,19 +50,11 @@ import {
 } from "./lifecycle/retention-sweeper.js";
 import { createdAtMsOf } from "./migration-context.js";
 import { blobTotals, findGarbage, type GarbageReport } from "./reachability.js";
-import { deltaHistoryRefs } from "./read/delta-history.js";
 import { ItemCache } from "./read/item-cache.js";
 import { VerifiedItemReader } from "./read/item-reader.js";
+import { TupleReader } from "./read/tuple-reader.js";
 import { registerRekeyAccess } from "./rekey.js";
-import {
-  type CheckpointRow,
-  isJsonScalar,
-  type RetainedHistory,
-  type RowStore,
-  sortWrites,
-  type WriteRow,
-  writesOf,
-} from "./row-store.js";
+import type { CheckpointRow, RowStore, WriteRow } from "./row-store.js";
 import { registerSaverRows } from "./saver-rows-registry.js";
 import { guardRowStore } from "./storage-errors.js";
 import { PutCommitter, StaleEncodeError } from "./write/commit.js";
@@ -138,9 +126,6 @@ export interface LeanSaverOptions {
 
 const defaultItemCacheBytes = 8 * 1024 * 1024;
 
-/** Rows of a `list()` read per page: their pending writes come in one query. */
-const listPageRows = 100;
-
 function threadIdOf(config: RunnableConfig, operation: string): string {
   const threadId = config.configurable?.thread_id;
   if (threadId === undefined || threadId === null || threadId === "") {
@@ -180,6 +165,8 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly #items: VerifiedItemReader;
   /** The commit protocol of every put (core/write/commit.ts). */
   readonly #committer: PutCommitter;
+  /** Rows back to tuples, lists and DeltaChannel histories (core/read/tuple-reader.ts). */
+  readonly #reader: TupleReader;
   #setupDone: Promise<void> | undefined;
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
@@ -215,6 +202,9 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
       isStagedSerializer(this.serde) ? this.serde : undefined,
       this.#itemCache,
       resolveCompression(options.compression ?? "auto"),
+    );
+    this.#reader = new TupleReader(this.rows, this.serde, this.#codec, this.#items, (current) =>
+      this.getNextVersion(current),
     );
     const retention = options.retention;
     if (retention !== undefined) {
@@ -254,190 +244,15 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     const threadId = config.configurable?.thread_id;
     if (threadId === undefined || threadId === null) return undefined;
     await this.setup();
-    const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
-    const checkpointId = getCheckpointId(config) || undefined;
-    const row = await this.rows.getCheckpoint(String(threadId), checkpointNs, checkpointId);
-    return row && this.#toTuple(row);
+    return this.#reader.getTuple(String(threadId), config);
   }
 
   async *list(
     config: RunnableConfig,
     options?: CheckpointListOptions,
   ): AsyncGenerator<CheckpointTuple> {
-    const { before, filter } = options ?? {};
-    let limit = options?.limit;
-    const threadId = config.configurable?.thread_id;
     await this.setup();
-    const filtering = filter !== undefined && Object.keys(filter).length > 0;
-    const rows = await this.rows.listCheckpoints({
-      threadId: threadId === undefined || threadId === null ? undefined : String(threadId),
-      checkpointNs: config.configurable?.checkpoint_ns,
-      checkpointId: config.configurable?.checkpoint_id || undefined,
-      beforeCheckpointId: before?.configurable?.checkpoint_id || undefined,
-      // Scalars are compared in the database; every returned row is still checked below, with
-      // MemorySaver's semantics (===), which an object value never meets.
-      metadataEquals: Object.entries(filter ?? {}).flatMap(([key, value]) =>
-        isJsonScalar(value) ? [{ key, json: JSON.stringify(value) }] : [],
-      ),
-      limit: filtering ? undefined : limit,
-    });
-    // Pages of rows share one query for their pending writes; a page is read only when the
-    // caller iterates that far.
-    for (let start = 0; start < rows.length; start += listPageRows) {
-      const page: { row: CheckpointRow; metadata: CheckpointMetadata }[] = [];
-      for (const row of rows.slice(start, start + listPageRows)) {
-        if (limit !== undefined && page.length >= limit) break;
-        const metadata = (await this.serde.loadsTyped(
-          row.metadataType,
-          row.metadata,
-        )) as CheckpointMetadata;
-        if (
-          filtering &&
-          !Object.entries(filter).every(
-            ([key, value]) => (metadata as Record<string, unknown> | undefined)?.[key] === value,
-          )
-        )
-          continue;
-        page.push({ row, metadata });
-      }
-      const writes = await this.#writesOfRows(page.map(({ row }) => row));
-      for (const { row, metadata } of page)
-        yield await this.#toTuple(row, metadata, writes.get(row) ?? []);
-      if (limit !== undefined) {
-        limit -= page.length;
-        if (limit <= 0) return;
-      }
-    }
-  }
-
-  /** Pending write rows of these checkpoint rows, one query per thread and namespace among them. */
-  async #writesOfRows(rows: readonly CheckpointRow[]): Promise<Map<CheckpointRow, WriteRow[]>> {
-    const groups = new Map<string, CheckpointRow[]>();
-    for (const row of rows) {
-      const key = JSON.stringify([row.threadId, row.checkpointNs]);
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [row]);
-      else group.push(row);
-    }
-    const result = new Map<CheckpointRow, WriteRow[]>();
-    for (const group of groups.values()) {
-      const { threadId, checkpointNs } = group[0]!;
-      const byId = await this.rows.getWrites(
-        threadId,
-        checkpointNs,
-        group.map((row) => row.checkpointId),
-      );
-      for (const row of group) result.set(row, byId.get(row.checkpointId) ?? []);
-    }
-    return result;
-  }
-
-  async #toTuple(
-    row: CheckpointRow,
-    knownMetadata?: CheckpointMetadata,
-    knownWrites?: WriteRow[],
-  ): Promise<CheckpointTuple> {
-    const [skeleton, metadata, channelValues, pendingWrites] = await Promise.all([
-      this.serde.loadsTyped(row.checkpointType, row.checkpoint) as Promise<
-        Omit<Checkpoint, "channel_values">
-      >,
-      knownMetadata ??
-        (this.serde.loadsTyped(row.metadataType, row.metadata) as Promise<CheckpointMetadata>),
-      this.#decodeChannels(row),
-      knownWrites === undefined
-        ? this.#pendingWrites(row.threadId, row.checkpointNs, row.checkpointId)
-        : this.#decodeWrites(knownWrites, row.threadId, row.checkpointId),
-    ]);
-    const checkpoint = { ...skeleton, channel_values: channelValues } as Checkpoint;
-    if (checkpoint.v < 4 && row.parentCheckpointId !== undefined) {
-      await this.#migratePendingSends(
-        checkpoint,
-        row.threadId,
-        row.checkpointNs,
-        row.parentCheckpointId,
-      );
-    }
-    const tuple: CheckpointTuple = {
-      config: {
-        configurable: {
-          thread_id: row.threadId,
-          checkpoint_ns: row.checkpointNs,
-          checkpoint_id: row.checkpointId,
-        },
-      },
-      checkpoint,
-      metadata,
-      pendingWrites,
-    };
-    if (row.parentCheckpointId !== undefined) {
-      tuple.parentConfig = {
-        configurable: {
-          thread_id: row.threadId,
-          checkpoint_ns: row.checkpointNs,
-          checkpoint_id: row.parentCheckpointId,
-        },
-      };
-    }
-    return tuple;
-  }
-
-  async #decodeChannels(row: CheckpointRow): Promise<Record<string, unknown>> {
-    const refs = channelRefsOfRow(row);
-    const values: Record<string, unknown> = {};
-    for (const [channel, { r }] of Object.entries(refs))
-      values[channel] = await this.#codec.decode(
-        r,
-        this.#items.readerFor(
-          `channel ${JSON.stringify(channel)} of checkpoint ${row.checkpointId}, thread ${row.threadId}`,
-        ),
-      );
-    return values;
-  }
-
-  async #pendingWrites(
-    threadId: string,
-    checkpointNs: string,
-    checkpointId: string,
-  ): Promise<CheckpointPendingWrite[]> {
-    const rows = await writesOf(this.rows, threadId, checkpointNs, checkpointId);
-    return this.#decodeWrites(rows, threadId, checkpointId);
-  }
-
-  #decodeWrites(
-    unsorted: readonly WriteRow[],
-    threadId: string,
-    checkpointId: string,
-  ): Promise<CheckpointPendingWrite[]> {
-    return Promise.all(
-      sortWrites(unsorted).map(
-        async (row): Promise<CheckpointPendingWrite> => [
-          row.taskId,
-          row.channel,
-          await this.#codec.decode(
-            parseValueRef(row.valueRef, `write ${row.taskId}/${row.idx}`),
-            this.#items.readerFor(
-              `write ${row.taskId}/${row.idx} of checkpoint ${checkpointId}, thread ${threadId}`,
-            ),
-          ),
-        ],
-      ),
-    );
-  }
-
-  /** Checkpoints before v4 kept pending sends as writes to TASKS on the parent; surface them as a channel. */
-  async #migratePendingSends(
-    checkpoint: Checkpoint,
-    threadId: string,
-    checkpointNs: string,
-    parentId: string,
-  ) {
-    const parentWrites = await this.#pendingWrites(threadId, checkpointNs, parentId);
-    checkpoint.channel_values[TASKS] = parentWrites
-      .filter(([, channel]) => channel === TASKS)
-      .map(([, , value]) => value);
-    const versions = Object.values(checkpoint.channel_versions);
-    checkpoint.channel_versions[TASKS] =
-      versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
+    yield* this.#reader.list(config, options);
   }
 
   async put(
@@ -678,46 +493,9 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
    * of every ancestor; past a pruned ancestor, the history the prune retained.
    */
   override async getDeltaChannelHistory(options: { config: RunnableConfig; channels: string[] }) {
-    const { config, channels } = options;
-    if (channels.length === 0) return {};
-    const threadId = config.configurable?.thread_id;
-    const checkpointNs: string = config.configurable?.checkpoint_ns ?? "";
+    if (options.channels.length === 0) return {};
     await this.setup();
-    const target =
-      threadId === undefined || threadId === null
-        ? undefined
-        : await this.rows.getCheckpoint(
-            String(threadId),
-            checkpointNs,
-            getCheckpointId(config) || undefined,
-          );
-    const histories =
-      target === undefined
-        ? new Map<string, RetainedHistory>()
-        : await deltaHistoryRefs(this.rows, target, channels);
-    const result: Record<string, { seed?: unknown; writes: CheckpointPendingWrite[] }> = {};
-    for (const channel of channels) {
-      const history = histories.get(channel) ?? { seedRef: undefined, writes: [] };
-      const where = `history of channel ${JSON.stringify(channel)} at checkpoint ${target?.checkpointId}, thread ${threadId}`;
-      const entry: { seed?: unknown; writes: CheckpointPendingWrite[] } = { writes: [] };
-      for (const write of history.writes) {
-        entry.writes.push([
-          write.taskId,
-          channel,
-          await this.#codec.decode(
-            parseValueRef(write.valueRef, where),
-            this.#items.readerFor(where),
-          ),
-        ]);
-      }
-      if (history.seedRef !== undefined)
-        entry.seed = await this.#codec.decode(
-          parseValueRef(history.seedRef, where),
-          this.#items.readerFor(where),
-        );
-      result[channel] = entry;
-    }
-    return result as never;
+    return (await this.#reader.deltaChannelHistory(options)) as never;
   }
 
   /**
