@@ -154,7 +154,7 @@ export class PutPlanner {
 
   /**
    * Plans how a value is stored (no I/O: every value of a put is planned before anything is
-   * written, see #commit); one the serializer cannot store is refused naming `where` and the
+   * written, see ./commit.ts); one the serializer cannot store is refused naming `where` and the
    * path from `root`, as in `files[2] is a function`.
    */
   async #encodeOrExplain(
