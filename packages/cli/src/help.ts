@@ -46,7 +46,7 @@ namespace (as --keep-last 1); say --keep-last 0 to allow whole threads to go.
 Durations: 500ms, 90s, 15m, 1h, 30d, 2w.`,
   rekey: `leangraph rekey <lean database> [--schema S] [--adopt-plaintext] [--json]
 
-Seals every row payload and database item body under the first key of LG_ENCRYPTION_KEYS
+Seals every row payload, database item body and blob under the first key of LG_ENCRYPTION_KEYS
 (required): after rotation (put the new key first, keep the old one listed, rekey, then remove
 the old key), or with --adopt-plaintext to move a database written without encryption to it
 (without that flag a plaintext row stops the run: one planted by hand is never adopted).
