@@ -39,6 +39,8 @@ export const invalidFlagValues: Record<string, string[]> = {
   LG_RETENTION_SWEEP_INTERVAL: ["-5m"],
   LG_COMPRESSION: ["lz4"],
   LG_COMPRESSION_LEVEL: ["fast", "99"],
+  // A 5-byte key ("short" in base64) and a key without an id: refused naming the key id only.
+  LG_ENCRYPTION_KEYS: ["k1:c2hvcnQ=", "no-key-id"],
 };
 
 /** Flags whose only invalid values are paths: rejected when used, not by a schema. */
