@@ -92,21 +92,9 @@ export function encryptRowStore(
     async retainedHistory(threadId, checkpointNs, checkpointId, channels) {
       const found = await rows.retainedHistory(threadId, checkpointNs, checkpointId, channels);
       const keys = await reader();
-      const opened = new Map<string, RetainedHistory>();
-      for (const [channel, history] of found) {
-        const at = (seq: number) =>
-          retainedPlace({ threadId, checkpointNs, checkpointId, channel, seq });
-        opened.set(channel, {
-          seedRef:
-            history.seedRef === undefined
-              ? undefined
-              : openValueRef(keys, history.seedRef, at(seedSeq)),
-          writes: history.writes.map((write, seq) => ({
-            taskId: write.taskId,
-            valueRef: openValueRef(keys, write.valueRef, at(seq)),
-          })),
-        });
-      }
+      const opened = mapRetainedRefs(found, { threadId, checkpointNs, checkpointId }, (ref, at) =>
+        openValueRef(keys, ref, at),
+      );
       return opened;
     },
     async retainedRefs(threadId) {
@@ -372,21 +360,11 @@ function encryptTransaction(
     },
     async putRetainedHistory(threadId, checkpointNs, checkpointId, histories) {
       const keys = await ring();
-      const sealed = new Map<string, RetainedHistory>();
-      for (const [channel, history] of histories) {
-        const at = (seq: number) =>
-          retainedPlace({ threadId, checkpointNs, checkpointId, channel, seq });
-        sealed.set(channel, {
-          seedRef:
-            history.seedRef === undefined
-              ? undefined
-              : sealValueRef(keys, history.seedRef, at(seedSeq)),
-          writes: history.writes.map((write, seq) => ({
-            taskId: write.taskId,
-            valueRef: sealValueRef(keys, write.valueRef, at(seq)),
-          })),
-        });
-      }
+      const sealed = mapRetainedRefs(
+        histories,
+        { threadId, checkpointNs, checkpointId },
+        (ref, at) => sealValueRef(keys, ref, at),
+      );
       await tx.putRetainedHistory(threadId, checkpointNs, checkpointId, sealed);
     },
     copyThread: (fromThreadId, toThreadId) =>
@@ -559,4 +537,24 @@ function forwardingRowStore(rows: RowStore): RowStore {
     stats: () => rows.stats(),
     close: () => rows.close(),
   };
+}
+
+/** Every ref of retained histories through `transform` (seal or open), each bound to its place. */
+function mapRetainedRefs(
+  histories: ReadonlyMap<string, RetainedHistory>,
+  checkpoint: { threadId: string; checkpointNs: string; checkpointId: string },
+  transform: (ref: string, at: SealPlace) => string,
+): Map<string, RetainedHistory> {
+  const mapped = new Map<string, RetainedHistory>();
+  for (const [channel, history] of histories) {
+    const at = (seq: number) => retainedPlace({ ...checkpoint, channel, seq });
+    mapped.set(channel, {
+      seedRef: history.seedRef === undefined ? undefined : transform(history.seedRef, at(seedSeq)),
+      writes: history.writes.map((write, seq) => ({
+        taskId: write.taskId,
+        valueRef: transform(write.valueRef, at(seq)),
+      })),
+    });
+  }
+  return mapped;
 }
