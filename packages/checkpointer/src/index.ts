@@ -5,6 +5,12 @@
  */
 export type { CodecOptions, ValueCodecOptions } from "./codec/value-codec.js";
 export {
+  type CompactedBodies,
+  type CompactOptions,
+  type CompactReport,
+  compact,
+} from "./core/compact.js";
+export {
   LeanCheckpointSaver,
   type LeanSaverOptions,
   type PruneReport,

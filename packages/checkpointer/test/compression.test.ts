@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type CompressionSetting, decodeBody, storedBodyCodec } from "@leangraph/serde";
 import { afterEach, describe, expect, it } from "vitest";
-import { CheckpointerErrorCode } from "../src/index.js";
+import { CheckpointerErrorCode, compact } from "../src/index.js";
 import { LeanSqliteSaver } from "../src/sqlite.js";
 import {
   buildAppendGraph,
@@ -81,6 +81,47 @@ describe("compressed stored bodies", () => {
 
     saver = open("off");
     expect(await digestOf("new", smallFile)).toBe(expectedDigest(2, smallFile));
+  });
+
+  it("compact, stopped after its first batch, resumes where it stopped; every value reads the same", async () => {
+    // Over 200 value items (compact's batch), so the stop falls between two batches.
+    const steps = 230;
+    saver = open("off");
+    await runAppendWorkload(saver, { steps, fileBytes: 2_000, threadId: "many" });
+    await runAppendWorkload(saver, { steps: 2, fileBytes: bigFile, threadId: "big" });
+    const plainBodies = valueBodies().length;
+    expect(plainBodies).toBeGreaterThan(200);
+    await saver.close();
+
+    saver = open("auto");
+    const stop = new AbortController();
+    const first = await compact(saver, {
+      signal: stop.signal,
+      onProgress: () => stop.abort(),
+    });
+    expect(first).toMatchObject({ interrupted: true, phase: "items", blobs: { rewritten: 0 } });
+    expect(first.items.rewritten).toBeGreaterThan(0);
+    expect(first.items.rewritten).toBeLessThan(plainBodies);
+    const stillPlain = () =>
+      valueBodies().filter(
+        ({ id, body }) => sha256(body) === id && storedBodyCodec(body) === "none",
+      );
+    expect(stillPlain().length).toBe(plainBodies - first.items.rewritten);
+
+    const rest = await compact(saver);
+    expect(rest).toMatchObject({ interrupted: false, phase: "done", compression: "brotli-4" });
+    expect(first.items.rewritten + rest.items.rewritten).toBe(plainBodies);
+    expect(rest.blobs.rewritten).toBe(2);
+    expect(stillPlain()).toEqual([]);
+    expect(await compact(saver)).toMatchObject({
+      items: { rewritten: 0 },
+      blobs: { rewritten: 0 },
+    });
+    await saver.close();
+
+    saver = open("off");
+    expect(await digestOf("many", 2_000)).toBe(expectedDigest(steps, 2_000));
+    expect(await digestOf("big", bigFile)).toBe(expectedDigest(2, bigFile));
   });
 
   it("fails a damaged compressed item body with ERR_LG_ITEM_CORRUPT, never other bytes", async () => {

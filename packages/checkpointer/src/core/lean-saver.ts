@@ -38,11 +38,11 @@ import {
   type RetentionOptions,
   RetentionSweeper,
 } from "./lifecycle/retention-sweeper.js";
+import { registerRawAccess } from "./raw-access.js";
 import { blobTotals, findGarbage, type GarbageReport } from "./reachability.js";
 import { ItemCache } from "./read/item-cache.js";
 import { VerifiedItemReader } from "./read/item-reader.js";
 import { TupleReader } from "./read/tuple-reader.js";
-import { registerRekeyAccess } from "./rekey.js";
 import type { RowStore } from "./row-store.js";
 import { registerSaverRows } from "./saver-rows-registry.js";
 import { guardRowStore } from "./storage-errors.js";
@@ -165,10 +165,12 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         : encryptRowStore(rows, keyRingResolver(options.encryptionKeys)),
     );
     registerSaverRows(this, this.rows);
-    registerRekeyAccess(this, {
+    const compression = resolveCompression(options.compression ?? "auto");
+    registerRawAccess(this, {
       rawRows: guardRowStore(rows),
       blobStore: options.blobStore,
       encryptionKeys: options.encryptionKeys,
+      compression,
       setup: () => this.setup(),
     });
     this.blobStore = options.blobStore;
@@ -193,7 +195,7 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
         this.blobStore,
         isStagedSerializer(this.serde) ? this.serde : undefined,
         this.#itemCache,
-        resolveCompression(options.compression ?? "auto"),
+        compression,
       ),
     );
     this.#reader = new TupleReader(this.rows, this.serde, this.#codec, this.#items, (current) =>

@@ -1,6 +1,4 @@
 import {
-  type BlobStore,
-  type EncryptionKeySource,
   isLayeredBlobStore,
   type KeyRing,
   keyRingResolver,
@@ -12,22 +10,8 @@ import { sha256Hex } from "../codec/tree-node.js";
 import type { NewItem } from "../codec/value-codec.js";
 import { CheckpointerErrorCode } from "../errors.js";
 import { encryptRowStore, readThread, sealedRefsKeyId, writeThread } from "./encrypted-rows.js";
+import { rawAccessOf } from "./raw-access.js";
 import type { RowStore } from "./row-store.js";
-
-/** What rekey needs of a saver: its rows beneath the encryption layer, and its keys. */
-interface RekeyAccess {
-  rawRows: RowStore;
-  blobStore: BlobStore;
-  encryptionKeys: EncryptionKeySource | undefined;
-  setup(): Promise<void>;
-}
-
-const accessBySaver = new WeakMap<object, RekeyAccess>();
-
-/** Called by the lean saver's constructor (the one place that holds the rows unlayered). */
-export function registerRekeyAccess(saver: object, access: RekeyAccess): void {
-  accessBySaver.set(saver, access);
-}
 
 export interface RekeyOptions {
   /**
@@ -69,7 +53,7 @@ const threadPage = 100;
  * written again through the store's layers when they are not under the current key.
  */
 export async function rekey(saver: object, options: RekeyOptions = {}): Promise<RekeyReport> {
-  const access = accessBySaver.get(saver);
+  const access = rawAccessOf(saver);
   if (access === undefined || access.encryptionKeys === undefined) {
     throw new LeangraphError(
       CheckpointerErrorCode.invalidOption,
