@@ -79,6 +79,18 @@ describe("envelope", () => {
     expect(openEnvelope(ring, one, place).toString()).toBe("hello state");
   });
 
+  it("never gives a nonce twice, across refills of the nonce pool", () => {
+    // "LGE", version, id length, "k1", then the 12-byte nonce.
+    const nonceAt = 5 + "k1".length;
+    const nonces = new Set<string>();
+    const seals = 5_000; // the pool holds 1,024 nonces: this crosses four refills
+    for (let index = 0; index < seals; index++) {
+      const sealed = sealEnvelope(ring, Buffer.from([index & 0xff]), place);
+      nonces.add(sealed.subarray(nonceAt, nonceAt + 12).toString("hex"));
+    }
+    expect(nonces.size).toBe(seals);
+  });
+
   it("fails closed: plaintext, a flipped byte, another place, an unknown or wrong key", () => {
     const sealed = sealEnvelope(ring, Buffer.from("secret"), place);
     expect(thrown(() => openEnvelope(ring, Buffer.from("secret"), place)).code).toBe(
