@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
+import type { ContentIds } from "./content-ids.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
 
 /**
  * The whole contract a blob backend must meet. Blobs are immutable and content-addressed:
- * the id is the lowercase sha256 hex of the bytes, so writing the same bytes twice is a no-op
- * and every read can be verified.
+ * the id is the lowercase sha256 hex of the bytes (or, for a store that says so through
+ * `contentIds`, a keyed id: encryption), so writing the same bytes twice is a no-op and every
+ * read can be verified.
  *
  * Each implementation lives in `src/stores/<name>.ts` and passes `testBlobStore()`.
  */
@@ -35,6 +37,12 @@ export interface BlobStore {
   /** Resolves true when something was deleted. */
   delete(id: BlobId): Promise<boolean>;
   list(): AsyncIterable<BlobId>;
+  /**
+   * How this store names bodies, so a serializer can name blobs before writing them (its ids
+   * must be the ones `put` returns). Optional: a store without it names by sha256
+   * (`sha256ContentIds`); an encrypting store answers with keyed ids (`keyedContentIds`).
+   */
+  contentIds?(): Promise<ContentIds>;
   /**
    * Creates what the store needs (tables, directories); idempotent, safe when several processes
    * start at once. Optional: a saver calls it from its own `setup()` when present.

@@ -26,6 +26,14 @@ export {
   type LayeredBlobStore,
   layeredBlobStore,
 } from "./body/layered-blob-store.js";
+export {
+  type ContentIdHasher,
+  type ContentIds,
+  contentIdsOf,
+  keyedContentIds,
+  sameContentIds,
+  sha256ContentIds,
+} from "./content-ids.js";
 export * from "./diagnostics.js";
 export * from "./encryption/index.js";
 export * from "./errors.js";

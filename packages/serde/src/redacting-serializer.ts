@@ -1,5 +1,6 @@
 import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { BlobStore } from "./blob-store.js";
+import { type ContentIds, contentIdsOf } from "./content-ids.js";
 import { LeangraphError, SerdeErrorCode } from "./errors.js";
 import { loadJsonPlusPayload } from "./fast-load/json-plus-payload.js";
 import { parseRedactingSerializerOptions, type RedactingSerializerLimits } from "./options.js";
@@ -69,6 +70,7 @@ export class RedactingSerializer implements SerializerProtocol {
   readonly limits: Readonly<RedactingSerializerLimits>;
   private readonly stringCache: StringBlobCache;
   private readonly writtenChunks = new WrittenChunkIds();
+  #contentIds: Promise<ContentIds> | undefined;
 
   constructor(options: RedactingSerializerOptions = {}) {
     const { blobStore, inner, ...limits } = parseRedactingSerializerOptions(options);
@@ -124,6 +126,15 @@ export class RedactingSerializer implements SerializerProtocol {
     return [...(await collectReferencedBlobIds(data, this.blobStore))];
   }
 
+  /** How the store names blobs (asked once: an encrypting store's ring resolves once too). */
+  private contentIds(): Promise<ContentIds> {
+    this.#contentIds ??= contentIdsOf(this.blobStore).catch((error: unknown) => {
+      this.#contentIds = undefined;
+      throw error;
+    });
+    return this.#contentIds;
+  }
+
   private async prepareOne(value: unknown): Promise<PreparedPayload> {
     const { maxPayloadBytes } = this.limits;
     const context = createEncodeContext(this.limits, this.stringCache);
@@ -150,6 +161,7 @@ export class RedactingSerializer implements SerializerProtocol {
     // The budget is only fitted when the rough size says it may be needed: a state that keeps
     // one big (cached) string otherwise costs one stringify.
     const hasher = createSlotHasher(
+      await this.contentIds(),
       this.stringCache,
       this.limits.chunkMinBytes,
       this.writtenChunks,

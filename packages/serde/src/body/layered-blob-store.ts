@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   assertBlobId,
   type BlobId,
@@ -7,6 +6,7 @@ import {
   blobCorruptError,
   sha256Hex,
 } from "../blob-store.js";
+import { type ContentIdHasher, type ContentIds, sha256ContentIds } from "../content-ids.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
 import { plainIfItMatches } from "./body-format.js";
 import type { BodyPlace } from "./body-layer.js";
@@ -21,6 +21,10 @@ import {
  * (BodyStore); this wrapper hashes the plain bytes to name them, applies the layers in order on
  * write (compress, then encrypt) and in reverse on read, and checks what comes out against the id.
  * With no layers it is exactly the plain content-addressed store it always was.
+ *
+ * With a layer that names bodies itself (encryption, see BodyLayer.contentIds) ids are that
+ * layer's keyed ids, and a body it opened is proven by it (its tag binds the id): re-hashing
+ * would be wrong for ids written under an earlier key or adopted from plaintext, and adds nothing.
  *
  * Streams stay streams while every layer can stream; a layer that cannot (it has no
  * encodeStream/decodeStream) makes putStream and getStream hold that one body whole.
@@ -60,6 +64,11 @@ export function layeredBlobStore(
     : [createCompressionLayer("off"), ...requested];
   const reversed = [...layers].reverse();
   const placeOf = (id: BlobId): BodyPlace => ({ kind: "blob", id });
+  const naming = layers.find((layer) => layer.contentIds !== undefined);
+  /** Whether a decoded body is proven by a layer (then it is never re-hashed). */
+  const proven = naming !== undefined;
+  const contentIds = (): Promise<ContentIds> =>
+    naming === undefined ? Promise.resolve(sha256ContentIds) : naming.contentIds!();
 
   async function encode(plain: Uint8Array, id: BlobId): Promise<Uint8Array> {
     let stored = plain;
@@ -78,10 +87,15 @@ export function layeredBlobStore(
         throw error;
       plain = undefined;
     }
-    if (plain !== undefined && sha256Hex(plain) === id) return plain;
+    if (plain !== undefined && (proven || sha256Hex(plain) === id)) return plain;
     // A body stored plain before layers existed whose first bytes happen to look like a header.
-    if (plain !== stored && sha256Hex(stored) === id) return stored;
-    throw blobCorruptError(id, plain ? sha256Hex(plain) : "(undecodable)", stored.byteLength);
+    // (Never under a proving layer: everything it opens went through encode, rekey's adoptions too.)
+    if (!proven && plain !== stored && sha256Hex(stored) === id) return stored;
+    throw blobCorruptError(
+      id,
+      plain && !proven ? sha256Hex(plain) : "(undecodable)",
+      stored.byteLength,
+    );
   }
 
   async function isHealthy(id: BlobId): Promise<boolean> {
@@ -99,7 +113,7 @@ export function layeredBlobStore(
 
   async function* hashing(
     source: AsyncIterable<Uint8Array>,
-    seen: { hash: ReturnType<typeof createHash>; bytes: number },
+    seen: { hash: ContentIdHasher; bytes: number },
   ): AsyncIterable<Uint8Array> {
     for await (const chunk of source) {
       seen.hash.update(chunk);
@@ -115,6 +129,7 @@ export function layeredBlobStore(
 
   return {
     get,
+    contentIds,
 
     async rewritePlain(id) {
       assertBlobId(id);
@@ -141,7 +156,7 @@ export function layeredBlobStore(
     },
 
     async put(plain) {
-      const id = sha256Hex(plain);
+      const id = (await contentIds()).of(plain);
       // Same content already stored: verify rather than trust it (a damaged copy is rewritten).
       if ((await bodies.has(id)) && (await isHealthy(id)) && (await bodies.touch(id))) return id;
       await bodies.write(id, await encode(plain, id));
@@ -149,9 +164,9 @@ export function layeredBlobStore(
     },
 
     async putStream(source) {
-      const seen = { hash: createHash("sha256"), bytes: 0 };
+      const seen = { hash: (await contentIds()).hasher(), bytes: 0 };
       let id: BlobId | undefined;
-      const idOf = () => (id ??= seen.hash.digest("hex"));
+      const idOf = () => (id ??= seen.hash.digestHex());
       if (streams) {
         let stored = hashing(source, seen);
         for (const layer of layers) stored = layer.encodeStream!(stored);
@@ -180,7 +195,7 @@ export function layeredBlobStore(
       const where = `blob ${id}`;
       let plain = bodies.readStream(id);
       for (const layer of reversed) plain = layer.decodeStream!(plain, where);
-      const seen = { hash: createHash("sha256"), bytes: 0 };
+      const seen = { hash: sha256ContentIds.hasher(), bytes: 0 };
       try {
         yield* hashing(plain, seen);
       } catch (error) {
@@ -189,8 +204,8 @@ export function layeredBlobStore(
       }
       // The consumer has seen the bytes by now; failing the stream is what stops it from
       // committing them to anything (a parser, a file) as if they were good.
-      const actual = seen.hash.digest("hex");
-      if (actual !== id) throw blobCorruptError(id, actual, seen.bytes);
+      const actual = seen.hash.digestHex();
+      if (!proven && actual !== id) throw blobCorruptError(id, actual, seen.bytes);
     },
 
     async has(id) {

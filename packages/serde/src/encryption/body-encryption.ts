@@ -1,4 +1,5 @@
 import type { BodyLayer, BodyPlace } from "../body/body-layer.js";
+import { keyedContentIds } from "../content-ids.js";
 import { openEnvelope, sealEnvelope } from "./envelope.js";
 import { type EncryptionKeySource, type KeyRing, keyRingResolver } from "./key-ring.js";
 
@@ -10,7 +11,8 @@ function bodySealPlace(place: BodyPlace) {
 /**
  * The encryption layer of stored bodies (blob-store blobs, database items), applied after
  * compression. Bound to kind and content id: a body copied under another id fails to open. Fails
- * closed: a body without an envelope is refused, never passed through.
+ * closed: a body without an envelope is refused, never passed through. Names bodies with keyed
+ * ids (content-ids.ts): a body it opened is proven by the tag, so no one re-hashes it.
  */
 export function createEncryptionLayer(keys: EncryptionKeySource | KeyRing): BodyLayer {
   const ring = keyRingResolver(keys);
@@ -21,6 +23,9 @@ export function createEncryptionLayer(keys: EncryptionKeySource | KeyRing): Body
     },
     async decode(stored: Uint8Array, place: BodyPlace): Promise<Uint8Array> {
       return openEnvelope(await ring(), stored, bodySealPlace(place));
+    },
+    async contentIds() {
+      return keyedContentIds(await ring());
     },
   };
 }

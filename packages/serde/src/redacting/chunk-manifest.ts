@@ -6,10 +6,12 @@
  *
  * Manifest bytes (binary, so a new version of a file costs 32 bytes per chunk, not ~67):
  * "LGC1", one byte for how the joined chunk bytes decode (`s` UTF-8, `w` UTF-16LE, `b` raw
- * bytes), the total byte length as a big-endian uint64, then each chunk's 32-byte sha256.
+ * bytes), the total byte length as a big-endian uint64, then each chunk's 32-byte content id (the
+ * store's: sha256, or keyed under encryption).
  */
 import { StringDecoder } from "node:string_decoder";
-import { type BlobStore, sha256Hex } from "../blob-store.js";
+import type { BlobStore } from "../blob-store.js";
+import type { ContentIds } from "../content-ids.js";
 import { LeangraphError, SerdeErrorCode } from "../errors.js";
 import { contentChunks } from "./content-chunks.js";
 
@@ -30,9 +32,13 @@ export interface ChunkedBlob {
 const magic = Buffer.from("LGC1", "latin1");
 const headerBytes = magic.byteLength + 1 + 8;
 
-/** Cuts `bytes` into content-defined chunks and describes them; nothing is written. */
-export function chunkBlob(bytes: Uint8Array, content: ChunkedContent): ChunkedBlob {
-  const chunks = contentChunks(bytes).map((chunk) => ({ id: sha256Hex(chunk), bytes: chunk }));
+/** Cuts `bytes` into content-defined chunks and describes them, named by `ids`; nothing is written. */
+export function chunkBlob(
+  bytes: Uint8Array,
+  content: ChunkedContent,
+  ids: ContentIds,
+): ChunkedBlob {
+  const chunks = contentChunks(bytes).map((chunk) => ({ id: ids.of(chunk), bytes: chunk }));
   const header = Buffer.alloc(headerBytes);
   magic.copy(header, 0);
   header[magic.byteLength] = content.charCodeAt(0);
@@ -41,7 +47,7 @@ export function chunkBlob(bytes: Uint8Array, content: ChunkedContent): ChunkedBl
     header,
     ...chunks.map((chunk) => Buffer.from(chunk.id, "hex")),
   ]);
-  return { manifestId: sha256Hex(manifestBytes), manifestBytes, chunks };
+  return { manifestId: ids.of(manifestBytes), manifestBytes, chunks };
 }
 
 export function parseManifest(id: string, bytes: Uint8Array): ChunkManifest {

@@ -1,11 +1,11 @@
 /**
- * Gives every externalized value its blob id without writing anything: the id is the sha256 of
- * the bytes the blob will hold, so it can be computed before any I/O. Children are hashed before
+ * Gives every externalized value its blob id without writing anything: the id is the store's
+ * content id of the bytes the blob will hold (sha256, or keyed under encryption: content-ids.ts),
+ * so it can be computed before any I/O. Children are hashed before
  * parents (a parent's JSON embeds its children's ids). What the blobs will hold is kept (small
  * values) or can be produced again (large strings, streamed arrays) for the write phase.
  */
-import { createHash } from "node:crypto";
-import { sha256Hex } from "../blob-store.js";
+import type { ContentIds } from "../content-ids.js";
 import { BlobSlot } from "./blob-slot.js";
 import { type ChunkedContent, chunkBlob } from "./chunk-manifest.js";
 import type { StringBlobCache } from "./string-blob-cache.js";
@@ -35,6 +35,8 @@ export interface PendingBlob {
 }
 
 export interface SlotHasher {
+  /** How the blob store names bodies (its `contentIds`): the ids `put` will return. */
+  readonly ids: ContentIds;
   readonly stringCache: StringBlobCache;
   /** UTF-8 strings and binaries of at least this many bytes are stored as content-defined chunks. */
   readonly chunkMinBytes: number;
@@ -46,11 +48,19 @@ export interface SlotHasher {
 }
 
 export function createSlotHasher(
+  ids: ContentIds,
   stringCache: StringBlobCache,
   chunkMinBytes: number,
   writtenChunks: WrittenChunkIds,
 ): SlotHasher {
-  return { stringCache, chunkMinBytes, writtenChunks, hashed: new WeakMap(), pending: new Map() };
+  return {
+    ids,
+    stringCache,
+    chunkMinBytes,
+    writtenChunks,
+    hashed: new WeakMap(),
+    pending: new Map(),
+  };
 }
 
 /** Slots directly inside a JSON-ready tree (not inside other slots), iteratively. */
@@ -153,12 +163,12 @@ async function hashSlotOnce(hasher: SlotHasher, slot: BlobSlot): Promise<void> {
           hasher.stringCache.remember(text, { id: slot.id!, kind: "c", chunkIds: slot.chunkIds });
           return;
         }
-        slot.id = sha256Hex(bytes);
+        slot.id = hasher.ids.of(bytes);
         addPending(hasher, { id: slot.id, content: bytes, knownStored: false });
       } else {
         // Past 16 MiB a string is streamed as one blob: chunking pays for edited files, and
         // holding every chunk of a value that large in memory at once does not.
-        slot.id = await sha256OfStream(stringSlices(text, wide));
+        slot.id = await idOfStream(hasher.ids, stringSlices(text, wide));
         addPending(hasher, {
           id: slot.id,
           content: () => stringSlices(text, wide),
@@ -174,7 +184,7 @@ async function hashSlotOnce(hasher: SlotHasher, slot: BlobSlot): Promise<void> {
         addChunked(hasher, slot, bytes, "b");
         return;
       }
-      slot.id = sha256Hex(bytes);
+      slot.id = hasher.ids.of(bytes);
       addPending(hasher, { id: slot.id, content: bytes, knownStored: false });
       return;
     }
@@ -183,11 +193,11 @@ async function hashSlotOnce(hasher: SlotHasher, slot: BlobSlot): Promise<void> {
       if (slot.kind === "a" || slot.kind === "o") {
         const kind = slot.kind;
         const produce = () => streamedJsonArray(content.value, kind);
-        slot.id = await sha256OfStream(produce());
+        slot.id = await idOfStream(hasher.ids, produce());
         addPending(hasher, { id: slot.id, content: produce, knownStored: false });
       } else {
         const bytes = utf8.encode(JSON.stringify(content.value));
-        slot.id = sha256Hex(bytes);
+        slot.id = hasher.ids.of(bytes);
         addPending(hasher, { id: slot.id, content: bytes, knownStored: false });
       }
       return;
@@ -204,7 +214,7 @@ function addChunked(
   bytes: Uint8Array,
   content: ChunkedContent,
 ): void {
-  const chunked = chunkBlob(bytes, content);
+  const chunked = chunkBlob(bytes, content, hasher.ids);
   // Chunks before the manifest: a manifest is only ever written once its chunks are durable.
   for (const chunk of chunked.chunks)
     addPending(hasher, {
@@ -239,7 +249,7 @@ function confirmCached(hasher: SlotHasher, slot: BlobSlot, text: string): void {
   // Re-chunking the text reproduces the same chunks: boundaries depend on the bytes only.
   const bytesOf = (blobId: string) =>
     async function* () {
-      rebuilt ??= chunkBlob(utf8.encode(text), "s");
+      rebuilt ??= chunkBlob(utf8.encode(text), "s", hasher.ids);
       yield rebuilt.manifestId === blobId
         ? rebuilt.manifestBytes
         : rebuilt.chunks.find((chunk) => chunk.id === blobId)!.bytes;
@@ -249,10 +259,10 @@ function confirmCached(hasher: SlotHasher, slot: BlobSlot, text: string): void {
   addPending(hasher, { id, content: bytesOf(id), knownStored: true });
 }
 
-async function sha256OfStream(source: AsyncIterable<Uint8Array>): Promise<string> {
-  const hash = createHash("sha256");
+async function idOfStream(ids: ContentIds, source: AsyncIterable<Uint8Array>): Promise<string> {
+  const hash = ids.hasher();
   for await (const chunk of source) hash.update(chunk);
-  return hash.digest("hex");
+  return hash.digestHex();
 }
 
 /**

@@ -60,7 +60,9 @@ async function writeOne(store: BlobStore, blob: PendingBlob): Promise<number> {
     throw new LeangraphError(
       SerdeErrorCode.blobWriteFailed,
       `The blob store stored blob ${blob.id} under the id ${id}.`,
-      { hint: "A BlobStore must name every blob by the sha256 hex of its bytes." },
+      {
+        hint: "A BlobStore must name every blob by the content ids it reports (contentIds; the sha256 hex of its bytes when it reports none).",
+      },
     );
   }
   return bytes;

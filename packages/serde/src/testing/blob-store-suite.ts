@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BlobId, BlobStore } from "../blob-store.js";
 import { isLayeredBlobStore } from "../body/layered-blob-store.js";
+import { type ContentIds, contentIdsOf } from "../content-ids.js";
 import { SerdeErrorCode } from "../errors.js";
 
 /** What a store implementation hands the shared suite. */
@@ -80,20 +81,25 @@ export function testBlobStore(
   describe(`BlobStore conformance: ${name}`, () => {
     let harness: BlobStoreHarness;
     let store: BlobStore;
+    /** How the store names bodies: sha256, or keyed when it encrypts. */
+    let ids: ContentIds;
 
     beforeEach(async () => {
       harness = await createHarness();
       store = harness.store;
+      ids = await contentIdsOf(store);
     });
     afterEach(async () => {
       await harness.store.close?.();
       await harness.cleanup();
     });
 
-    it("names a blob by the sha256 of its bytes and returns them unchanged", async () => {
+    it("names a blob by its content id (sha256 unless it says otherwise) and returns it unchanged", async () => {
       const bytes = bytesOf("hello, blob ✓");
       const id = await store.put(bytes);
-      expect(id).toBe(sha256(bytes));
+      expect(id).toBe(ids.of(bytes));
+      // A keyed store must not name anything by the plain hash: that is what keyed ids hide.
+      if (ids.keyed) expect(id).not.toBe(sha256(bytes));
       expect(Buffer.from(await store.get(id))).toEqual(Buffer.from(bytes));
       expect(await store.has(id)).toBe(true);
       expect((await store.stat(id))?.bytes).toBe(
@@ -119,7 +125,7 @@ export function testBlobStore(
       const bytes = bytesOf("immutable");
       const id = await store.put(bytes);
       bytes[0] = 0;
-      expect(sha256(await store.get(id))).toBe(id);
+      expect(ids.of(await store.get(id))).toBe(id);
     });
 
     it("refreshes writtenAtMs when existing content is put again", async () => {
@@ -134,7 +140,7 @@ export function testBlobStore(
       const bytes = new Uint8Array(6 * 1024 * 1024 + 7);
       for (let index = 0; index < bytes.length; index++) bytes[index] = (index * 31) & 0xff;
       const { id, bytes: size } = await store.putStream(chunksOf(bytes, 64 * 1024));
-      expect(id).toBe(sha256(bytes));
+      expect(id).toBe(ids.of(bytes));
       expect(size).toBe(bytes.byteLength);
       const streamed = await collect(store.getStream(id));
       expect(streamed.equals(Buffer.from(bytes))).toBe(true);
@@ -153,7 +159,7 @@ export function testBlobStore(
     });
 
     it("raises ERR_LG_BLOB_MISSING for an absent blob, in get and getStream", async () => {
-      const absent = sha256(bytesOf("never stored"));
+      const absent = ids.of(bytesOf("never stored"));
       expect(await codeOf(store.get(absent))).toBe(SerdeErrorCode.blobMissing);
       expect(await codeOf(collect(store.getStream(absent)))).toBe(SerdeErrorCode.blobMissing);
     });
@@ -172,7 +178,7 @@ export function testBlobStore(
       it("stores compressible content smaller, under the id of its plain bytes", async () => {
         const plain = bytesOf("const value = 'compressible';\n".repeat(400));
         const id = await store.put(plain);
-        expect(id).toBe(sha256(plain));
+        expect(id).toBe(ids.of(plain));
         expect((await store.stat(id))!.bytes).toBeLessThan(plain.byteLength / 4);
         expect(Buffer.from(await store.get(id)).equals(Buffer.from(plain))).toBe(true);
         const streamed = await store.putStream(chunksOf(plain, 1000));
@@ -229,7 +235,7 @@ export function testBlobStore(
           const id = await store.put(bytes);
           await harness.tamper!.flipByte(id);
           expect(await store.put(bytes)).toBe(id);
-          expect(sha256(await store.get(id))).toBe(id);
+          expect(ids.of(await store.get(id))).toBe(id);
         });
       });
     }
