@@ -74,7 +74,7 @@ export async function encodeArray(
     if (placed.kind === "item") itemIds[index] = placed.itemId;
     entries[index] = encodeEntry(placed);
   });
-  const tree = buildTree(entries, context.options.tree, previous);
+  const tree = buildTree(entries, context.options.tree, previous, undefined, context.ids);
   // A leaf names what its inline entries name (item entries are named by their own rows).
   addTreeNodes(parts, tree.nodes, previous?.nodeIds, (leaf: BuiltNode) => {
     const first = leaf.firstEntry ?? 0;

@@ -195,6 +195,7 @@ export async function encodeKeyed(
     context.options.tree,
     previous,
     contentBoundaries(keyHashes, keyedLeafAverageEntries),
+    context.ids,
   );
   addTreeNodes(parts, tree.nodes, previous?.nodeIds, (leaf) => {
     const first = leaf.firstEntry ?? 0;

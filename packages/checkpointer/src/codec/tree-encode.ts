@@ -1,4 +1,4 @@
-import type { PreparedPayload } from "@leangraph/serde";
+import type { ContentIds, PreparedPayload } from "@leangraph/serde";
 import type { ValueCodecOptions } from "./codec-options.js";
 import type { EncodedValue, NewItem } from "./encoded-value.js";
 import {
@@ -7,7 +7,7 @@ import {
   rebaseUnserializable,
 } from "./payload-preparer.js";
 import type { ReuseMemory } from "./reuse-memory.js";
-import { type BuiltNode, sha256Hex } from "./tree-node.js";
+import type { BuiltNode } from "./tree-node.js";
 import type { ValueRef } from "./value-ref.js";
 
 /**
@@ -21,6 +21,8 @@ export interface EncodeContext {
   options: ValueCodecOptions;
   preparer: PayloadPreparer;
   memory: ReuseMemory;
+  /** How items are named: sha256, or keyed once the saver's key ring is resolved (encryption). */
+  ids: ContentIds;
 }
 
 export const noBlobIds: readonly string[] = Object.freeze([]);
@@ -38,11 +40,12 @@ export function unionOf(lists: Iterable<readonly string[]>): readonly string[] {
 /** A serialized value as one item of its own; big ones go to the blob store. */
 export function valueItem(
   options: ValueCodecOptions,
+  ids: ContentIds,
   bytes: Uint8Array,
   blobRefs: readonly string[],
 ): NewItem {
   return {
-    id: sha256Hex(bytes),
+    id: ids.of(bytes),
     kind: "value",
     bytes,
     inBlobStore: bytes.byteLength >= options.blobMinBytes,
@@ -134,13 +137,14 @@ export function textOfJsonString(value: PreparedValue): Uint8Array | undefined {
 
 /** A value above the stored-once size as its item: a JSON string's text, or its serialized bytes. */
 export function storedOnceItem(
-  options: ValueCodecOptions,
+  context: Pick<EncodeContext, "options" | "ids">,
   value: PreparedValue,
 ): { item: NewItem; text: boolean } {
+  const { options, ids } = context;
   const text = textOfJsonString(value);
   return text === undefined
-    ? { item: valueItem(options, value.bytes, value.blobIds), text: false }
-    : { item: valueItem(options, text, noBlobIds), text: true };
+    ? { item: valueItem(options, ids, value.bytes, value.blobIds), text: false }
+    : { item: valueItem(options, ids, text, noBlobIds), text: true };
 }
 
 /** Where one serialized entry's bytes live: inside its leaf, or (stored once) an item of its own. */
@@ -156,7 +160,7 @@ export function placeValue(
   const { type, bytes } = value;
   if (bytes.byteLength <= context.options.inlineElementMaxBytes)
     return { kind: "inline", type, bytes };
-  const { item, text } = storedOnceItem(context.options, value);
+  const { item, text } = storedOnceItem(context, value);
   parts.add(item);
   return { kind: "item", type, itemId: item.id, text };
 }

@@ -1,4 +1,4 @@
-import { sha256Hex } from "@leangraph/serde";
+import { type ContentIds, sha256ContentIds, sha256Hex } from "@leangraph/serde";
 import { rowCorruptError, typeTagTooLongError } from "../errors.js";
 import { nestedTreeRootIds } from "./value-ref.js";
 
@@ -270,6 +270,8 @@ export function buildTree(
   shape: TreeShape,
   previous?: PreviousBuild,
   boundaries?: ContentBoundaries,
+  /** How nodes are named: the saver's content ids (keyed under encryption). */
+  ids: ContentIds = sha256ContentIds,
 ): { rootId: string; nodes: BuiltNode[] } {
   // A leaf holding the same entries, at the same position, as a leaf of the previous build is
   // that leaf: reuse its bytes and id (entry compares are far cheaper than joining and sha256,
@@ -304,7 +306,7 @@ export function buildTree(
   const closeLeaf = () => {
     const reused = unchangedLeaf(pendingFirst, pending);
     const bytes = reused?.bytes ?? encodeLeaf(pending);
-    const id = reused?.id ?? sha256Hex(bytes);
+    const id = reused?.id ?? ids.of(bytes);
     nodes.push({ id, kind: "leaf", bytes, firstEntry: pendingFirst, entryCount: pending.length });
     level.push(id);
     pendingFirst += pending.length;
@@ -330,7 +332,7 @@ export function buildTree(
     let children: string[] = [];
     const closeInner = () => {
       const bytes = encodeInner(children);
-      const id = sha256Hex(bytes);
+      const id = ids.of(bytes);
       nodes.push({ id, kind: "inner", bytes });
       next.push(id);
       children = [];

@@ -1,4 +1,5 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { type ContentIds, sha256ContentIds } from "@leangraph/serde";
 import { encodeArray, isPlainArray } from "./array-encode.js";
 import { defaultValueCodecOptions, type ValueCodecOptions } from "./codec-options.js";
 import type { EncodedValue, ItemReader } from "./encoded-value.js";
@@ -30,8 +31,23 @@ export class ValueCodec {
   readonly #decoder: ValueDecoder;
 
   constructor(serde: SerializerProtocol, options: ValueCodecOptions = defaultValueCodecOptions) {
-    this.#context = { options, preparer: payloadPreparerFor(serde), memory: new ReuseMemory() };
+    this.#context = {
+      options,
+      preparer: payloadPreparerFor(serde),
+      memory: new ReuseMemory(),
+      ids: sha256ContentIds,
+    };
     this.#decoder = new ValueDecoder(serde);
+  }
+
+  /**
+   * Names items from now on with `ids` (the saver's keyed ids once its ring is resolved). What
+   * earlier encodes left to reuse is forgotten when the naming changes: its ids are the old ones.
+   */
+  useContentIds(ids: ContentIds): void {
+    if (ids === this.#context.ids) return;
+    this.#context.ids = ids;
+    this.#context.memory.forget();
   }
 
   forgetReuse(): void {
@@ -67,7 +83,7 @@ export class ValueCodec {
       const ref = inlineRef(type, bytes, type === "json");
       return { ref, items: [], reusedItemIds: [], toWrite };
     }
-    const { item, text } = storedOnceItem(options, values[0]!);
+    const { item, text } = storedOnceItem(context, values[0]!);
     return { ref: itemRef(type, item.id, text), items: [item], reusedItemIds: [], toWrite };
   }
 

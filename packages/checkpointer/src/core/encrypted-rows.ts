@@ -296,8 +296,9 @@ async function openBodies(
 }
 
 /**
- * An item body opened. Adopted plaintext is safe to hand on: the item reader proves every
- * database body against its sha256 id, so adoption cannot change what an id reads as.
+ * An item body opened. Adopted plaintext is read by `rekey` only, which proves it against its
+ * sha256 id before sealing it (so adoption cannot change what an id reads as); everywhere else a
+ * body is proven by its envelope, bound to its id (the item reader does not re-hash it).
  */
 function openBody(keys: Reader, id: string, body: Uint8Array): Promise<Uint8Array> {
   if (keys.adoptPlaintext && !isSealed(body)) return Promise.resolve(body);

@@ -13,12 +13,19 @@ import {
   type BlobStore,
   type CompressionOptions,
   type CompressionSetting,
+  type ContentIds,
+  contentIdsOf,
   type EncryptionKeySource,
   isStagedSerializer,
+  type KeyRing,
+  keyedContentIds,
   keyRingResolver,
+  LeangraphError,
   LruMap,
   RedactingSerializer,
   resolveCompression,
+  sameContentIds,
+  sha256ContentIds,
 } from "@leangraph/serde";
 import { payloadPreparerFor } from "../codec/payload-preparer.js";
 import {
@@ -27,7 +34,7 @@ import {
   ValueCodec,
   type ValueCodecOptions,
 } from "../codec/value-codec.js";
-import { configInvalidError } from "../errors.js";
+import { CheckpointerErrorCode, configInvalidError } from "../errors.js";
 import type { ChannelRefs } from "./channel-refs.js";
 import { encryptRowStore, refuseSealedRows } from "./encrypted-rows.js";
 import { collectGarbage, type GcReport } from "./lifecycle/mark-sweep.js";
@@ -155,16 +162,18 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
   readonly #planner: PutPlanner;
   /** Rows back to tuples, lists and DeltaChannel histories (core/read/tuple-reader.ts). */
   readonly #reader: TupleReader;
+  /** The key ring, resolved at setup (undefined: no encryption). */
+  readonly #ring: (() => Promise<KeyRing>) | undefined;
   #setupDone: Promise<void> | undefined;
 
   protected constructor(rows: RowStore, options: LeanSaverOptions) {
     super(options.serde ?? new RedactingSerializer({ blobStore: options.blobStore }));
+    this.#ring =
+      options.encryptionKeys === undefined ? undefined : keyRingResolver(options.encryptionKeys);
     this.rows = guardRowStore(
-      options.encryptionKeys === undefined
-        ? refuseSealedRows(rows)
-        : encryptRowStore(rows, keyRingResolver(options.encryptionKeys)),
+      this.#ring === undefined ? refuseSealedRows(rows) : encryptRowStore(rows, this.#ring),
     );
-    registerSaverRows(this, this.rows);
+    registerSaverRows(this, this.rows, this.#ring !== undefined);
     const compression = resolveCompression(options.compression ?? "auto");
     registerRawAccess(this, {
       rawRows: guardRowStore(rows),
@@ -182,8 +191,13 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     this.#codec = new ValueCodec(this.serde, codecOptions);
     this.#orphanGraceMs = options.orphanGraceMs ?? 60_000;
     this.#itemCache = new ItemCache(options.itemCacheBytes ?? defaultItemCacheBytes);
-    this.#items = new VerifiedItemReader(this.rows, this.blobStore, this.#itemCache, () =>
-      this.setup(),
+    this.#items = new VerifiedItemReader(
+      this.rows,
+      this.blobStore,
+      this.#itemCache,
+      () => this.setup(),
+      // Under encryption a body opened from its envelope is proven by the tag (bound to its id).
+      this.#ring !== undefined,
     );
     this.#planner = new PutPlanner(
       this.rows,
@@ -228,11 +242,34 @@ export abstract class LeanCheckpointSaver extends BaseCheckpointSaver {
     this.#setupDone ??= (async () => {
       await this.rows.migrate({ serde: this.serde, blobStore: this.blobStore });
       await this.blobStore.setup?.();
+      this.#codec.useContentIds(await this.#contentIds());
     })().catch((error: unknown) => {
       this.#setupDone = undefined;
       throw error;
     });
     return this.#setupDone;
+  }
+
+  /**
+   * How items are named: keyed under the ring's current key when encryption is on, else sha256.
+   * Items at least `blobMinBytes` big are the blob store's bodies under the same id, so the
+   * store must name alike: a store that does not (one left unencrypted beside an encrypted
+   * saver, or encrypting under another key) is refused here, before anything is written.
+   */
+  async #contentIds(): Promise<ContentIds> {
+    const ids = this.#ring === undefined ? sha256ContentIds : keyedContentIds(await this.#ring());
+    if (!sameContentIds(ids, await contentIdsOf(this.blobStore))) {
+      throw new LeangraphError(
+        CheckpointerErrorCode.invalidOption,
+        this.#ring === undefined
+          ? "The saver has no encryption keys but its blob store encrypts: the two must be opened with the same keys."
+          : "The saver encrypts but its blob store does not name bodies by the same keyed ids: it is not encrypted, or under another current key.",
+        {
+          hint: "Give the blob store the saver's keys: layers [createCompressionLayer(…), ...encryptionLayers(keys)] (createCheckpointer and the savers' default stores do this).",
+        },
+      );
+    }
+    return ids;
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {

@@ -1,5 +1,7 @@
 import {
+  encodeBody,
   isLayeredBlobStore,
+  isSealed,
   type KeyRing,
   keyRingResolver,
   LeangraphError,
@@ -109,18 +111,15 @@ export async function rekey(saver: object, options: RekeyOptions = {}): Promise<
     if (stale.length === 0) continue;
     await strict.write(
       async (tx) => {
-        const plain = await lenient.itemBodies(stale);
+        const sealed = await raw.itemBodies(stale);
+        const opened = await lenient.itemBodies(stale);
         const meta = await raw.itemMeta(stale);
         const items: NewItem[] = stale.map((id) => {
-          const bytes = plain.get(id)!;
-          // An adopted plaintext body is trusted only if it is what its id says (once
-          // decompressed: bodies are stored compressed, then sealed).
-          if (plainIfItMatches(bytes, id, `item ${id}`, sha256Hex) === undefined) {
-            throw new LeangraphError(
-              CheckpointerErrorCode.itemCorrupt,
-              `Item ${id} does not hash to its id; rekey leaves it as it is and stops.`,
-            );
-          }
+          const stored = opened.get(id)!;
+          // A body opened from its envelope is proven by it (its id may be keyed, under this
+          // key or an older one: it keeps that id). Adopted plaintext is trusted only if it is
+          // what its sha256 id says, and is written in the body format's canonical form.
+          const bytes = isSealed(sealed.get(id)!) ? stored : adoptedBody(id, stored);
           const { kind, blobRefs } = meta.get(id)!;
           return { id, kind, bytes, inBlobStore: false, blobRefs };
         });
@@ -151,6 +150,23 @@ export async function rekey(saver: object, options: RekeyOptions = {}): Promise<
   // shrinks). Old plaintext can still sit in a WAL, dead Postgres tuples and backups (README).
   if (report.threadsResealed + report.itemsResealed > 0) await raw.reclaimSpace();
   return report;
+}
+
+/**
+ * A plaintext item body `rekey --adopt-plaintext` takes, proven against its sha256 id (once
+ * decompressed: bodies are stored compressed, then sealed). A body kept plain that starts like a
+ * compression header (written before headers existed) gets a header of its own: under encryption
+ * no one re-hashes a body, so its header alone must say how to decode it.
+ */
+function adoptedBody(id: string, stored: Uint8Array): Uint8Array {
+  const plain = plainIfItMatches(stored, id, `item ${id}`, sha256Hex);
+  if (plain === undefined) {
+    throw new LeangraphError(
+      CheckpointerErrorCode.itemCorrupt,
+      `Item ${id} does not hash to its id; rekey leaves it as it is and stops.`,
+    );
+  }
+  return plain === stored ? encodeBody(plain, undefined) : stored;
 }
 
 /** Whether every payload of the thread is already sealed under the current key. */

@@ -3,7 +3,13 @@ import { CheckpointerErrorCode } from "../errors.js";
 import type { RowStore } from "./row-store.js";
 
 /** What the package's read-only tools may do with a saver's rows: read, never write. */
-export type ReadOnlyRows = Omit<RowStore, "write" | "migrate" | "reclaimSpace" | "close">;
+export type ReadOnlyRows = Omit<RowStore, "write" | "migrate" | "reclaimSpace" | "close"> & {
+  /**
+   * Item bodies come opened from an envelope bound to their id (encryption on): proven by it, and
+   * not hashable against keyed ids (see core/read/item-reader.ts itemBodyPlain).
+   */
+  readonly bodiesProvenByEnvelope: boolean;
+};
 
 /**
  * A saver's rows by saver, filled by the saver's constructor. `rows` stays protected so an
@@ -12,8 +18,12 @@ export type ReadOnlyRows = Omit<RowStore, "write" | "migrate" | "reclaimSpace" |
  */
 const rowsBySaver = new WeakMap<object, ReadOnlyRows>();
 
-export function registerSaverRows(saver: object, rows: ReadOnlyRows): void {
-  rowsBySaver.set(saver, rows);
+export function registerSaverRows(
+  saver: object,
+  rows: Omit<ReadOnlyRows, "bodiesProvenByEnvelope">,
+  bodiesProvenByEnvelope: boolean,
+): void {
+  rowsBySaver.set(saver, { ...rows, bodiesProvenByEnvelope });
 }
 
 export function readOnlyRowsOf(saver: object): ReadOnlyRows {

@@ -1,4 +1,4 @@
-import { type BlobStore, LeangraphError, plainIfItMatches, sha256Hex } from "@leangraph/serde";
+import { type BlobStore, LeangraphError } from "@leangraph/serde";
 import { decodeNode } from "../codec/tree-node.js";
 import {
   type Reached,
@@ -7,6 +7,7 @@ import {
   type WalkVisitor,
   walk,
 } from "../core/reachability.js";
+import { itemBodyPlain } from "../core/read/item-reader.js";
 import type { ItemMeta } from "../core/row-store.js";
 import type { ReadOnlyRows } from "../core/saver-rows-registry.js";
 
@@ -123,8 +124,11 @@ export class PieceGraph {
       // Nothing to follow from bytes that are not what their id says.
       meta: { ...meta, nodeBytes: undefined, blobRefs: [] },
     };
-    // Value bodies may be stored compressed; their id is the hash of the plain bytes.
-    if (plainIfItMatches(body, id, `item ${id}`, sha256Hex) === undefined) return damaged;
+    // Value bodies may be stored compressed; their id is the hash of the plain bytes (or, under
+    // encryption, the envelope the rows opened them from proves them).
+    const where = `item ${id}`;
+    if (itemBodyPlain(body, id, where, this.rows.bodiesProvenByEnvelope) === undefined)
+      return damaged;
     if (meta.nodeBytes !== undefined) {
       try {
         decodeNode(id, body);

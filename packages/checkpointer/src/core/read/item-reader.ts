@@ -1,4 +1,4 @@
-import { type BlobStore, plainIfItMatches } from "@leangraph/serde";
+import { type BlobStore, decodeBody, LeangraphError, plainIfItMatches } from "@leangraph/serde";
 import { sha256Hex } from "../../codec/tree-node.js";
 import type { ItemReader } from "../../codec/value-codec.js";
 import { itemCorruptError, itemMissingError } from "../../errors.js";
@@ -13,6 +13,9 @@ const parallelBlobReads = 8;
  * Database bodies are decompressed (once: the cache holds plain bytes) and checked against their
  * sha256 id here (they are < blobMinBytes, so this is cheap); blob store bodies are checked by the
  * store itself. A flipped byte must fail loudly, never load as a different value.
+ *
+ * Under encryption the rows hand bodies over opened from an envelope whose tag binds the item's
+ * id: that is the proof (see itemBodyPlain), and ids are keyed, so there is no sha256 to check.
  */
 export class VerifiedItemReader {
   constructor(
@@ -21,6 +24,8 @@ export class VerifiedItemReader {
     private readonly itemCache: ItemCache,
     /** Runs before any read (the saver's setup). */
     private readonly ready: () => Promise<void>,
+    /** Bodies come opened from an envelope bound to their id (encryption on). */
+    private readonly provenByEnvelope = false,
   ) {}
 
   /** A reader whose corruption errors name `where` (thread, checkpoint, channel or write). */
@@ -47,7 +52,7 @@ export class VerifiedItemReader {
         inBlobStore.push(id);
         continue;
       }
-      const plain = plainIfItMatches(body, id, `item ${id} (${where})`, sha256Hex);
+      const plain = itemBodyPlain(body, id, `item ${id} (${where})`, this.provenByEnvelope);
       if (plain === undefined) throw itemCorruptError(id, where);
       result.set(id, plain);
       this.itemCache.add(id, plain);
@@ -58,5 +63,29 @@ export class VerifiedItemReader {
       for (const [index, id] of batch.entries()) result.set(id, blobs[index]!);
     }
     return result;
+  }
+}
+
+/**
+ * The plain bytes of a database item body, or undefined when they are not what `id` names.
+ * Without encryption that is decided by hashing (sha256 ids; plainIfItMatches also tells an old
+ * plain body that starts like a header from a compressed one). With encryption the body was
+ * opened from an envelope bound to this id, which proves it whatever the id scheme (keyed ids,
+ * ids of an older key, sha256 ids adopted from plaintext), and every sealed body went through
+ * encodeBody (rekey re-encodes what it adopts), so its header alone says how to decode it.
+ */
+export function itemBodyPlain(
+  body: Uint8Array,
+  id: string,
+  where: string,
+  provenByEnvelope: boolean,
+): Uint8Array | undefined {
+  if (!provenByEnvelope) return plainIfItMatches(body, id, where, sha256Hex);
+  try {
+    return decodeBody(body, where);
+  } catch (error) {
+    // A codec this runtime lacks, a newer format: coded, and said as such.
+    if (error instanceof LeangraphError) throw error;
+    return undefined;
   }
 }
