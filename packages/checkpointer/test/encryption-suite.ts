@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -9,6 +9,8 @@ import {
   createEncryptionLayer,
   type EncryptionKey,
   type EncryptionKeySource,
+  KeyRing,
+  keyedContentIds,
   type LeangraphError,
   SerdeErrorCode,
 } from "@leangraph/serde";
@@ -20,7 +22,10 @@ import { type LeanCheckpointSaver, rekey } from "../src/index.js";
 export interface EncryptedBackend {
   /** A saver over the same database (and blob store) each time. */
   open(encryptionKeys: EncryptionKeySource | undefined): Promise<LeanCheckpointSaver>;
-  /** Every byte the database keeps at rest (SQLite: the file and its WAL; Postgres: COPY of every table). */
+  /**
+   * Every byte the database keeps at rest (SQLite: the file and its WAL; Postgres: COPY of every
+   * table), and the blob store's (its files' names included).
+   */
   rawBytes(): Promise<Buffer>;
   /** Raw SQL on the same database, `?` placeholders, unqualified table names. */
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
@@ -47,8 +52,35 @@ const markers = {
   blob: "MARKERlargeblobT4Xe9Rg2Wq7Nc",
 };
 
-/** A value large enough for the blob store (the serializer externalizes it). */
+/** A value large enough for the blob store (the codec stores it there as an item of its own). */
 const largeDocument = `${"lorem ipsum ".repeat(4000)}${markers.blob}${" dolor sit".repeat(4000)}`;
+/** An array element above the stored-once size: an item of its own in the database (lg_items). */
+const bigNote = `${markers.treeItem} big note ${"consectetur ".repeat(200)}`;
+
+/**
+ * Bodies whose content id anyone can compute: the codec names a value item by a hash of its
+ * serialized bytes (here the JSON of a string without escapes). Without encryption that is the
+ * sha256, so holding the database tells whether it contains a known text; with encryption the id
+ * is keyed, and none of these may be found, in hex or as the 32 raw bytes tree nodes hold.
+ */
+const knownBodies = { largeDocument, bigNote };
+const sha256Of = (text: string) => createHash("sha256").update(text, "utf8").digest();
+function knownIdForms(): Map<string, string[]> {
+  const forms = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(knownBodies))
+    for (const bytes of [JSON.stringify(value), value]) {
+      const digest = sha256Of(bytes);
+      forms.set(`sha256 of ${name}${bytes === value ? "" : " as JSON"}`, [
+        digest.toString("hex"),
+        digest.toString("latin1"),
+      ]);
+    }
+  return forms;
+}
+/** The id a value's item gets under `key` (as the saver names it with that key first). */
+function keyedIdOf(key: EncryptionKey, value: string): string {
+  return keyedContentIds(new KeyRing([key])).of(Buffer.from(JSON.stringify(value), "utf8"));
+}
 
 /** The forms a marker could be stored in: itself, hex, and base64 at each of the 3 alignments. */
 function markerForms(marker: string): string[] {
@@ -73,7 +105,10 @@ function buildChat(checkpointer: LeanCheckpointSaver) {
     .addNode("assistant", (state) => ({
       messages: [new AIMessage(`${markers.message} reply ${state.messages.length}`)],
       // A long array of short strings: stored as a tree of items in the database.
-      notes: Array.from({ length: 300 }, (_, index) => `${markers.treeItem} note ${index}`),
+      notes: [
+        ...Array.from({ length: 300 }, (_, index) => `${markers.treeItem} note ${index}`),
+        bigNote,
+      ],
       tag: markers.inline,
       doc: largeDocument,
     }))
@@ -132,6 +167,11 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     for (const [place, marker] of Object.entries(markers))
       for (const form of markerForms(marker))
         expect(raw.includes(form), `${place}: ${form}`).toBe(false);
+    // Nor can anyone test for a known text by its sha256: ids are keyed.
+    for (const [what, forms] of knownIdForms())
+      for (const form of forms) expect(raw.includes(form), what).toBe(false);
+    for (const value of Object.values(knownBodies))
+      expect(raw.includes(keyedIdOf(keyA, value)), "the keyed id is what names it").toBe(true);
     await saver.close();
     // The scan can see markers: the same writes without encryption leave them in plain sight.
     const plainDb = await backend();
@@ -143,6 +183,9 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
         markerForms(marker).some((form) => plainRaw.includes(form)),
         place,
       ).toBe(true);
+    // …and so can the id scan: without encryption both values are named by their JSON's sha256.
+    for (const [name, value] of Object.entries(knownBodies))
+      expect(plainRaw.includes(sha256Of(JSON.stringify(value)).toString("hex")), name).toBe(true);
     await plain.close();
   });
 
@@ -354,9 +397,19 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     ]);
     for (const row of rows)
       expect((row.checkpoint as Buffer).toString("latin1")).toContain(keyB.id);
-    // Reading "new" with B alone is `rekey`'s to allow: its items are shared by content with
-    // "old", and the copies stored first are still sealed under A until rekey re-seals them.
+    // Ids do not survive the rotation: the same values written again under B are named anew
+    // (stored once more), beside the copies named under A, which stay valid references.
+    const itemIds = async () =>
+      new Set((await db.query("SELECT id FROM lg_items")).map((row) => String(row.id)));
+    const idsAfterRotation = await itemIds();
+    for (const value of Object.values(knownBodies)) {
+      expect(idsAfterRotation.has(keyedIdOf(keyA, value))).toBe(true);
+      expect(idsAfterRotation.has(keyedIdOf(keyB, value))).toBe(true);
+    }
+    // So "new" reads with B alone: nothing it names was stored under A. "old" needs A (or
+    // `rekey`) until its bodies are sealed again.
     const onlyB = await db.open([keyB]);
+    expect((await readEverything(onlyB, "new")).state.values.notes).toContain(bigNote);
     const error = await readEverything(onlyB, "old").catch((e) => e);
     expect(error.code).toBe(SerdeErrorCode.encryptionKeyMissing);
     expect(error.message).toContain(`"${keyA.id}"`);
@@ -381,6 +434,10 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     expect(finished.itemsResealed).toBeGreaterThan(0);
     expect((await rekey(both)).threadsResealed + (await rekey(both)).itemsResealed).toBe(0);
     await both.close();
+    // rekey re-seals without renaming: A's ids are still what "old" names, and still stored.
+    const idsAfterRekey = await itemIds();
+    for (const value of Object.values(knownBodies))
+      expect(idsAfterRekey.has(keyedIdOf(keyA, value))).toBe(true);
     const afterRekey = await db.open([keyB]);
     expect((await readEverything(afterRekey, "old")).state.values).toEqual(before.state.values);
     expect((await readEverything(afterRekey, "new")).state.values.tag).toBe(markers.inline);

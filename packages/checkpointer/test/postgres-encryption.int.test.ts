@@ -1,9 +1,18 @@
 import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  createCompressionLayer,
+  createFsBlobStore,
+  encryptionLayers,
+  keyRingResolver,
+} from "@leangraph/serde";
 import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterAll, it } from "vitest";
 import { LeanPostgresSaver } from "../src/postgres.js";
-import { testEncryptionAtRest } from "./encryption-suite.js";
+import { type EncryptedBackend, testEncryptionAtRest } from "./encryption-suite.js";
+import { makeTempDir } from "./helpers.js";
 
 const unavailable = await postgresOrSkip("the Postgres tests");
 
@@ -15,6 +24,84 @@ if (unavailable) {
   afterAll(async () => {
     for (const schema of schemas) await dropSchema(schema, pool);
     await pool.end();
+  });
+
+  const temp = makeTempDir("postgres-encryption");
+  afterAll(() => temp.remove());
+
+  /** What a dump holds: `COPY … TO STDOUT` of every table of the schema (blob table included). */
+  async function copyOfSchema(schema: string): Promise<Buffer> {
+    const { rows } = await pool.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+      [schema],
+    );
+    return Buffer.concat(
+      rows.map(({ table_name }) =>
+        execFileSync("psql", [
+          postgresUrl,
+          "-X",
+          "-q",
+          "-c",
+          `COPY "${schema}"."${table_name}" TO STDOUT`,
+        ]),
+      ),
+    );
+  }
+
+  function queryIn(schema: string): EncryptedBackend["query"] {
+    return async (sql, params = []) => {
+      let index = 0;
+      const numbered = sql.replace(/\?/g, () => `$${++index}`);
+      const client = await pool.connect();
+      try {
+        await client.query(`SET search_path TO "${schema}"`);
+        return (await client.query(numbered, params)).rows;
+      } finally {
+        await client.query("RESET search_path").catch(() => {});
+        client.release();
+      }
+    };
+  }
+
+  // The Postgres saver with blobs in a directory (LG_BLOB_STORE=fs), sealed by the same ring.
+  testEncryptionAtRest("LeanPostgresSaver + fs blob store", async () => {
+    const schema = uniqueSchema("encrypted_fs");
+    schemas.push(schema);
+    const blobDir = join(temp.dir, schema);
+    return {
+      blobDir,
+      async open(encryptionKeys) {
+        const compression = encryptionKeys === undefined ? "off" : "auto";
+        const ring = encryptionKeys === undefined ? undefined : keyRingResolver(encryptionKeys);
+        const blobStore = createFsBlobStore({
+          dir: blobDir,
+          layers: [createCompressionLayer(compression), ...encryptionLayers(ring)],
+        });
+        const saver = new LeanPostgresSaver(pool, {
+          schema,
+          blobStore,
+          encryptionKeys: ring,
+          compression,
+        });
+        await saver.setup();
+        return saver;
+      },
+      async rawBytes() {
+        const files = existsSync(blobDir)
+          ? readdirSync(blobDir, { recursive: true, withFileTypes: true })
+              .filter((entry) => entry.isFile())
+              .map((entry) => join(entry.parentPath, entry.name))
+          : [];
+        // File names too: a blob's name is its id.
+        const names = files.map((file) => file.slice(blobDir.length).replace(/[\\/]/g, ""));
+        return Buffer.concat([
+          await copyOfSchema(schema),
+          ...files.map((file) => readFileSync(file)),
+          Buffer.from(names.join("\n")),
+        ]);
+      },
+      query: queryIn(schema),
+    };
   });
 
   testEncryptionAtRest("LeanPostgresSaver", async () => {
@@ -29,36 +116,8 @@ if (unavailable) {
         await saver.setup();
         return saver;
       },
-      // What a dump holds: `COPY … TO STDOUT` of every table of the schema (blob table included).
-      async rawBytes() {
-        const { rows } = await pool.query<{ table_name: string }>(
-          "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
-          [schema],
-        );
-        return Buffer.concat(
-          rows.map(({ table_name }) =>
-            execFileSync("psql", [
-              postgresUrl,
-              "-X",
-              "-q",
-              "-c",
-              `COPY "${schema}"."${table_name}" TO STDOUT`,
-            ]),
-          ),
-        );
-      },
-      async query(sql, params = []) {
-        let index = 0;
-        const numbered = sql.replace(/\?/g, () => `$${++index}`);
-        const client = await pool.connect();
-        try {
-          await client.query(`SET search_path TO "${schema}"`);
-          return (await client.query(numbered, params)).rows;
-        } finally {
-          await client.query("RESET search_path").catch(() => {});
-          client.release();
-        }
-      },
+      rawBytes: () => copyOfSchema(schema),
+      query: queryIn(schema),
     };
   });
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -7,7 +8,8 @@ import {
   keyRingResolver,
 } from "@leangraph/serde";
 import Database from "better-sqlite3";
-import { afterAll } from "vitest";
+import { afterAll, expect, it } from "vitest";
+import { CheckpointerErrorCode } from "../src/errors.js";
 import { LeanSqliteSaver } from "../src/sqlite.js";
 import { testEncryptionAtRest } from "./encryption-suite.js";
 import { makeTempDir } from "./helpers.js";
@@ -39,7 +41,12 @@ testEncryptionAtRest("LeanSqliteSaver", async () => {
       if (existsSync(blobDir))
         for (const entry of readdirSync(blobDir, { recursive: true, withFileTypes: true }))
           if (entry.isFile()) files.push(join(entry.parentPath, entry.name));
-      return Buffer.concat(files.map((file) => readFileSync(file)));
+      // File names too: a blob's name is its id.
+      const names = files.map((file) => file.slice(blobDir.length).replace(/[\\/]/g, ""));
+      return Buffer.concat([
+        ...files.map((file) => readFileSync(file)),
+        Buffer.from(names.join("\n")),
+      ]);
     },
     async query(sql, params = []) {
       const db = new Database(path);
@@ -53,4 +60,25 @@ testEncryptionAtRest("LeanSqliteSaver", async () => {
       }
     },
   };
+});
+
+it("refuses a blob store that does not name bodies as the saver does (items live in both)", async () => {
+  const keys = [{ id: "k", key: randomBytes(32) }];
+  const path = join(temp.dir, "mismatch.sqlite");
+  const cases = [
+    // Encrypting saver, plain store: its blobs would be plaintext, and named otherwise.
+    { encryptionKeys: keys, layers: [createCompressionLayer("auto")] },
+    // Plain saver, encrypting store.
+    { encryptionKeys: undefined, layers: encryptionLayers(keys) },
+    // Both encrypt, under different current keys.
+    { encryptionKeys: keys, layers: encryptionLayers([{ id: "other", key: randomBytes(32) }]) },
+  ];
+  for (const { encryptionKeys, layers } of cases) {
+    const blobStore = createFsBlobStore({ dir: `${path}.blobs`, layers });
+    const saver = LeanSqliteSaver.fromConnString(path, { blobStore, encryptionKeys });
+    await expect(saver.setup()).rejects.toMatchObject({
+      code: CheckpointerErrorCode.invalidOption,
+    });
+    await saver.close();
+  }
 });
