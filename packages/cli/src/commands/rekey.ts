@@ -57,9 +57,11 @@ export async function runRekey(
       threadsResealed: progress?.threadsResealed ?? 0,
       items: progress?.items ?? 0,
       itemsResealed: progress?.itemsResealed ?? 0,
+      blobs: progress?.blobs ?? 0,
+      blobsResealed: progress?.blobsResealed ?? 0,
     };
     const lines = [
-      `rekey: ${formatCount(report.threadsResealed)} of ${formatCount(report.threads)} threads and ${formatCount(report.itemsResealed)} of ${formatCount(report.items)} database items sealed again${report.keyId === null ? "" : ` under key "${report.keyId}"`}.`,
+      `rekey: ${formatCount(report.threadsResealed)} of ${formatCount(report.threads)} threads, ${formatCount(report.itemsResealed)} of ${formatCount(report.items)} database items and ${formatCount(report.blobsResealed)} of ${formatCount(report.blobs)} blobs sealed again${report.keyId === null ? "" : ` under key "${report.keyId}"`}.`,
     ];
     if (interrupted)
       lines.push("Interrupted between transactions: what is done is complete; rerun to continue.");
