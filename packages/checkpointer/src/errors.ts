@@ -28,7 +28,7 @@ export function itemMissingError(itemId: string): LeangraphError {
 export function itemCorruptError(itemId: string, where: string | undefined): LeangraphError {
   return new LeangraphError(
     CheckpointerErrorCode.itemCorrupt,
-    `Checkpoint item ${itemId}${where === undefined ? "" : ` (${where})`} does not match its sha256 id: its stored body was altered.`,
+    `Checkpoint item ${itemId}${where === undefined ? "" : ` (${where})`} does not match its id: its stored body was altered.`,
     {
       hint: "The database was modified outside leangraph or is damaged; restore it from a backup.",
     },

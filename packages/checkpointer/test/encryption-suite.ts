@@ -487,6 +487,50 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     await none.close();
   });
 
+  it(`${name}: a body that starts like a compression header reads back, written sealed or adopted by rekey`, async () => {
+    // Raw bytes (a top-level Uint8Array: the serializer's "bytes" type) that begin with the body
+    // format's magic, version 1 and codec 2: under encryption nothing re-hashes a body, so only
+    // its header can say it is not brotli.
+    // Random after the header-like start: it does not compress, so it is stored as it is.
+    const lookalike = Buffer.concat([
+      Buffer.from([0x89, 0x4c, 0x47, 0x42, 1, 2]),
+      randomBytes(1000),
+    ]);
+    const putLookalike = async (saver: LeanCheckpointSaver, threadId: string) => {
+      const config = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
+      const checkpoint = {
+        ...emptyCheckpoint(),
+        id: uuid6(-3),
+        channel_values: { bytes: lookalike },
+        channel_versions: { bytes: 1 },
+      };
+      await saver.put(config, checkpoint, { source: "update", step: 1, parents: {} } as never, {
+        bytes: 1,
+      });
+      return config;
+    };
+    const valueOf = async (saver: LeanCheckpointSaver, config: object) =>
+      Buffer.from((await saver.getTuple(config))!.checkpoint.channel_values.bytes as Uint8Array);
+    const db = await backend();
+    // Written with encryption on: the body is given a header of codec none, then sealed.
+    const sealed = await db.open([keyA]);
+    const sealedConfig = await putLookalike(sealed, "sealed-lookalike");
+    expect((await valueOf(sealed, sealedConfig)).equals(lookalike)).toBe(true);
+    await sealed.close();
+    // Written plain, as a body from before headers existed (its bytes as they are), then adopted.
+    const db2 = await backend();
+    const plain = await db2.open(undefined);
+    const plainConfig = await putLookalike(plain, "plain-lookalike");
+    await plain.close();
+    const id = createHash("sha256").update(lookalike).digest("hex");
+    expect((await db2.query("SELECT id FROM lg_items WHERE id = ?", [id])).length).toBe(1);
+    await db2.query("UPDATE lg_items SET body = ? WHERE id = ?", [lookalike, id]);
+    const adopting = await db2.open([keyA]);
+    await rekey(adopting, { adoptPlaintext: true });
+    expect((await valueOf(adopting, plainConfig)).equals(lookalike)).toBe(true);
+    await adopting.close();
+  });
+
   it(`${name}: an async key provider is asked once; keys never show in inspect, JSON or errors`, async () => {
     const db = await backend();
     let asked = 0;

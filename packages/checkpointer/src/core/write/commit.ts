@@ -123,7 +123,9 @@ export class PutCommitter {
    * plain: they are small, and reachability reads their child ids straight from the row.
    */
   #storedForm(item: NewItem): NewItem {
-    if (item.inBlobStore || item.kind !== "value" || this.compression === undefined) return item;
+    // Compression off still goes through encodeBody: a body that starts like a header gets one
+    // (codec none). Under encryption no one re-hashes a body, so its header alone must tell.
+    if (item.inBlobStore || item.kind !== "value") return item;
     const bytes = encodeBody(item.bytes, this.compression);
     return bytes === item.bytes ? item : { ...item, bytes };
   }
