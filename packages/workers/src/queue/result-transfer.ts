@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, unlink } from "node:fs/promises";
 import { StepError, WorkersErrorCode } from "../errors.js";
 import { writeOutputAtomically } from "../output-writer.js";
-import type { SharedBlobStore } from "./shared-blob-store.js";
+import type { SharedBlobStore, SharedContentIds } from "./shared-blob-store.js";
 
 /**
  * Outputs up to this size move in one buffer instead of a stream: a typical generated file is
@@ -10,10 +11,29 @@ import type { SharedBlobStore } from "./shared-blob-store.js";
  */
 const WHOLE_BUFFER_MAX_BYTES = 1024 * 1024;
 
+/** The store's keyed ids when it names bodies by them (an encrypting store), else undefined. */
+async function keyedIdsOf(store: SharedBlobStore): Promise<SharedContentIds | undefined> {
+  const ids = await store.contentIds?.();
+  return ids?.keyed === true ? ids : undefined;
+}
+
+/** Passes chunks on, hashing them with every hasher on the way. */
+async function* hashedOnTheWay(
+  source: AsyncIterable<Uint8Array>,
+  hashers: readonly { update(chunk: Uint8Array): void }[],
+): AsyncIterable<Uint8Array> {
+  for await (const chunk of source) {
+    for (const hasher of hashers) hasher.update(chunk);
+    yield chunk;
+  }
+}
+
 /**
  * Worker side: moves a step's output file into the shared store and removes the file. The id the
  * store computes while streaming must be the sha256 the step runner computed while writing; a
  * difference means the file changed under us, and the step is failed rather than a wrong id sent.
+ * A store with keyed ids (it encrypts) names the output otherwise: then the bytes sent must hash to
+ * the runner's sha256, and the store's id must be its keyed id of those very bytes.
  */
 export async function storeStepOutput(
   store: SharedBlobStore,
@@ -21,6 +41,8 @@ export async function storeStepOutput(
   label: string,
 ): Promise<{ id: string; bytes: number }> {
   try {
+    const keyed = await keyedIdsOf(store);
+    if (keyed !== undefined) return await storeKeyed(store, keyed, file, label);
     const stored =
       file.bytes <= WHOLE_BUFFER_MAX_BYTES
         ? await putWhole(store, await readFile(file.path))
@@ -38,6 +60,35 @@ export async function storeStepOutput(
   }
 }
 
+async function storeKeyed(
+  store: SharedBlobStore,
+  keyed: SharedContentIds,
+  file: { path: string; sha256: string; bytes: number },
+  label: string,
+): Promise<{ id: string; bytes: number }> {
+  const sent = createHash("sha256");
+  const named = keyed.hasher();
+  let stored: { id: string; bytes: number };
+  if (file.bytes <= WHOLE_BUFFER_MAX_BYTES) {
+    const bytes = await readFile(file.path);
+    sent.update(bytes);
+    named.update(bytes);
+    stored = await putWhole(store, bytes);
+  } else {
+    stored = await store.putStream(hashedOnTheWay(createReadStream(file.path), [sent, named]));
+  }
+  const sentSha256 = sent.digest("hex");
+  const expectedId = named.digestHex();
+  if (sentSha256 !== file.sha256 || stored.id !== expectedId) {
+    throw new StepError(
+      WorkersErrorCode.resultCorrupt,
+      `Step ${label} wrote sha256 ${file.sha256} but sent bytes hashing to ${sentSha256}, which the shared store named ${stored.id} (expected ${expectedId})`,
+      { stepLabel: label },
+    );
+  }
+  return stored;
+}
+
 /**
  * Agent side: writes the output named by `blobId` to `outputPath` the way a local step does
  * (temp file beside it, fsync, rename), streaming so no output is ever whole in this heap. The
@@ -50,9 +101,20 @@ export async function materializeStepOutput(
   label: string,
 ): Promise<{ bytes: number; sha256: string }> {
   let written: { bytes: number; sha256: string };
+  // A store with keyed ids: what is written must be what its id names under the store's key.
+  let keyedId: (() => string) | undefined;
   try {
-    const content =
+    const keyed = await keyedIdsOf(store);
+    let content: Uint8Array | AsyncIterable<Uint8Array> =
       blob.bytes <= WHOLE_BUFFER_MAX_BYTES ? await store.get(blob.id) : store.getStream(blob.id);
+    if (keyed !== undefined && content instanceof Uint8Array) {
+      const id = keyed.of(content);
+      keyedId = () => id;
+    } else if (keyed !== undefined) {
+      const named = keyed.hasher();
+      content = hashedOnTheWay(content as AsyncIterable<Uint8Array>, [named]);
+      keyedId = () => named.digestHex();
+    }
     written = await writeOutputAtomically(content, {
       finalPath: target.outputPath,
       tempPath: target.tempPath,
@@ -69,7 +131,8 @@ export async function materializeStepOutput(
       { cause: error, stepLabel: label },
     );
   }
-  if (written.sha256 !== blob.id || written.bytes !== blob.bytes) {
+  const writtenId = keyedId === undefined ? written.sha256 : keyedId();
+  if (writtenId !== blob.id || written.bytes !== blob.bytes) {
     await unlink(target.outputPath).catch(() => {});
     throw new StepError(
       WorkersErrorCode.resultCorrupt,

@@ -4,14 +4,24 @@ import { importOptional } from "./optional-packages.js";
 /**
  * What the queue needs of a blob store every machine reaches: the part of @leangraph/serde's
  * `BlobStore` it calls, so any store (Postgres, a shared directory, one of your own) fits without
- * this package depending on serde. Ids are the sha256 hex of the bytes; reads verify them.
+ * this package depending on serde. Ids are the sha256 hex of the bytes (or the store's keyed ids,
+ * when it encrypts and says so through `contentIds`); reads verify them.
  */
 export interface SharedBlobStore {
   put(bytes: Uint8Array): Promise<string>;
   putStream(source: AsyncIterable<Uint8Array>): Promise<{ id: string; bytes: number }>;
   get(id: string): Promise<Uint8Array>;
   getStream(id: string): AsyncIterable<Uint8Array>;
+  /** How the store names bodies (serde's `BlobStore.contentIds`); absent: sha256. */
+  contentIds?(): Promise<SharedContentIds>;
   close?(): Promise<void>;
+}
+
+/** The part of serde's `ContentIds` the queue uses (structurally the same). */
+export interface SharedContentIds {
+  readonly keyed: boolean;
+  of(bytes: Uint8Array): string;
+  hasher(): { update(chunk: Uint8Array): void; digestHex(): string };
 }
 
 export function isSharedBlobStore(value: unknown): value is SharedBlobStore {
