@@ -509,13 +509,13 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
       });
       return config;
     };
-    const valueOf = async (saver: LeanCheckpointSaver, config: object) =>
+    const storedBytesOf = async (saver: LeanCheckpointSaver, config: object) =>
       Buffer.from((await saver.getTuple(config))!.checkpoint.channel_values.bytes as Uint8Array);
     const db = await backend();
     // Written with encryption on: the body is given a header of codec none, then sealed.
     const sealed = await db.open([keyA]);
     const sealedConfig = await putLookalike(sealed, "sealed-lookalike");
-    expect((await valueOf(sealed, sealedConfig)).equals(lookalike)).toBe(true);
+    expect((await storedBytesOf(sealed, sealedConfig)).equals(lookalike)).toBe(true);
     await sealed.close();
     // Written plain, as a body from before headers existed (its bytes as they are), then adopted.
     const db2 = await backend();
@@ -527,7 +527,7 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     await db2.query("UPDATE lg_items SET body = ? WHERE id = ?", [lookalike, id]);
     const adopting = await db2.open([keyA]);
     await rekey(adopting, { adoptPlaintext: true });
-    expect((await valueOf(adopting, plainConfig)).equals(lookalike)).toBe(true);
+    expect((await storedBytesOf(adopting, plainConfig)).equals(lookalike)).toBe(true);
     await adopting.close();
   });
 
