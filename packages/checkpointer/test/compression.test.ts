@@ -124,6 +124,26 @@ describe("compressed stored bodies", () => {
     expect(await digestOf("big", bigFile)).toBe(expectedDigest(2, bigFile));
   });
 
+  it("stores array leaves compressed; reads, gc and a saver with compression off see through them", async () => {
+    // 300-byte elements live inside their leaves, so every append rewrites the open tail leaf.
+    const inlineFile = 300;
+    saver = open("auto");
+    await runAppendWorkload(saver, { steps: 40, fileBytes: inlineFile, threadId: "inline" });
+    const leaves = saver.db
+      .prepare("SELECT id, body FROM lg_items WHERE kind = 'leaf'")
+      .all() as { id: string; body: Buffer }[];
+    const compressed = leaves.filter(({ body }) => storedBodyCodec(body) === "brotli");
+    expect(compressed.length).toBeGreaterThan(leaves.length / 2);
+    for (const { id, body } of compressed) expect(sha256(decodeBody(body, id))).toBe(id);
+    // gc walks every leaf for its children: a leaf it could not read would fail it.
+    expect((await saver.gc({ graceMs: 0 })).deletedItems).toBe(0);
+    expect(await digestOf("inline", inlineFile)).toBe(expectedDigest(40, inlineFile));
+    await saver.close();
+
+    saver = open("off");
+    expect(await digestOf("inline", inlineFile)).toBe(expectedDigest(40, inlineFile));
+  });
+
   it("fails a damaged compressed item body with ERR_LG_ITEM_CORRUPT, never other bytes", async () => {
     saver = open("auto");
     await runAppendWorkload(saver, { steps: 1, fileBytes: smallFile, threadId: "t" });

@@ -1,4 +1,4 @@
-import { type ContentIds, sha256ContentIds, sha256Hex } from "@leangraph/serde";
+import { type ContentIds, decodeBody, sha256ContentIds, sha256Hex } from "@leangraph/serde";
 import { rowCorruptError, typeTagTooLongError } from "../errors.js";
 import { nestedTreeRootIds } from "./value-ref.js";
 
@@ -22,6 +22,10 @@ import { nestedTreeRootIds } from "./value-ref.js";
  *
  * The format is ours (not JSON): user data is carried as opaque serializer bytes, so nothing a user
  * stores can ever be mistaken for a reference.
+ *
+ * A node's row may hold these bytes in a stored body form (@leangraph/serde body-format: a
+ * compressed leaf, see core/write/commit.ts); the id is always the hash of the plain bytes, and
+ * decodeNode accepts either form. Plain nodes start with 'L' or 'I', never the body magic.
  */
 export type ArrayEntry =
   | { kind: "inline"; type: string; bytes: Uint8Array }
@@ -137,8 +141,9 @@ export function decodeNode(
   bytes: Uint8Array,
   rootIdsOfRef: RootIdsOfRef = nestedTreeRootIds,
 ): DecodedNode {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
+    const plain = decodeBody(bytes, `tree node ${nodeId}`);
+    const buffer = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
     if (buffer[0] === innerTag) {
       if ((buffer.byteLength - 1) % idBytes !== 0) throw new Error("inner node length");
       const childIds: string[] = [];
