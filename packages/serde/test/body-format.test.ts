@@ -104,9 +104,13 @@ describe("stored body format", () => {
   });
 
   it("validates levels per codec", () => {
-    expect(resolveCompression({ codec: "gzip", level: 9 })).toMatchObject({ level: 9 });
+    expect(resolveCompression({ codec: "gzip", level: 9 })).toMatchObject({ level: 9, rowLevel: 9 });
     expect(resolveCompression("off")).toBeUndefined();
-    expect(resolveCompression()).toMatchObject({ codec: codecsByName.brotli, level: 4 });
+    expect(resolveCompression()).toMatchObject({
+      codec: codecsByName.brotli,
+      level: 4,
+      rowLevel: 5,
+    });
     expect(() => resolveCompression({ codec: "gzip", level: 10 })).toThrowError(
       expect.objectContaining({
         code: SerdeErrorCode.invalidOption,

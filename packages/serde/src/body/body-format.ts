@@ -26,6 +26,11 @@ export const minCompressedBodyBytes = 128;
 export interface BodyCompression {
   codec: BodyCodec;
   level: number;
+  /**
+   * The level for bodies a saver keeps in database rows (values and tree leaves, all under the
+   * blob threshold): the codec's `rowDefault` unless a level was asked for, then that level.
+   */
+  rowLevel: number;
 }
 
 function startsWithMagic(bytes: Uint8Array): boolean {

@@ -23,7 +23,10 @@ const autoCodec: CompressingCodecName = "brotli";
 export interface CompressionOptions {
   /** `LG_COMPRESSION`. @default "auto" */
   codec?: CompressionSetting;
-  /** `LG_COMPRESSION_LEVEL`: gzip 1-9, brotli 0-11, zstd 1-19. @default the codec's (6, 5, 3) */
+  /**
+   * `LG_COMPRESSION_LEVEL`: gzip 1-9, brotli 0-11, zstd 1-19. @default the codec's: gzip 6,
+   * brotli 4 (5 for bodies kept in database rows), zstd 3
+   */
   level?: number;
 }
 
@@ -72,7 +75,7 @@ export function resolveCompression(
     { level },
     "compression options",
   );
-  return { codec, level };
+  return { codec, level, rowLevel: asked ?? codec.levels.rowDefault };
 }
 
 /** A body layer that may also transform a stream without holding it whole. */

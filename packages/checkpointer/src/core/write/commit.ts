@@ -129,7 +129,11 @@ export class PutCommitter {
     // Compression off still goes through encodeBody: a body that starts like a header gets one
     // (codec none). Under encryption no one re-hashes a body, so its header alone must tell.
     if (item.inBlobStore || item.kind === "inner") return item;
-    const bytes = encodeBody(item.bytes, this.compression);
+    const compression = this.compression;
+    const bytes = encodeBody(
+      item.bytes,
+      compression && { codec: compression.codec, level: compression.rowLevel, rowLevel: compression.rowLevel },
+    );
     return bytes === item.bytes ? item : { ...item, bytes };
   }
 }
