@@ -32,7 +32,7 @@ interface ZlibWithZstd {
   zstdCompressSync?: (buffer: Uint8Array, options: object) => Buffer;
   zstdDecompressSync?: (buffer: Uint8Array) => Buffer;
   zstdCompress?: (buffer: Uint8Array, options: object, callback: Callback) => void;
-  zstdDecompress?: (buffer: Uint8Array, callback: Callback) => void;
+  zstdDecompress?: (buffer: Uint8Array, options: object, callback: Callback) => void;
   createZstdCompress?: (options: object) => Transform;
   createZstdDecompress?: () => Transform;
   constants: Record<string, number>;
@@ -44,8 +44,9 @@ export const runtimeHasZstd =
   typeof zstdZlib.zstdCompressSync === "function" &&
   typeof zstdZlib.createZstdDecompress === "function";
 
-function brotliParams(level: number, sizeHint?: number) {
+function brotliParams(level: number, sizeHint?: number, chunkSize?: number) {
   return {
+    ...(chunkSize === undefined ? {} : { chunkSize }),
     params: {
       [zlib.constants.BROTLI_PARAM_QUALITY]: level,
       [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
@@ -53,6 +54,22 @@ function brotliParams(level: number, sizeHint?: number) {
     },
   };
 }
+
+/**
+ * The output buffer size of one thread-pool (de)compression. node:zlib's default (16 KiB) makes a
+ * 200 KB body come back in 13 pieces, each a round trip between the thread pool and the main
+ * thread plus a copy: on the append workload that cost more main-thread time than the
+ * decompression itself. One buffer about the output's size makes it one round trip: a compressed
+ * body is at most its plain size (plus framing), a decompressed one a few times its stored size
+ * (hex text: 2x, source: 4-6x; more just takes another round).
+ */
+const minChunkBytes = 64 * 1024;
+const maxChunkBytes = 8 * 1024 * 1024;
+function chunkBytes(expectedOutputBytes: number): number {
+  return Math.min(maxChunkBytes, Math.max(minChunkBytes, Math.ceil(expectedOutputBytes)));
+}
+const compressedChunk = (plain: Uint8Array) => chunkBytes(plain.byteLength + 1024);
+const decompressedChunk = (stored: Uint8Array) => chunkBytes(stored.byteLength * 4);
 
 const gzipAsync = promisify(zlib.gzip);
 const gunzipAsync = promisify(zlib.gunzip);
@@ -65,8 +82,8 @@ const gzip: BodyCodec = {
   levels: { min: 1, max: 9, default: 6, rowDefault: 6 },
   compress: (plain, level) => zlib.gzipSync(plain, { level }),
   decompress: (stored) => zlib.gunzipSync(stored),
-  compressAsync: (plain, level) => gzipAsync(plain, { level }),
-  decompressAsync: (stored) => gunzipAsync(stored),
+  compressAsync: (plain, level) => gzipAsync(plain, { level, chunkSize: compressedChunk(plain) }),
+  decompressAsync: (stored) => gunzipAsync(stored, { chunkSize: decompressedChunk(stored) }),
   compressStream: (level) => zlib.createGzip({ level }),
   decompressStream: () => zlib.createGunzip(),
 };
@@ -82,14 +99,18 @@ const brotli: BodyCodec = {
   levels: { min: 0, max: 11, default: 4, rowDefault: 5 },
   compress: (plain, level) => zlib.brotliCompressSync(plain, brotliParams(level, plain.byteLength)),
   decompress: (stored) => zlib.brotliDecompressSync(stored),
-  compressAsync: (plain, level) => brotliAsync(plain, brotliParams(level, plain.byteLength)),
-  decompressAsync: (stored) => unbrotliAsync(stored),
+  compressAsync: (plain, level) =>
+    brotliAsync(plain, brotliParams(level, plain.byteLength, compressedChunk(plain))),
+  decompressAsync: (stored) => unbrotliAsync(stored, { chunkSize: decompressedChunk(stored) }),
   compressStream: (level) => zlib.createBrotliCompress(brotliParams(level)),
   decompressStream: () => zlib.createBrotliDecompress(),
 };
 
-function zstdParams(level: number) {
-  return { params: { [zstdZlib.constants.ZSTD_c_compressionLevel!]: level } };
+function zstdParams(level: number, chunkSize?: number) {
+  return {
+    ...(chunkSize === undefined ? {} : { chunkSize }),
+    params: { [zstdZlib.constants.ZSTD_c_compressionLevel!]: level },
+  };
 }
 
 const zstd: BodyCodec = {
@@ -100,13 +121,13 @@ const zstd: BodyCodec = {
   decompress: (stored) => zstdZlib.zstdDecompressSync!(stored),
   compressAsync: (plain, level) =>
     new Promise((resolve, reject) =>
-      zstdZlib.zstdCompress!(plain, zstdParams(level), (error, result) =>
+      zstdZlib.zstdCompress!(plain, zstdParams(level, compressedChunk(plain)), (error, result) =>
         error ? reject(error) : resolve(result),
       ),
     ),
   decompressAsync: (stored) =>
     new Promise((resolve, reject) =>
-      zstdZlib.zstdDecompress!(stored, (error, result) =>
+      zstdZlib.zstdDecompress!(stored, { chunkSize: decompressedChunk(stored) }, (error, result) =>
         error ? reject(error) : resolve(result),
       ),
     ),
