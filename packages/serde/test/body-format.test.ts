@@ -104,12 +104,17 @@ describe("stored body format", () => {
   });
 
   it("validates levels per codec", () => {
-    expect(resolveCompression({ codec: "gzip", level: 9 })).toMatchObject({ level: 9, rowLevel: 9 });
+    expect(resolveCompression({ codec: "gzip", level: 9 })).toMatchObject({
+      level: 9,
+      rowLevel: 9,
+      leafLevel: 1,
+    });
     expect(resolveCompression("off")).toBeUndefined();
     expect(resolveCompression()).toMatchObject({
       codec: codecsByName.brotli,
       level: 4,
       rowLevel: 5,
+      leafLevel: 1,
     });
     expect(() => resolveCompression({ codec: "gzip", level: 10 })).toThrowError(
       expect.objectContaining({

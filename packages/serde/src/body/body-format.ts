@@ -31,6 +31,8 @@ export interface BodyCompression {
    * blob threshold): the codec's `rowDefault` unless a level was asked for, then that level.
    */
   rowLevel: number;
+  /** The level for tree leaves: the codec's fastest useful one, whatever was asked (codecs.ts). */
+  leafLevel: number;
 }
 
 function startsWithMagic(bytes: Uint8Array): boolean {

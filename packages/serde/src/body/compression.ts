@@ -75,7 +75,12 @@ export function resolveCompression(
     { level },
     "compression options",
   );
-  return { codec, level, rowLevel: asked ?? codec.levels.rowDefault };
+  return {
+    codec,
+    level,
+    rowLevel: asked ?? codec.levels.rowDefault,
+    leafLevel: codec.levels.leaf,
+  };
 }
 
 /** A body layer that may also transform a stream without holding it whole. */

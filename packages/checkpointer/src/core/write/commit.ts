@@ -122,18 +122,18 @@ export class PutCommitter {
    * id stays the hash of the plain bytes; the item reader decompresses before checking it, and
    * decodeNode reads either form). Leaves are compressed because an append rewrites the open tail
    * leaf of an array in every checkpoint: with inline elements (the demo's per-module results)
-   * those copies were a third of the bytes on disk. Inner nodes stay plain: 32-byte hashes do not
-   * shrink.
+   * those copies were a third of the bytes on disk. They use the codec's fastest level, since
+   * nearly every put writes one. Inner nodes stay plain: 32-byte hashes do not shrink.
    */
   #storedForm(item: NewItem): NewItem {
     // Compression off still goes through encodeBody: a body that starts like a header gets one
     // (codec none). Under encryption no one re-hashes a body, so its header alone must tell.
     if (item.inBlobStore || item.kind === "inner") return item;
-    const compression = this.compression;
-    const bytes = encodeBody(
-      item.bytes,
-      compression && { codec: compression.codec, level: compression.rowLevel, rowLevel: compression.rowLevel },
-    );
+    const compression = this.compression && {
+      ...this.compression,
+      level: item.kind === "leaf" ? this.compression.leafLevel : this.compression.rowLevel,
+    };
+    const bytes = encodeBody(item.bytes, compression);
     return bytes === item.bytes ? item : { ...item, bytes };
   }
 }
