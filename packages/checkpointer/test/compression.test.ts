@@ -129,9 +129,10 @@ describe("compressed stored bodies", () => {
     const inlineFile = 300;
     saver = open("auto");
     await runAppendWorkload(saver, { steps: 40, fileBytes: inlineFile, threadId: "inline" });
-    const leaves = saver.db
-      .prepare("SELECT id, body FROM lg_items WHERE kind = 'leaf'")
-      .all() as { id: string; body: Buffer }[];
+    const leaves = saver.db.prepare("SELECT id, body FROM lg_items WHERE kind = 'leaf'").all() as {
+      id: string;
+      body: Buffer;
+    }[];
     const compressed = leaves.filter(({ body }) => storedBodyCodec(body) === "brotli");
     expect(compressed.length).toBeGreaterThan(leaves.length / 2);
     for (const { id, body } of compressed) expect(sha256(decodeBody(body, id))).toBe(id);
