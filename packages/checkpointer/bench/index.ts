@@ -457,10 +457,11 @@ try {
       }
       console.log(`[bench] text in state ${shape} done`);
     }
+    // bench/workload-run.ts opens the saver with default flags: compression `auto`.
     const append = await runWorkload("LeanSqliteSaver", steps);
     textRows.push([
       `append workload, ${steps} random ${fileBytes / 1000} KB files`,
-      "LeanSqliteSaver, compression off",
+      "LeanSqliteSaver, compression on (auto)",
       perUnit(append.bytesOnDisk, steps * fileBytes),
       append.identical ? "state identical" : "STATE DIFFERS",
     ]);
