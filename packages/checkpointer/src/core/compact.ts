@@ -38,8 +38,9 @@ const itemBatch = 200;
  * in the stored form its compression setting asks for: value items in the database, then blobs.
  * A body keeps its id and its plain bytes, so every reader (another process included) sees no
  * change but its size. Resumable: a body already in a stored form is skipped, so a run that stops
- * (crash, Ctrl-C) is finished by running it again. Tree nodes stay plain (reachability reads
- * their child ids from the row); bodies under encryption are `rekey`'s to rewrite.
+ * (crash, Ctrl-C) is finished by running it again. Tree nodes are left as they are (a saver
+ * compresses the leaves it writes; old plain ones keep loading); bodies under encryption are
+ * `rekey`'s to rewrite.
  */
 export async function compact(saver: object, options: CompactOptions = {}): Promise<CompactReport> {
   const access = rawAccessOf(saver);
@@ -76,7 +77,8 @@ export async function compact(saver: object, options: CompactOptions = {}): Prom
       // Only value bodies stored exactly as their plain bytes; anything else is in a stored form
       // already (compressed, sealed) or is a tree node.
       if (item?.kind !== "value" || body == null || sha256Hex(body) !== id) continue;
-      const stored = encodeBody(body, compression);
+      // At the level the saver writes row bodies with (BodyCompression.rowLevel).
+      const stored = encodeBody(body, { ...compression, level: compression.rowLevel });
       if (stored === body) continue;
       smaller.push({
         id,
