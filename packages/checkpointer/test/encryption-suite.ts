@@ -1,22 +1,60 @@
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { END, MessagesDeltaValue, START, StateGraph, StateSchema } from "@langchain/langgraph";
 import { emptyCheckpoint, MemorySaver, uuid6 } from "@langchain/langgraph-checkpoint";
 import {
+  type BlobStore,
+  type CompressionSetting,
+  createCompressionLayer,
   createEncryptionLayer,
+  createFsBlobStore,
   type EncryptionKey,
   type EncryptionKeySource,
+  encryptionLayers,
   KeyRing,
   keyedContentIds,
+  keyRingResolver,
   type LeangraphError,
   SerdeErrorCode,
 } from "@leangraph/serde";
 import { expect, it } from "vitest";
 import { z } from "zod";
 import { type LeanCheckpointSaver, rekey } from "../src/index.js";
+
+/**
+ * A blob directory as createCheckpointer composes it: compressed, then sealed, when keys are given;
+ * with no keys nothing at all, so the markers can be seen (the check that the scan works). The
+ * saver takes the same `ring`: one resolver for blobs and rows, as its own default store shares it.
+ */
+export function fsBlobStoreFor(
+  blobDir: string,
+  encryptionKeys: EncryptionKeySource | undefined,
+): {
+  blobStore: BlobStore;
+  ring: EncryptionKeySource | undefined;
+  compression: CompressionSetting;
+} {
+  const compression = encryptionKeys === undefined ? "off" : "auto";
+  const ring = encryptionKeys === undefined ? undefined : keyRingResolver(encryptionKeys);
+  const blobStore = createFsBlobStore({
+    dir: blobDir,
+    layers: [createCompressionLayer(compression), ...encryptionLayers(ring)],
+  });
+  return { blobStore, ring, compression };
+}
+
+/** Every file under a blob directory, and their names too: a blob's name is its id. */
+export function blobDirBytes(blobDir: string): Buffer[] {
+  if (!existsSync(blobDir)) return [];
+  const files = readdirSync(blobDir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+  const names = files.map((file) => file.slice(blobDir.length).replace(/[\\/]/g, ""));
+  return [...files.map((file) => readFileSync(file)), Buffer.from(names.join("\n"))];
+}
 
 /** A saver of one backend over one database, and raw access to what that database holds. */
 export interface EncryptedBackend {

@@ -1,17 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createCompressionLayer,
-  createFsBlobStore,
-  encryptionLayers,
-  keyRingResolver,
-} from "@leangraph/serde";
 import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterAll, it } from "vitest";
 import { LeanPostgresSaver } from "../src/postgres.js";
-import { type EncryptedBackend, testEncryptionAtRest } from "./encryption-suite.js";
+import {
+  blobDirBytes,
+  type EncryptedBackend,
+  fsBlobStoreFor,
+  testEncryptionAtRest,
+} from "./encryption-suite.js";
 import { makeTempDir } from "./helpers.js";
 
 const unavailable = await postgresOrSkip("the Postgres tests");
@@ -71,12 +69,7 @@ if (unavailable) {
     return {
       blobDir,
       async open(encryptionKeys) {
-        const compression = encryptionKeys === undefined ? "off" : "auto";
-        const ring = encryptionKeys === undefined ? undefined : keyRingResolver(encryptionKeys);
-        const blobStore = createFsBlobStore({
-          dir: blobDir,
-          layers: [createCompressionLayer(compression), ...encryptionLayers(ring)],
-        });
+        const { blobStore, ring, compression } = fsBlobStoreFor(blobDir, encryptionKeys);
         const saver = new LeanPostgresSaver(pool, {
           schema,
           blobStore,
@@ -87,18 +80,7 @@ if (unavailable) {
         return saver;
       },
       async rawBytes() {
-        const files = existsSync(blobDir)
-          ? readdirSync(blobDir, { recursive: true, withFileTypes: true })
-              .filter((entry) => entry.isFile())
-              .map((entry) => join(entry.parentPath, entry.name))
-          : [];
-        // File names too: a blob's name is its id.
-        const names = files.map((file) => file.slice(blobDir.length).replace(/[\\/]/g, ""));
-        return Buffer.concat([
-          await copyOfSchema(schema),
-          ...files.map((file) => readFileSync(file)),
-          Buffer.from(names.join("\n")),
-        ]);
+        return Buffer.concat([await copyOfSchema(schema), ...blobDirBytes(blobDir)]);
       },
       query: queryIn(schema),
     };

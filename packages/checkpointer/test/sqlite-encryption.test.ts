@@ -1,17 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createCompressionLayer,
-  createFsBlobStore,
-  encryptionLayers,
-  keyRingResolver,
-} from "@leangraph/serde";
+import { createCompressionLayer, createFsBlobStore, encryptionLayers } from "@leangraph/serde";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 import { CheckpointerErrorCode } from "../src/errors.js";
 import { LeanSqliteSaver } from "../src/sqlite.js";
-import { testEncryptionAtRest } from "./encryption-suite.js";
+import { blobDirBytes, fsBlobStoreFor, testEncryptionAtRest } from "./encryption-suite.js";
 import { makeTempDir } from "./helpers.js";
 
 const temp = makeTempDir("sqlite-encryption");
@@ -25,28 +20,12 @@ testEncryptionAtRest("LeanSqliteSaver", async () => {
   return {
     blobDir,
     async open(encryptionKeys) {
-      // Encrypted: compressed, then sealed, as createCheckpointer composes them. Plain: nothing,
-      // so the markers can be seen (the check that the scan works).
-      const compression = encryptionKeys === undefined ? "off" : "auto";
-      // One resolver for blobs and rows, as the saver's own default store shares it.
-      const ring = encryptionKeys === undefined ? undefined : keyRingResolver(encryptionKeys);
-      const blobStore = createFsBlobStore({
-        dir: blobDir,
-        layers: [createCompressionLayer(compression), ...encryptionLayers(ring)],
-      });
+      const { blobStore, ring, compression } = fsBlobStoreFor(blobDir, encryptionKeys);
       return LeanSqliteSaver.fromConnString(path, { blobStore, encryptionKeys: ring, compression });
     },
     async rawBytes() {
       const files = [path, `${path}-wal`].filter((file) => existsSync(file));
-      if (existsSync(blobDir))
-        for (const entry of readdirSync(blobDir, { recursive: true, withFileTypes: true }))
-          if (entry.isFile()) files.push(join(entry.parentPath, entry.name));
-      // File names too: a blob's name is its id.
-      const names = files.map((file) => file.slice(blobDir.length).replace(/[\\/]/g, ""));
-      return Buffer.concat([
-        ...files.map((file) => readFileSync(file)),
-        Buffer.from(names.join("\n")),
-      ]);
+      return Buffer.concat([...files.map((file) => readFileSync(file)), ...blobDirBytes(blobDir)]);
     },
     async query(sql, params = []) {
       const db = new Database(path);
