@@ -4,8 +4,10 @@
  * One process, one job: `turns` chat turns (put + getTuple) on a fresh LeanSqliteSaver loaded
  * from `<checkout>/packages/checkpointer/dist`, so two commits run the very same workload. Run
  * under callgrind by chat-instructions.mjs. `compression` (auto|off) is passed as the saver's
- * option; `-` passes none (a commit from before the option refuses unknown options).
+ * option; `-` passes none (a commit from before the option refuses unknown options);
+ * `auto+encrypted` also passes a fresh random encryption key.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -26,10 +28,13 @@ const { LeanSqliteSaver } = await import(
   pathToFileURL(join(checkout, "packages/checkpointer/dist/sqlite.js")).href
 );
 const dir = mkdtempSync(join(tmpdir(), "lg-chat-instructions-"));
-const saver = LeanSqliteSaver.fromConnString(
-  join(dir, "checkpoints.sqlite"),
-  compression === "-" ? {} : { compression },
-);
+const options =
+  compression === "-"
+    ? {}
+    : compression === "auto+encrypted"
+      ? { compression: "auto", encryptionKeys: [{ id: "bench", key: randomBytes(32) }] }
+      : { compression };
+const saver = LeanSqliteSaver.fromConnString(join(dir, "checkpoints.sqlite"), options);
 if (turns > 0) await chatTurns(saver, turns);
 await saver.close();
 rmSync(dir, { recursive: true, force: true });
