@@ -88,15 +88,21 @@ export async function layerRows(
         graphs[arm].invoke({ target: options.appendSteps }, config),
       );
     const getStateMs = { on: [] as number[], off: [] as number[] };
+    // CPU time as well (this process, the zlib thread pool included): a busy machine stretches
+    // wall time arm by arm, while the CPU a getState spends barely moves with load.
+    const getStateCpuMs = { on: [] as number[], off: [] as number[] };
     for (let repeat = 0; repeat < options.getStateRepeats; repeat += 1) {
       const order = repeat % 2 === 0 ? arms : ([...arms].reverse() as (typeof arms)[number][]);
       for (const arm of order) {
         let files: string[] = [];
+        const cpuBefore = process.cpuUsage();
         getStateMs[arm].push(
           await timed(async () => {
             files = (await graphs[arm].getState(config)).values.files;
           }),
         );
+        const cpu = process.cpuUsage(cpuBefore);
+        getStateCpuMs[arm].push((cpu.user + cpu.system) / 1000);
         if (digestFiles(files) !== expectedDigest(options.appendSteps, fileBytes))
           throw new Error(`${layer.layer} bench: ${kind} (${arm}) read back a different state`);
       }
@@ -108,6 +114,7 @@ export async function layerRows(
       `${put(arm).toFixed(0)} µs`,
       `${get(arm).toFixed(0)} µs`,
       `${median(getStateMs[arm]).toFixed(0)} ms`,
+      `${median(getStateCpuMs[arm]).toFixed(0)} ms`,
       `${(invokeMs[arm] / 1000).toFixed(2)} s`,
       `${(bytes[arm] / 1e6).toFixed(2)} MB (${(bytes[arm] / unique).toFixed(3)}x)`,
     ];
@@ -119,6 +126,7 @@ export async function layerRows(
         ratio(put("on"), put("off")),
         ratio(get("on"), get("off")),
         ratio(median(getStateMs.on), median(getStateMs.off)),
+        ratio(median(getStateCpuMs.on), median(getStateCpuMs.off)),
         ratio(invokeMs.on, invokeMs.off),
         ratio(bytes.on, bytes.off),
       ],
@@ -133,6 +141,7 @@ export const layerHeader = [
   "chat put median",
   "chat getTuple median",
   "append getState median",
+  "append getState CPU median",
   "append invoke",
   "append bytes on disk (x unique)",
 ];
