@@ -55,8 +55,12 @@ if (unavailable) {
         await client.query(`SET search_path TO "${schema}"`);
         return (await client.query(numbered, params)).rows;
       } finally {
-        await client.query("RESET search_path").catch(() => {});
-        client.release();
+        // A connection whose search_path could not be reset is discarded, not pooled.
+        const failedReset = await client.query("RESET search_path").then(
+          () => undefined,
+          (error: Error) => error,
+        );
+        client.release(failedReset);
       }
     };
   }
