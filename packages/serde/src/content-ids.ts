@@ -7,7 +7,7 @@ import {
   hkdfSync,
   type KeyObject,
 } from "node:crypto";
-import type { BlobId } from "./blob-store.js";
+import { type BlobId, sha256Hex } from "./blob-store.js";
 import type { KeyRing } from "./encryption/key-ring.js";
 
 /** Hashes a body as it streams in; `digestHex` once, at the end. */
@@ -48,7 +48,7 @@ function hasherOver(hash: Hash | Hmac): ContentIdHasher {
 /** Ids as the sha256 hex of the plain bytes: what every store without encryption uses. */
 export const sha256ContentIds: ContentIds = Object.freeze({
   keyed: false,
-  of: (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex"),
+  of: sha256Hex,
   hasher: () => hasherOver(createHash("sha256")),
 });
 
