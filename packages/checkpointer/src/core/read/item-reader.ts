@@ -57,13 +57,37 @@ export class VerifiedItemReader {
       result.set(id, plain);
       this.itemCache.add(id, plain);
     }
-    for (let start = 0; start < inBlobStore.length; start += parallelBlobReads) {
-      const batch = inBlobStore.slice(start, start + parallelBlobReads);
-      const blobs = await Promise.all(batch.map((id) => this.blobStore.get(id)));
-      for (const [index, id] of batch.entries()) result.set(id, blobs[index]!);
-    }
+    await readBlobsInto(this.blobStore, inBlobStore, result);
     return result;
   }
+}
+
+/**
+ * Reads blob-store bodies with at most `parallelBlobReads` in flight, starting the next read as
+ * soon as one ends: a batch would wait for its slowest read while the thread pool (file reads,
+ * decompression) idles, and the main thread's hash checks would not overlap the pool's work.
+ * After a failure no new read starts; the first error is the one thrown.
+ */
+async function readBlobsInto(
+  blobStore: BlobStore,
+  ids: readonly string[],
+  into: Map<string, Uint8Array>,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < ids.length) {
+      const id = ids[next++]!;
+      try {
+        into.set(id, await blobStore.get(id));
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const lanes = Math.min(parallelBlobReads, ids.length);
+  await Promise.all(Array.from({ length: lanes }, lane));
 }
 
 /**
