@@ -10,7 +10,16 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { splitJsonArray } from "../src/codec/json-array-split.js";
+import {
+  decodeNode,
+  encodeEntry,
+  encodeInner,
+  encodeLeaf,
+  sha256Hex,
+  tailSegments,
+} from "../src/codec/tree-node.js";
 import { defaultValueCodecOptions, type NewItem, ValueCodec } from "../src/codec/value-codec.js";
+import { refRoots } from "../src/codec/value-ref.js";
 
 function memoryReader(items: Map<string, NewItem>) {
   return {
@@ -328,5 +337,87 @@ describe("a serializer type tag too long for a tree entry", () => {
       );
     expect(refusal).toBeInstanceOf(LeangraphError);
     expect((refusal as LeangraphError).code).toBe(SerdeErrorCode.unserializable);
+  });
+});
+
+describe("an array's open tail stored as segments", () => {
+  const itemsOf = (encoded: { items: NewItem[] }) =>
+    new Map(encoded.items.map((item) => [item.id, item]));
+  /** Levels from the root to the leaves: how many sequential reads a decode makes. */
+  function depthOf(rootId: string, items: Map<string, NewItem>): number {
+    const node = decodeNode(rootId, items.get(rootId)!.bytes);
+    return node.kind === "leaf" ? 1 : 1 + depthOf(node.childIds[0]!, items);
+  }
+
+  it("splits a tail into power-of-two segments, largest first", () => {
+    expect(tailSegments(13)).toEqual([8, 4, 1]);
+    expect(tailSegments(16)).toEqual([16]);
+    expect(tailSegments(1)).toEqual([1]);
+  });
+
+  it("an append writes one segment: about 3 entry writes per element over a leaf's life, not 8.5", async () => {
+    const codec = new ValueCodec(new JsonPlusSerializer());
+    const element = (index: number) => ({ module: `m${index}`, ok: true, notes: "r".repeat(200) });
+    const array = Array.from({ length: 16 }, (_, index) => element(index));
+    const all = itemsOf(await codec.encode(array, "channel"));
+    let leafBytes = 0;
+    for (let index = 16; index < 32; index += 1) {
+      array.push(element(index));
+      const encoded = await codec.encode(array, "channel");
+      for (const item of encoded.items) {
+        if (item.kind === "leaf") leafBytes += item.bytes.byteLength;
+        all.set(item.id, item);
+      }
+      // Every build reads back whole, from the rows written so far.
+      expect(await codec.decode(encoded.ref, memoryReader(all))).toEqual(array);
+    }
+    const elementBytes = Buffer.byteLength(JSON.stringify(element(20)));
+    // 16 appends to one leaf: segments of 1,2,1,4,1,2,1,8,1,2,1,4,1,2,1 entries and the full
+    // leaf of 16 (48 entries); one rewritten tail leaf each time wrote 1+2+…+16 = 136.
+    expect(leafBytes).toBeGreaterThan(40 * elementBytes);
+    expect(leafBytes).toBeLessThan(56 * elementBytes);
+  });
+
+  it("a one-leaf array stays one leaf, and segments never add a level", async () => {
+    const codec = new ValueCodec(new JsonPlusSerializer());
+    const { maxLeafEntries, maxInnerChildren } = defaultValueCodecOptions.tree;
+    for (const length of [1, 5, 15, 16, 17, 31, 250, 255, 256, 257, 300]) {
+      const array = Array.from({ length }, (_, index) => index);
+      const encoded = await codec.encode(array);
+      const items = itemsOf(encoded);
+      const { nodeIds } = refRoots(encoded.ref);
+      let expected = 1;
+      for (
+        let width = Math.ceil(length / maxLeafEntries);
+        width > 1;
+        width = Math.ceil(width / maxInnerChildren)
+      )
+        expected += 1;
+      expect(depthOf(nodeIds[0]!, items), `length ${length}`).toBe(expected);
+      expect(await codec.decode(encoded.ref, memoryReader(items))).toEqual(array);
+    }
+  });
+
+  it("a tree written before segments (one open tail leaf) still reads", async () => {
+    const serde = new JsonPlusSerializer();
+    const codec = new ValueCodec(serde);
+    const entryOf = (value: unknown) =>
+      encodeEntry({ kind: "inline", type: "json", bytes: Buffer.from(JSON.stringify(value)) });
+    const values = Array.from({ length: 29 }, (_, index) => ({ index }));
+    const closed = encodeLeaf(values.slice(0, 16).map(entryOf));
+    const tail = encodeLeaf(values.slice(16).map(entryOf));
+    const root = encodeInner([sha256Hex(closed), sha256Hex(tail)]);
+    const items = new Map<string, NewItem>(
+      [closed, tail, root].map((bytes) => [
+        sha256Hex(bytes),
+        { id: sha256Hex(bytes), kind: "leaf", bytes, inBlobStore: false, blobRefs: [] },
+      ]),
+    );
+    const ref = { a: sha256Hex(root), n: values.length };
+    expect(await codec.decode(ref, memoryReader(items))).toEqual(values);
+    // The same array encoded now stores its tail as segments of 8, 4 and 1 under another root.
+    const now = await codec.encode(values);
+    expect(refRoots(now.ref).nodeIds[0]).not.toBe(sha256Hex(root));
+    expect(now.items.filter((item) => item.kind === "leaf")).toHaveLength(4);
   });
 });

@@ -262,13 +262,31 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a === b || Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
+/** An open tail of `count` entries as segment sizes: its binary digits, largest first. */
+export function tailSegments(count: number): number[] {
+  const sizes: number[] = [];
+  for (let bit = 1 << 30; bit >= 1; bit >>>= 1) if ((count & bit) !== 0) sizes.push(bit);
+  return sizes;
+}
+
+/** Inner levels above `leaves` leaves when every inner node holds `fanout` children. */
+function levelsFor(leaves: number, fanout: number): number {
+  let levels = 0;
+  for (let width = leaves; width > 1; width = Math.ceil(width / fanout)) levels += 1;
+  return levels;
+}
+
 /**
  * Packs entries into leaves, then leaf ids into inner nodes, level by level until one root remains.
  *
  * Packing is greedy from the start and a node's closing depends only on what is already in it,
  * so the chunk boundaries of a prefix never depend on what comes after it. Appending elements
  * therefore reproduces every closed node byte for byte (same id, no new row) and only the open
- * tail node of each level is new: O(log n) small rows per append, never a copy of the array.
+ * tail of each level is new: O(log n) small rows per append, never a copy of the array. The open
+ * tail of the leaf level is itself stored as segments (tailSegments), so an append writes only
+ * the newest segment, not every entry since the last closed leaf again. Readers never depend on
+ * where leaves end: a level is read whole and its leaves' entries concatenated, so segments are
+ * ordinary leaves and trees written before them (one tail leaf) read the same way.
  */
 export function buildTree(
   entries: readonly Uint8Array[],
@@ -330,7 +348,31 @@ export function buildTree(
     )
       closeLeaf();
   }
-  if (pending.length > 0 || level.length === 0) closeLeaf();
+  if (pending.length > 0 || level.length === 0) {
+    // The open tail is rewritten by every append. Once a closed leaf precedes it, it is stored as
+    // segments of power-of-two sizes, largest first (13 entries: 8, 4, 1): an append writes one
+    // new segment of lowbit(n) entries instead of the whole tail (3 entry writes per entry over a
+    // leaf's life instead of ~8.5 at 16 entries), and the segments are ordinary leaves of the same
+    // level, so reading them costs no extra round trip and no new node format. Like every closed
+    // node they depend only on the entries before them, so an unchanged segment keeps its id.
+    // A leaf-only tree stays one leaf (splitting it would add an inner root and a round trip), and
+    // the tail stays one leaf where its segments would make the tree a level deeper.
+    const segments = level.length === 0 ? [pending.length] : tailSegments(pending.length);
+    if (
+      segments.length > 1 &&
+      boundaries === undefined &&
+      levelsFor(level.length + segments.length, shape.maxInnerChildren) >
+        levelsFor(level.length + 1, shape.maxInnerChildren)
+    )
+      segments.splice(0, segments.length, pending.length);
+    const tail = pending;
+    let offset = 0;
+    for (const size of segments) {
+      pending = tail.slice(offset, offset + size);
+      offset += size;
+      closeLeaf();
+    }
+  }
 
   while (level.length > 1) {
     const next: string[] = [];
