@@ -43,10 +43,12 @@ export const defaultValueCodecOptions: ValueCodecOptions = {
   inlineValueMaxBytes: 256,
   blobMinBytes: 64 * 1024,
   // Every checkpoint keeps its own copy of each level's open (tail) node, so an append costs
-  // about half a leaf plus half an inner node per level. 16 entries (at most 4 KiB) per leaf and
-  // 16 children per inner node keep that near 0.3 KiB + 0.25 KiB per level (64/64 wrote ~1.2 KiB
-  // per append: 164 KB of item rows instead of 106 KB after 100 appends of 200 KB files), for one
-  // more read round trip each time an array grows 16-fold.
+  // about half an inner node per level, plus one segment of the tail leaf (buildTree: ~3 entry
+  // writes per element over a leaf's life). 16 entries (at most 4 KiB) per leaf and 16 children
+  // per inner node keep that small (64/64 wrote ~1.2 KiB per append: 164 KB of item rows instead
+  // of 106 KB after 100 appends of 200 KB files, before segments; with segments 32 entries per
+  // leaf still stored more than 16: demo naive 1.43 MB against 1.41 MB), for one more read round
+  // trip each time an array grows 16-fold.
   tree: { maxLeafEntries: 16, maxLeafBytes: 4096, maxInnerChildren: 16 },
   keyedTreeMinEntries: 8,
 };
