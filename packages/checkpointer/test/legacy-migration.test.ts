@@ -47,6 +47,14 @@ it("migrates a database written by 4a0dddc: every checkpoint reads back identica
   const columns = saver.db.prepare("SELECT name FROM pragma_table_info('lg_items')").pluck().all();
   expect(columns).toContain("blob_refs");
   expect(columns).not.toContain("serde_refs");
+  // Writes and retained history were rebuilt keyed by their primary key: no separate autoindex.
+  const indexes = saver.db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+    .pluck()
+    .all();
+  expect(indexes).not.toContain("sqlite_autoindex_lg_writes_1");
+  expect(indexes).not.toContain("sqlite_autoindex_lg_retained_history_1");
+  expect(saver.db.prepare("SELECT COUNT(*) FROM lg_writes").pluck().get()).toBeGreaterThan(0);
   // Deleting a thread now frees exactly what only it used, from recorded references alone.
   await saver.deleteThread("b");
   expect(await readBack(saver)).toEqual({ a: legacyExpected.sqlite.a, b: [] });

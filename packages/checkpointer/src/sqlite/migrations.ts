@@ -118,6 +118,43 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     parent_id TEXT PRIMARY KEY,
     child_ids BLOB NOT NULL
   )`,
+  // lg_writes and lg_retained_history keyed by their primary key itself (WITHOUT ROWID): a rowid
+  // table keeps every key a second time in a separate autoindex (61 KB of a 1.64 MB demo
+  // database). Their rows are small (ids and a value reference), the case WITHOUT ROWID is made
+  // for. Rebuilt in this one transaction: SQLite cannot change an existing table's kind in place.
+  `CREATE TABLE lg_writes_keyed (
+    thread_id TEXT NOT NULL,
+    checkpoint_ns TEXT NOT NULL DEFAULT '',
+    checkpoint_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    task_path TEXT NOT NULL DEFAULT '',
+    value_ref TEXT NOT NULL,
+    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+  ) WITHOUT ROWID;
+  INSERT INTO lg_writes_keyed (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel,
+    task_path, value_ref)
+    SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, task_path, value_ref
+    FROM lg_writes;
+  DROP TABLE lg_writes;
+  ALTER TABLE lg_writes_keyed RENAME TO lg_writes;
+  CREATE TABLE lg_retained_history_keyed (
+    thread_id TEXT NOT NULL,
+    checkpoint_ns TEXT NOT NULL DEFAULT '',
+    checkpoint_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    task_id TEXT NOT NULL,
+    value_ref TEXT NOT NULL,
+    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, channel, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO lg_retained_history_keyed (thread_id, checkpoint_ns, checkpoint_id, channel, seq,
+    task_id, value_ref)
+    SELECT thread_id, checkpoint_ns, checkpoint_id, channel, seq, task_id, value_ref
+    FROM lg_retained_history;
+  DROP TABLE lg_retained_history;
+  ALTER TABLE lg_retained_history_keyed RENAME TO lg_retained_history;`,
 ];
 
 /** backfillBlobRefs over one connection, paging by rowid. */
