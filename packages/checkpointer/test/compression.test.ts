@@ -39,7 +39,9 @@ describe("compressed stored bodies", () => {
 
   function valueBodies(): { id: string; body: Buffer }[] {
     return saver!.db
-      .prepare("SELECT id, body FROM lg_items WHERE kind = 'value' AND in_blob_store = 0")
+      .prepare(
+        "SELECT lower(hex(id)) AS id, body FROM lg_items WHERE kind = 'value' AND in_blob_store = 0",
+      )
       .all() as { id: string; body: Buffer }[];
   }
 
@@ -129,7 +131,9 @@ describe("compressed stored bodies", () => {
     const inlineFile = 300;
     saver = open("auto");
     await runAppendWorkload(saver, { steps: 40, fileBytes: inlineFile, threadId: "inline" });
-    const leaves = saver.db.prepare("SELECT id, body FROM lg_items WHERE kind = 'leaf'").all() as {
+    const leaves = saver.db
+      .prepare("SELECT lower(hex(id)) AS id, body FROM lg_items WHERE kind = 'leaf'")
+      .all() as {
       id: string;
       body: Buffer;
     }[];
@@ -151,7 +155,7 @@ describe("compressed stored bodies", () => {
     const [victim] = valueBodies().filter(({ body }) => storedBodyCodec(body) !== "none");
     const damaged = Buffer.from(victim!.body);
     damaged[damaged.byteLength - 5]! ^= 0xff;
-    saver.db.prepare("UPDATE lg_items SET body = ? WHERE id = ?").run(damaged, victim!.id);
+    saver.db.prepare("UPDATE lg_items SET body = ? WHERE id = unhex(?)").run(damaged, victim!.id);
     await saver.close();
     saver = open("auto");
     await expect(digestOf("t", smallFile)).rejects.toMatchObject({

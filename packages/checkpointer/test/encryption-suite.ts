@@ -67,6 +67,11 @@ export interface EncryptedBackend {
   rawBytes(): Promise<Buffer>;
   /** Raw SQL on the same database, `?` placeholders, unqualified table names. */
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /**
+   * lg_items.id in SQL as the saver's hex id (`read`) and a hex id bound as a stored one
+   * (`bind`): SQLite stores the 32 bytes, Postgres the hex text.
+   */
+  itemId: { read: string; bind: string };
   /** The blob store's directory, when its bodies are files (for the blob attacks). */
   blobDir?: string;
 }
@@ -208,8 +213,13 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     // Nor can anyone test for a known text by its sha256: ids are keyed.
     for (const [what, forms] of knownIdForms())
       for (const form of forms) expect(raw.includes(form), what).toBe(false);
-    for (const value of Object.values(knownBodies))
-      expect(raw.includes(keyedIdOf(keyA, value)), "the keyed id is what names it").toBe(true);
+    // (Stored as hex text or as its 32 bytes, by backend.)
+    for (const value of Object.values(knownBodies)) {
+      const keyed = keyedIdOf(keyA, value);
+      const named =
+        raw.includes(keyed) || raw.includes(Buffer.from(keyed, "hex").toString("latin1"));
+      expect(named, "the keyed id is what names it").toBe(true);
+    }
     await saver.close();
     // The scan can see markers: the same writes without encryption leave them in plain sight.
     const plainDb = await backend();
@@ -222,8 +232,12 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
         place,
       ).toBe(true);
     // …and so can the id scan: without encryption both values are named by their JSON's sha256.
-    for (const [name, value] of Object.entries(knownBodies))
-      expect(plainRaw.includes(sha256Of(JSON.stringify(value)).toString("hex")), name).toBe(true);
+    for (const [name, value] of Object.entries(knownBodies)) {
+      const digest = sha256Of(JSON.stringify(value));
+      const named =
+        plainRaw.includes(digest.toString("hex")) || plainRaw.includes(digest.toString("latin1"));
+      expect(named, name).toBe(true);
+    }
     await plain.close();
   });
 
@@ -309,12 +323,14 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     const fresh = await db.open([keyA]);
     await writeMarkedThread(fresh, "thread-c");
     await fresh.close();
-    const items = await db.query("SELECT id, body FROM lg_items WHERE body IS NOT NULL");
+    const items = await db.query(
+      `SELECT ${db.itemId.read} AS id, body FROM lg_items WHERE body IS NOT NULL`,
+    );
     expect(items.length).toBeGreaterThan(0);
     for (const item of items) {
       const body = Buffer.from(item.body as Buffer);
       body[body.byteLength - 1]! ^= 1;
-      await db.query("UPDATE lg_items SET body = ? WHERE id = ?", [body, item.id]);
+      await db.query(`UPDATE lg_items SET body = ? WHERE id = ${db.itemId.bind}`, [body, item.id]);
     }
     const damaged = await db.open([keyA]);
     const itemError = await damaged
@@ -378,14 +394,19 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     await writeMarkedThread(sealedSaver, "sealed");
     await sealedSaver.close();
     const layer = createEncryptionLayer([keyA]);
-    const items = await db2.query("SELECT id, body FROM lg_items WHERE body IS NOT NULL");
+    const items = await db2.query(
+      `SELECT ${db2.itemId.read} AS id, body FROM lg_items WHERE body IS NOT NULL`,
+    );
     let planted = 0;
     for (const item of items) {
       const plainBody = await layer
         .decode(item.body as Buffer, { kind: "item", id: String(item.id) })
         .catch(() => undefined);
       if (plainBody === undefined) continue;
-      await db2.query("UPDATE lg_items SET body = ? WHERE id = ?", [plainBody, item.id]);
+      await db2.query(`UPDATE lg_items SET body = ? WHERE id = ${db2.itemId.bind}`, [
+        plainBody,
+        item.id,
+      ]);
       planted += 1;
     }
     expect(planted).toBeGreaterThan(0);
@@ -438,7 +459,11 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     // Ids do not survive the rotation: the same values written again under B are named anew
     // (stored once more), beside the copies named under A, which stay valid references.
     const itemIds = async () =>
-      new Set((await db.query("SELECT id FROM lg_items")).map((row) => String(row.id)));
+      new Set(
+        (await db.query(`SELECT ${db.itemId.read} AS id FROM lg_items`)).map((row) =>
+          String(row.id),
+        ),
+      );
     const idsAfterRotation = await itemIds();
     for (const value of Object.values(knownBodies)) {
       expect(idsAfterRotation.has(keyedIdOf(keyA, value))).toBe(true);
@@ -561,8 +586,10 @@ export function testEncryptionAtRest(name: string, backend: () => Promise<Encryp
     const plainConfig = await putLookalike(plain, "plain-lookalike");
     await plain.close();
     const id = createHash("sha256").update(lookalike).digest("hex");
-    expect((await db2.query("SELECT id FROM lg_items WHERE id = ?", [id])).length).toBe(1);
-    await db2.query("UPDATE lg_items SET body = ? WHERE id = ?", [lookalike, id]);
+    expect(
+      (await db2.query(`SELECT id FROM lg_items WHERE id = ${db2.itemId.bind}`, [id])).length,
+    ).toBe(1);
+    await db2.query(`UPDATE lg_items SET body = ? WHERE id = ${db2.itemId.bind}`, [lookalike, id]);
     const adopting = await db2.open([keyA]);
     await rekey(adopting, { adoptPlaintext: true });
     expect((await storedBytesOf(adopting, plainConfig)).equals(lookalike)).toBe(true);

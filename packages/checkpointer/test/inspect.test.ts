@@ -94,9 +94,11 @@ describe("inspect modules", () => {
     const [blobId] = [...(await blobIds(saver))];
     await saver.blobStore.delete(blobId!);
     const node = saver.db
-      .prepare("SELECT id FROM lg_items WHERE kind = 'leaf' ORDER BY id LIMIT 1")
+      .prepare("SELECT lower(hex(id)) AS id FROM lg_items WHERE kind = 'leaf' ORDER BY id LIMIT 1")
       .get() as { id: string };
-    saver.db.prepare("UPDATE lg_items SET body = CAST('L' AS BLOB) WHERE id = ?").run(node.id);
+    saver.db
+      .prepare("UPDATE lg_items SET body = CAST('L' AS BLOB) WHERE id = unhex(?)")
+      .run(node.id);
 
     const { damaged } = await checkReferences(saver);
     expect(damaged).toEqual(

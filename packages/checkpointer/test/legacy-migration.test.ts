@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createFsBlobStore, RedactingSerializer } from "@leangraph/serde";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { checkReferences } from "../src/inspect/index.js";
+import { sqliteMigrations } from "../src/sqlite/migrations.js";
 import { LeanSqliteSaver } from "../src/sqlite.js";
 import {
   legacyDir,
@@ -55,6 +57,13 @@ it("migrates a database written by 4a0dddc: every checkpoint reads back identica
   expect(indexes).not.toContain("sqlite_autoindex_lg_writes_1");
   expect(indexes).not.toContain("sqlite_autoindex_lg_retained_history_1");
   expect(saver.db.prepare("SELECT COUNT(*) FROM lg_writes").pluck().get()).toBeGreaterThan(0);
+  // Item ids are stored as their 32 bytes.
+  expect(
+    saver.db
+      .prepare("SELECT COUNT(*) FROM lg_items WHERE typeof(id) != 'blob' OR length(id) != 32")
+      .pluck()
+      .get(),
+  ).toBe(0);
   // Deleting a thread now frees exactly what only it used, from recorded references alone.
   await saver.deleteThread("b");
   expect(await readBack(saver)).toEqual({ a: legacyExpected.sqlite.a, b: [] });
@@ -97,4 +106,74 @@ it("refuses loudly to migrate when a blob it must read is unreadable, and change
   const repaired = open();
   expect(await readBack(repaired)).toEqual(legacyExpected.sqlite);
   await repaired.close();
+});
+
+/**
+ * The schema of main before item ids became bytes and writes lost their rowid (c4fb813), as its
+ * migrations left it: a database migrated to now, taken back to that schema with its rows as
+ * they were, then migrated again.
+ */
+const schemaBeforeBinaryIds = `
+  CREATE TABLE lg_items_text (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, in_blob_store INTEGER NOT NULL,
+    byte_length INTEGER NOT NULL, body BLOB, blob_refs TEXT);
+  INSERT INTO lg_items_text SELECT lower(hex(id)), kind, in_blob_store, byte_length, body, blob_refs
+    FROM lg_items;
+  DROP TABLE lg_items;
+  ALTER TABLE lg_items_text RENAME TO lg_items;
+  CREATE TABLE lg_blob_children_text (parent_id TEXT PRIMARY KEY, child_ids BLOB NOT NULL);
+  INSERT INTO lg_blob_children_text SELECT lower(hex(parent_id)), child_ids FROM lg_blob_children;
+  DROP TABLE lg_blob_children;
+  ALTER TABLE lg_blob_children_text RENAME TO lg_blob_children;
+  CREATE TABLE lg_writes_rowid (
+    thread_id TEXT NOT NULL, checkpoint_ns TEXT NOT NULL DEFAULT '', checkpoint_id TEXT NOT NULL,
+    task_id TEXT NOT NULL, idx INTEGER NOT NULL, channel TEXT NOT NULL,
+    task_path TEXT NOT NULL DEFAULT '', value_ref TEXT NOT NULL,
+    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx));
+  INSERT INTO lg_writes_rowid SELECT * FROM lg_writes;
+  DROP TABLE lg_writes;
+  ALTER TABLE lg_writes_rowid RENAME TO lg_writes;
+  CREATE TABLE lg_retained_history_rowid (
+    thread_id TEXT NOT NULL, checkpoint_ns TEXT NOT NULL DEFAULT '', checkpoint_id TEXT NOT NULL,
+    channel TEXT NOT NULL, seq INTEGER NOT NULL, task_id TEXT NOT NULL, value_ref TEXT NOT NULL,
+    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, channel, seq));
+  INSERT INTO lg_retained_history_rowid SELECT * FROM lg_retained_history;
+  DROP TABLE lg_retained_history;
+  ALTER TABLE lg_retained_history_rowid RENAME TO lg_retained_history;`;
+
+it("migrates a database of the schema before binary item ids: every checkpoint reads back identical, in a new connection too, and gc and the reference check agree", async () => {
+  const current = open();
+  expect(await readBack(current)).toEqual(legacyExpected.sqlite);
+  const childrenRows = current.db.prepare("SELECT COUNT(*) FROM lg_blob_children").pluck().get();
+  const itemRows = current.db.prepare("SELECT COUNT(*) FROM lg_items").pluck().get();
+  const binaryIdsVersion = sqliteMigrations.length - 2;
+  current.db.transaction(() => {
+    current.db.exec(schemaBeforeBinaryIds);
+    current.db.prepare("DELETE FROM lg_migrations WHERE v >= ?").run(binaryIdsVersion);
+  })();
+  expect(current.db.prepare("SELECT typeof(id) FROM lg_items LIMIT 1").pluck().get()).toBe("text");
+  await current.close();
+
+  const migrated = open();
+  expect(await readBack(migrated)).toEqual(legacyExpected.sqlite);
+  expect(
+    migrated.db.prepare("SELECT COUNT(*) FROM lg_items WHERE length(id) = 32").pluck().get(),
+  ).toBe(itemRows);
+  expect(
+    migrated.db
+      .prepare("SELECT COUNT(*) FROM lg_blob_children WHERE length(parent_id) = 32")
+      .pluck()
+      .get(),
+  ).toBe(childrenRows);
+  expect((await checkReferences(migrated)).damaged).toEqual([]);
+  const blobsBefore = blobFiles();
+  const report = await migrated.gc({ graceMs: 0 });
+  expect(report.deletedBlobs).toBe(0);
+  expect(report.deletedItems).toBe(0);
+  expect(blobFiles()).toEqual(blobsBefore);
+  await migrated.close();
+
+  const again = open();
+  expect(await readBack(again)).toEqual(legacyExpected.sqlite);
+  await again.close();
 });

@@ -87,6 +87,7 @@ if (unavailable) {
         return Buffer.concat([await copyOfSchema(schema), ...blobDirBytes(blobDir)]);
       },
       query: queryIn(schema),
+      itemId: { read: "id", bind: "?" },
     };
   });
 
@@ -104,6 +105,7 @@ if (unavailable) {
       },
       rawBytes: () => copyOfSchema(schema),
       query: queryIn(schema),
+      itemId: { read: "id", bind: "?" },
     };
   });
 }

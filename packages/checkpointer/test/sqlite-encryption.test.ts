@@ -19,6 +19,7 @@ testEncryptionAtRest("LeanSqliteSaver", async () => {
   const blobDir = `${path}.blobs`;
   return {
     blobDir,
+    itemId: { read: "lower(hex(id))", bind: "unhex(?)" },
     async open(encryptionKeys) {
       const { blobStore, ring, compression } = fsBlobStoreFor(blobDir, encryptionKeys);
       return LeanSqliteSaver.fromConnString(path, { blobStore, encryptionKeys: ring, compression });

@@ -34,18 +34,20 @@ const create: LifecycleFactory = async ({ serde }) => {
     },
     async dbItemIds() {
       const rows = saver.db
-        .prepare("SELECT id FROM lg_items WHERE in_blob_store = 0 ORDER BY id")
+        .prepare("SELECT lower(hex(id)) AS id FROM lg_items WHERE in_blob_store = 0 ORDER BY id")
         .all() as { id: string }[];
       return rows.map((row) => row.id);
     },
     async flipItemByte(id, offset) {
-      const { body } = saver.db.prepare("SELECT body FROM lg_items WHERE id = ?").get(id) as {
+      const { body } = saver.db
+        .prepare("SELECT body FROM lg_items WHERE id = unhex(?)")
+        .get(id) as {
         body: Buffer;
       };
       // Compressed bodies can be shorter than the offset: then flip a byte in their middle.
       const at = Math.min(offset, Math.floor(body.byteLength / 2));
       body[at] = body[at]! ^ 1;
-      saver.db.prepare("UPDATE lg_items SET body = ? WHERE id = ?").run(body, id);
+      saver.db.prepare("UPDATE lg_items SET body = ? WHERE id = unhex(?)").run(body, id);
     },
     async cleanup() {
       for (const again of reopened) await again.close();

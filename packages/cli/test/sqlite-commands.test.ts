@@ -172,11 +172,13 @@ describe("leangraph verify", () => {
     // Two more kinds of damage in the database: an item row deleted, an item body altered.
     const db = new Database(path);
     const items = db
-      .prepare("SELECT id FROM lg_items WHERE in_blob_store = 0 AND kind = 'value' ORDER BY id")
+      .prepare(
+        "SELECT lower(hex(id)) AS id FROM lg_items WHERE in_blob_store = 0 AND kind = 'value' ORDER BY id",
+      )
       .all() as { id: string }[];
     const [missing, altered] = [items[0]!.id, items[1]!.id];
-    db.prepare("DELETE FROM lg_items WHERE id = ?").run(missing);
-    db.prepare("UPDATE lg_items SET body = CAST('{}' AS BLOB) WHERE id = ?").run(altered);
+    db.prepare("DELETE FROM lg_items WHERE id = unhex(?)").run(missing);
+    db.prepare("UPDATE lg_items SET body = CAST('{}' AS BLOB) WHERE id = unhex(?)").run(altered);
     db.close();
 
     const run = await leangraph("verify", path, "--json");

@@ -47,7 +47,9 @@ async function makeVictim(root: string, name: string): Promise<Victim> {
   for await (const id of saver.blobStore.list()) blobIds.push(id);
   expectThat(blobIds.length >= 1, `${name}: setup wrote no blob`);
   const [blobId] = (
-    saver.db.prepare("SELECT id FROM lg_items WHERE in_blob_store = 1").all() as Array<{
+    saver.db
+      .prepare("SELECT lower(hex(id)) AS id FROM lg_items WHERE in_blob_store = 1")
+      .all() as Array<{
       id: string;
     }>
   ).map((row) => row.id);
@@ -142,7 +144,10 @@ export const damages: Damage[] = [
     name: "point the DB reference outside the store",
     async run(victim) {
       const db = victim.saver.db;
-      db.prepare("UPDATE lg_items SET id = ? WHERE id = ?").run(outsideReference, victim.blobId);
+      db.prepare("UPDATE lg_items SET id = ? WHERE id = unhex(?)").run(
+        outsideReference,
+        victim.blobId,
+      );
       db.prepare("UPDATE lg_checkpoints SET channel_refs = replace(channel_refs, ?, ?)").run(
         victim.blobId,
         outsideReference,
@@ -169,13 +174,13 @@ export const damages: Damage[] = [
       const row = victim.saver.db
         .prepare(
           // Compressed (the default), the repetitive test values keep only a few dozen bytes.
-          "SELECT id, body FROM lg_items WHERE in_blob_store = 0 AND length(body) > 16 LIMIT 1",
+          "SELECT lower(hex(id)) AS id, body FROM lg_items WHERE in_blob_store = 0 AND length(body) > 16 LIMIT 1",
         )
         .get() as { id: string; body: Buffer } | undefined;
       expectThat(row !== undefined, "no item stored in the DB to damage");
       const body = Buffer.from(row.body);
       body[Math.floor(body.length / 2)]! ^= 0x01;
-      victim.saver.db.prepare("UPDATE lg_items SET body = ? WHERE id = ?").run(body, row.id);
+      victim.saver.db.prepare("UPDATE lg_items SET body = ? WHERE id = unhex(?)").run(body, row.id);
       const referencing = await findCheckpointReferencing(victim, row.id);
       expectThat(referencing !== undefined, `no checkpoint references item ${row.id}`);
       await expectTypedFailure(

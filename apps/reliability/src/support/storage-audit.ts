@@ -23,7 +23,9 @@ export function sqliteIntegrity(db: Database.Database): string {
 }
 
 export async function blobItemIdsSqlite(db: Database.Database): Promise<Set<string>> {
-  const rows = db.prepare("SELECT id FROM lg_items WHERE in_blob_store = 1").all() as Array<{
+  const rows = db
+    .prepare("SELECT lower(hex(id)) AS id FROM lg_items WHERE in_blob_store = 1")
+    .all() as Array<{
     id: string;
   }>;
   return new Set(rows.map((row) => row.id));

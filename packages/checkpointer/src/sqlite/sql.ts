@@ -2,6 +2,11 @@
  * Every statement the SQLite saver runs, by name (core/sql-row-store.ts runs the shared ones).
  * Lists bind as JSON text read with json_each; statements over many rows (insertItems,
  * deleteCheckpoints, …) run once per row.
+ *
+ * Item and blob ids (sha256, lower-case hex everywhere above this file) are stored as their 32
+ * bytes: half the bytes of 64-hex text in both the table and its primary-key index. They convert
+ * here and nowhere else: unhex() on the way in, lower(hex()) on the way out. Postgres keeps them
+ * as text (postgres/sql.ts).
  */
 export const SQL = {
   migrationApplied: `SELECT 1 FROM lg_migrations WHERE v = ?`,
@@ -27,14 +32,16 @@ export const SQL = {
     task_id, idx, channel, task_path, value_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 
   insertItems: `INSERT OR IGNORE INTO lg_items (id, kind, in_blob_store, byte_length, body, blob_refs)
-    VALUES (?, ?, ?, ?, ?, ?)`,
-  itemBodies: `SELECT id, in_blob_store, body FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
-  itemMeta: `SELECT id, kind, in_blob_store, blob_refs,
+    VALUES (unhex(?), ?, ?, ?, ?, ?)`,
+  itemBodies: `SELECT lower(hex(id)) AS id, in_blob_store, body FROM lg_items
+    WHERE id IN (SELECT unhex(value) FROM json_each(?))`,
+  itemMeta: `SELECT lower(hex(id)) AS id, kind, in_blob_store, blob_refs,
     CASE WHEN kind = 'value' THEN NULL ELSE body END AS node_body
-    FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
-  existingItemIds: `SELECT id FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
-  allItems: `SELECT id, in_blob_store FROM lg_items`,
-  deleteItems: `DELETE FROM lg_items WHERE id IN (SELECT value FROM json_each(?))`,
+    FROM lg_items WHERE id IN (SELECT unhex(value) FROM json_each(?))`,
+  existingItemIds: `SELECT lower(hex(id)) AS id FROM lg_items
+    WHERE id IN (SELECT unhex(value) FROM json_each(?))`,
+  allItems: `SELECT lower(hex(id)) AS id, in_blob_store FROM lg_items`,
+  deleteItems: `DELETE FROM lg_items WHERE id IN (SELECT unhex(value) FROM json_each(?))`,
   allChannelRefs: `SELECT channel_refs FROM lg_checkpoints`,
   allRowBlobRefs: `SELECT blob_refs FROM lg_checkpoints WHERE blob_refs IS NOT NULL`,
   allValueRefs: `SELECT value_ref FROM lg_writes`,
@@ -79,10 +86,12 @@ export const SQL = {
     SELECT ?, checkpoint_ns, checkpoint_id, channel, seq, task_id, value_ref
     FROM lg_retained_history WHERE thread_id = ?`,
 
-  insertBlobChildren: `INSERT OR IGNORE INTO lg_blob_children (parent_id, child_ids) VALUES (?, ?)`,
-  blobChildren: `SELECT parent_id, child_ids FROM lg_blob_children
-    WHERE parent_id IN (SELECT value FROM json_each(?))`,
-  deleteBlobChildren: `DELETE FROM lg_blob_children WHERE parent_id IN (SELECT value FROM json_each(?))`,
+  insertBlobChildren: `INSERT OR IGNORE INTO lg_blob_children (parent_id, child_ids)
+    VALUES (unhex(?), ?)`,
+  blobChildren: `SELECT lower(hex(parent_id)) AS parent_id, child_ids FROM lg_blob_children
+    WHERE parent_id IN (SELECT unhex(value) FROM json_each(?))`,
+  deleteBlobChildren: `DELETE FROM lg_blob_children
+    WHERE parent_id IN (SELECT unhex(value) FROM json_each(?))`,
 
   checkpointCount: `SELECT COUNT(*) AS n FROM lg_checkpoints`,
   largestCheckpointRow: `SELECT COALESCE(MAX(length(CAST(thread_id AS BLOB)) + length(CAST(checkpoint_ns AS BLOB))
