@@ -32,7 +32,7 @@ it("reads every blob-store item of a state, whichever read ends first, and fails
   const writer = LeanSqliteSaver.fromConnString(path);
   await runAppendWorkload(writer, { steps, fileBytes, threadId: "t" });
   const blobItems = writer.db
-    .prepare("SELECT id FROM lg_items WHERE in_blob_store = 1 ORDER BY id")
+    .prepare("SELECT lower(hex(id)) FROM lg_items WHERE in_blob_store = 1 ORDER BY id")
     .pluck()
     .all() as string[];
   await writer.close();
