@@ -152,7 +152,13 @@ export const damages: Damage[] = [
         victim.blobId,
         outsideReference,
       );
-      await expectLoadFails(victim, [blobIdInvalid, rowCorrupt], outsideReference.slice(0, 20));
+      // SQLite stores item ids as their 32 bytes: a reference that is not hex names no row at all
+      // (item missing), so the path never reaches the blob store either.
+      await expectLoadFails(
+        victim,
+        [blobIdInvalid, rowCorrupt, itemMissing],
+        outsideReference.slice(0, 20),
+      );
     },
   },
   {
