@@ -9,6 +9,19 @@ export function configInvalidError(message: string): LeangraphError {
   });
 }
 
+/**
+ * A database migrated by a newer leangraph. Older code must not run on it: a later migration may
+ * have changed how rows are stored (SQLite ids as bytes, for one), and writes in the old form
+ * would mix with the new ones.
+ */
+export function schemaTooNewError(database: string, newest: number, known: number, hint: string) {
+  return new LeangraphError(
+    CheckpointerErrorCode.schemaTooNew,
+    `${database} is at migration ${newest}, newer than this @leangraph/checkpointer knows (${known}).`,
+    { hint },
+  );
+}
+
 export function rowCorruptError(what: string, cause?: unknown): LeangraphError {
   return new LeangraphError(CheckpointerErrorCode.rowCorrupt, `Stored ${what} cannot be decoded.`, {
     cause,

@@ -177,3 +177,23 @@ it("migrates a database of the schema before binary item ids: every checkpoint r
   expect(await readBack(again)).toEqual(legacyExpected.sqlite);
   await again.close();
 });
+
+it("refuses a database migrated by a newer leangraph, naming both versions, and changes nothing", async () => {
+  const current = open();
+  expect(await readBack(current)).toEqual(legacyExpected.sqlite);
+  const newer = sqliteMigrations.length;
+  current.db.prepare("INSERT INTO lg_migrations (v) VALUES (?)").run(newer);
+  const itemsBefore = current.db.prepare("SELECT COUNT(*) FROM lg_items").pluck().get();
+  await current.close();
+
+  const older = open();
+  const error = await older.setup().then(
+    () => undefined,
+    (caught: unknown) => caught as { code?: string; message: string },
+  );
+  expect(error?.code).toBe("ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW");
+  expect(error?.message).toContain(`migration ${newer}`);
+  expect(error?.message).toContain(`knows (${newer - 1})`);
+  expect(older.db.prepare("SELECT COUNT(*) FROM lg_items").pluck().get()).toBe(itemsBefore);
+  await older.close();
+});

@@ -3,6 +3,7 @@ import { RedactingSerializer } from "@leangraph/serde";
 import { dropSchema, postgresOrSkip, postgresUrl, uniqueSchema } from "@leangraph/test-postgres";
 import pg from "pg";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { postgresMigrations } from "../src/postgres/migrations.js";
 import { createPostgresBlobStore, LeanPostgresSaver } from "../src/postgres.js";
 import {
   legacyDir,
@@ -95,5 +96,25 @@ it.skipIf(unavailable !== undefined)(
     );
     expect(await readBack(saver)).toEqual(legacyExpected.postgres);
     await saver.close();
+  },
+);
+
+it.skipIf(unavailable !== undefined)(
+  `refuses a schema migrated by a newer leangraph, naming both versions${unavailable ? `: ${unavailable}` : ""}`,
+  async () => {
+    const current = open();
+    await current.setup();
+    const newer = postgresMigrations(schema).length;
+    await pool.query(`INSERT INTO "${schema}".lg_migrations (v) VALUES ($1)`, [newer]);
+    const older = open();
+    const error = await older.setup().then(
+      () => undefined,
+      (caught: unknown) => caught as { code?: string; message: string },
+    );
+    expect(error?.code).toBe("ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW");
+    expect(error?.message).toContain(`migration ${newer}`);
+    expect(error?.message).toContain(`knows (${newer - 1})`);
+    await current.close();
+    await older.close();
   },
 );

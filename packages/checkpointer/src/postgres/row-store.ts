@@ -1,4 +1,3 @@
-import { LeangraphError } from "@leangraph/serde";
 import type pg from "pg";
 import type { MigrationContext } from "../core/migration-context.js";
 import {
@@ -18,7 +17,7 @@ import {
   SqlRowStore,
 } from "../core/sql-row-store.js";
 import { AsyncSemaphore } from "../core/write/mutex.js";
-import { CheckpointerErrorCode } from "../errors.js";
+import { schemaTooNewError } from "../errors.js";
 import { postgresMigrations } from "./migrations.js";
 import { type PostgresSql, postgresSql } from "./sql.js";
 
@@ -113,12 +112,11 @@ export class PostgresRowStore extends SqlRowStore {
       );
       const newest = Math.max(-1, ...applied);
       if (newest >= migrations.length) {
-        throw new LeangraphError(
-          CheckpointerErrorCode.schemaTooNew,
-          `Schema "${this.schema}" is at migration ${newest}, newer than this @leangraph/checkpointer knows (${migrations.length - 1}).`,
-          {
-            hint: "Upgrade @leangraph/checkpointer, or point LG_POSTGRES_URL / the schema option elsewhere.",
-          },
+        throw schemaTooNewError(
+          `Schema "${this.schema}"`,
+          newest,
+          migrations.length - 1,
+          "Upgrade @leangraph/checkpointer, or point LG_POSTGRES_URL / the schema option elsewhere.",
         );
       }
       for (const [version, migration] of migrations.entries()) {

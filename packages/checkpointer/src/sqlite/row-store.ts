@@ -17,6 +17,7 @@ import {
   type SqlTransactionConnection,
 } from "../core/sql-row-store.js";
 import { AsyncMutex } from "../core/write/mutex.js";
+import { schemaTooNewError } from "../errors.js";
 import { sqliteDatabaseBytes } from "./database-bytes.js";
 import { sqliteMigrations } from "./migrations.js";
 import { SQL } from "./sql.js";
@@ -119,6 +120,7 @@ export class SqliteRowStore extends SqlRowStore {
    */
   migrate(context: MigrationContext): Promise<void> {
     return this.#mutex.run(async () => {
+      this.#refuseNewerSchema();
       for (const [version, migration] of sqliteMigrations.entries()) {
         if (typeof migration === "object" && "outsideTransaction" in migration) {
           if (this.#inTransaction(() => this.#applied(version))) continue;
@@ -142,6 +144,18 @@ export class SqliteRowStore extends SqlRowStore {
         }
       }
     });
+  }
+
+  #refuseNewerSchema(): void {
+    if (this.db.prepare(SQL.migrationsTableExists).get() === undefined) return;
+    const newest = this.db.prepare(SQL.newestMigration).pluck().get() as number | null;
+    if (newest !== null && newest >= sqliteMigrations.length)
+      throw schemaTooNewError(
+        `SQLite database ${this.db.name}`,
+        newest,
+        sqliteMigrations.length - 1,
+        "Upgrade @leangraph/checkpointer, or point LG_SQLITE_PATH / the saver at another file.",
+      );
   }
 
   #applied(version: number): boolean {

@@ -10,6 +10,7 @@
  */
 export const SQL = {
   migrationApplied: `SELECT 1 FROM lg_migrations WHERE v = ?`,
+  newestMigration: `SELECT MAX(v) FROM lg_migrations`,
   recordMigration: `INSERT INTO lg_migrations (v) VALUES (?)`,
   migrationsTableExists: `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lg_migrations'`,
 
