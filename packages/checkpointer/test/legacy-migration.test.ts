@@ -12,7 +12,7 @@ import {
   legacyLimits,
   readBack,
 } from "./fixtures/legacy/legacy-fixtures.js";
-import { makeTempDir } from "./helpers.js";
+import { expectSchemaTooNew, makeTempDir } from "./helpers.js";
 
 let temp: ReturnType<typeof makeTempDir>;
 let path: string;
@@ -187,13 +187,7 @@ it("refuses a database migrated by a newer leangraph, naming both versions, and 
   await current.close();
 
   const older = open();
-  const error = await older.setup().then(
-    () => undefined,
-    (caught: unknown) => caught as { code?: string; message: string },
-  );
-  expect(error?.code).toBe("ERR_LG_CHECKPOINT_SCHEMA_TOO_NEW");
-  expect(error?.message).toContain(`migration ${newer}`);
-  expect(error?.message).toContain(`knows (${newer - 1})`);
+  await expectSchemaTooNew(older.setup(), newer);
   expect(older.db.prepare("SELECT COUNT(*) FROM lg_items").pluck().get()).toBe(itemsBefore);
   await older.close();
 });
