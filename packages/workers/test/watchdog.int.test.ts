@@ -62,6 +62,29 @@ function startChild(
   return { child: child as ChildProcess, events, exited, waitFor, stderr: () => stderr };
 }
 
+const levelOrder = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+const rank = (level: unknown) => levelOrder.indexOf(String(level));
+
+/**
+ * The level changes of a heap that fills up: every rise is one step, MEDIUM, HIGH and CRITICAL are
+ * first reached in that order, and after CRITICAL come only `after`. A GC (V8's own, or the
+ * watchdog's at HIGH) may free enough of the garbage that building each megabyte leaves to take
+ * the level one step back before it climbs on (seen on Node 24: HIGH -> MEDIUM -> HIGH); the
+ * hysteresis keeps a level from flapping on small frees, not from following a large one.
+ */
+function expectClimb(levels: Record<string, unknown>[], after: string[]): void {
+  const changes = levels.map((event) => ({ from: rank(event.from), to: rank(event.to) }));
+  const critical = changes.findIndex((change) => change.to === rank("CRITICAL"));
+  expect(critical).toBeGreaterThan(0);
+  const climb = changes.slice(0, critical + 1);
+  for (const change of climb.filter(({ from, to }) => to > from))
+    expect(change.to).toBe(change.from + 1);
+  const firstReached = [...new Set(climb.filter(({ from, to }) => to > from).map(({ to }) => to))];
+  expect(firstReached.map((at) => levelOrder[at])).toEqual(["MEDIUM", "HIGH", "CRITICAL"]);
+  const rest = levels.slice(critical + 1).map((event) => `${event.from}->${event.to}`);
+  expect(rest).toEqual(after);
+}
+
 // The user's defaults: LG_HEAP_THRESHOLD 0.85, levels at 0.6 / 0.75 / 0.9, no log line.
 const defaultsEnv = (snapshotDir: string) => ({
   LG_SNAPSHOT_DIR: snapshotDir,
@@ -87,12 +110,10 @@ describe("memory watchdog in a heap-capped child process, at the default thresho
           source: "--max-old-space-size",
         });
 
-        const levels = run.events.filter((event) => event.event === "level");
-        expect(levels.map((event) => `${event.from}->${event.to}`)).toEqual([
-          "LOW->MEDIUM",
-          "MEDIUM->HIGH",
-          "HIGH->CRITICAL",
-        ]);
+        expectClimb(
+          run.events.filter((event) => event.event === "level"),
+          [],
+        );
         expect(run.events.find((event) => event.event === "gc")).toMatchObject({ level: "HIGH" });
 
         const taken = run.events.filter((event) => event.event === "snapshot" && event.taken);
@@ -122,13 +143,10 @@ describe("memory watchdog in a heap-capped child process, at the default thresho
     const run = startChild("pressure", { heapMb: 64, env: defaultsEnv(snapshots.path) });
     try {
       expect(await run.exited).toBe(0);
-      const levels = run.events.filter((event) => event.event === "level");
-      expect(levels.map((event) => `${event.from}->${event.to}`)).toEqual([
-        "LOW->MEDIUM",
-        "MEDIUM->HIGH",
-        "HIGH->CRITICAL",
-        "CRITICAL->LOW",
-      ]);
+      expectClimb(
+        run.events.filter((event) => event.event === "level"),
+        ["CRITICAL->LOW"],
+      );
       const gc = run.events.find((event) => event.event === "gc");
       expect(gc).toMatchObject({ level: "HIGH" });
       expect(
