@@ -37,6 +37,7 @@ export {
 export * from "./diagnostics.js";
 export * from "./encryption/index.js";
 export * from "./errors.js";
+export { textLoadsAsItself } from "./fast-load/text-payload.js";
 export { type CreateSerializerFromEnvOptions, createSerializerFromEnv } from "./from-env.js";
 export { LruMap, type LruMapOptions } from "./lru-map.js";
 export {

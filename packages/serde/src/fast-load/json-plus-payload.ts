@@ -70,7 +70,8 @@ export async function loadJsonPlusPayload(
   return inner.loadsTyped("json", data);
 }
 
-function isStockJsonPlus(inner: SerializerProtocol): boolean {
+/** LangGraph's own JsonPlusSerializer: this copy's class itself (not a subclass), unpatched. */
+export function isStockJsonPlus(inner: SerializerProtocol): boolean {
   return (
     Object.getPrototypeOf(inner) === stockPrototype &&
     inner.loadsTyped === stockLoadsTyped &&
