@@ -8,7 +8,7 @@ import {
   SerdeErrorCode,
 } from "@leangraph/serde";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { splitJsonArray } from "../src/codec/json-array-split.js";
 import {
   decodeNode,
@@ -25,6 +25,20 @@ function memoryReader(items: Map<string, NewItem>) {
   return {
     async readItems(ids: readonly string[]) {
       return new Map(ids.map((id) => [id, items.get(id)!.bytes] as const));
+    },
+  };
+}
+
+/** A reader that reports each body as it "arrives", as the saver's item reader does. */
+function arrivingReader(items: Map<string, NewItem>) {
+  return {
+    async readItems(ids: readonly string[], onItem?: (id: string, bytes: Uint8Array) => void) {
+      const read = new Map<string, Uint8Array>();
+      for (const id of ids) {
+        read.set(id, items.get(id)!.bytes);
+        onItem?.(id, items.get(id)!.bytes);
+      }
+      return read;
     },
   };
 }
@@ -419,5 +433,78 @@ describe("an array's open tail stored as segments", () => {
     const now = await codec.encode(values);
     expect(refRoots(now.ref).nodeIds[0]).not.toBe(sha256Hex(root));
     expect(now.items.filter((item) => item.kind === "leaf")).toHaveLength(4);
+  });
+});
+
+describe("strings read back from their stored text", () => {
+  class ShoutingSerializer extends JsonPlusSerializer {
+    override async loadsTyped(type: string, data: Uint8Array | string) {
+      const value = await super.loadsTyped(type, data);
+      return typeof value === "string" ? value.toUpperCase() : value;
+    }
+  }
+  const serdes = [
+    ["JsonPlusSerializer", new JsonPlusSerializer()],
+    [
+      "RedactingSerializer",
+      new RedactingSerializer({ blobStore: createMemoryBlobStore(), maxStringBytes: 64 }),
+    ],
+    ["a subclass that changes strings on load", new ShoutingSerializer()],
+  ] as const;
+  const edgeStrings = [
+    "\uFEFFa byte-order mark first, then enough text to be an item",
+    "\uE000lg:esc:a user string that looks like one of ours, long enough",
+    'quotes " backslashes \\ and \n newlines, long enough to be an item',
+    "plain ascii text long enough to be stored as an item of its own",
+  ];
+
+  for (const [name, serde] of serdes) {
+    it(`loads what the serializer alone loads, arrays, records and single values (${name})`, async () => {
+      const codec = new ValueCodec(serde, tinyTree);
+      const check = async (value: unknown) => {
+        const encoded = await codec.encode(value, "channel");
+        const items = new Map(encoded.items.map((item) => [item.id, item]));
+        const [type, payload] = await serde.dumpsTyped(value);
+        const expected = await serde.loadsTyped(type, payload);
+        expect(await codec.decode(encoded.ref, memoryReader(items))).toEqual(expected);
+        expect(await codec.decode(encoded.ref, arrivingReader(items))).toEqual(expected);
+      };
+      await check(edgeStrings);
+      await check(Object.fromEntries(edgeStrings.map((text, index) => [`k${index}`, text])));
+      for (const text of edgeStrings) await check(text);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.string({ unit: "binary", minLength: 8 })),
+          fc.dictionary(fc.string(), fc.string({ unit: "binary", minLength: 8 })),
+          async (array, record) => {
+            await check(array);
+            await check(record);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+  }
+
+  it("hands a long string over without parsing JSON when the serializer loads it as itself", async () => {
+    const texts = Array.from({ length: 8 }, (_, index) => `${index} ${"x".repeat(3000)}`);
+    for (const [name, serde] of serdes) {
+      const codec = new ValueCodec(serde);
+      const encoded = await codec.encode(texts, "channel");
+      const items = new Map(encoded.items.map((item) => [item.id, item]));
+      const [type, payload] = await serde.dumpsTyped(texts);
+      const expected = await serde.loadsTyped(type, payload);
+      const parse = vi.spyOn(JSON, "parse");
+      try {
+        const decoded = await codec.decode(encoded.ref, arrivingReader(items));
+        const longParses = parse.mock.calls.filter(([text]) => String(text).length > 3000).length;
+        expect(decoded).toEqual(expected);
+        if (name === "a subclass that changes strings on load")
+          expect(longParses).toBeGreaterThan(0);
+        else expect(longParses).toBe(0);
+      } finally {
+        parse.mockRestore();
+      }
+    }
   });
 });

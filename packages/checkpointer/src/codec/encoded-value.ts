@@ -32,5 +32,12 @@ export interface EncodedValue {
 
 /** Fetches item bytes by id, from the database or the blob store. */
 export interface ItemReader {
-  readItems(ids: readonly string[]): Promise<Map<string, Uint8Array>>;
+  /**
+   * `onItem`, when given, sees each body as soon as it is read and checked, before the rest
+   * arrive: work done there overlaps the reads still in flight (blob reads and their
+   * decompression run on the thread pool).
+   */
+  readItems(ids: readonly string[], onItem?: ItemArrival): Promise<Map<string, Uint8Array>>;
 }
+
+export type ItemArrival = (id: string, bytes: Uint8Array) => void;

@@ -1,4 +1,5 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { textLoadsAsItself } from "@leangraph/serde";
 import { rowCorruptError } from "../errors.js";
 import type { ItemReader } from "./encoded-value.js";
 import { joinJsonArray } from "./json-array-split.js";
@@ -14,6 +15,33 @@ function jsonOfText(stored: Uint8Array): Uint8Array {
 /** One batch of JSON elements read back with one parse; 32 MiB keeps far from V8's string limit. */
 const loadBatchMaxBytes = 32 * 1024 * 1024;
 
+const quote = 0x22;
+const backslash = 0x5c;
+
+/**
+ * The string an item body stands for when it is one: a text item's body is the text itself; a
+ * "json" body that is a JSON string with nothing escaped is its text between two quotes, byte for
+ * byte (JSON.stringify escapes every quote, backslash and control character, so no backslash and
+ * no quote inside means nothing was). Undefined for anything else.
+ */
+function stringOfBody(body: Uint8Array, storedAs: "text" | "json"): string | undefined {
+  const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  // Buffer decoding, not TextDecoder's default: a leading U+FEFF is part of the text.
+  if (storedAs === "text") return buffer.toString("utf8");
+  const last = buffer.byteLength - 1;
+  if (last < 1 || buffer[0] !== quote || buffer.indexOf(quote, 1) !== last) return undefined;
+  if (buffer.indexOf(backslash) !== -1) return undefined;
+  return buffer.toString("utf8", 1, last);
+}
+
+/** Item entries' bodies, and the strings some of them stand for (kept apart by how each is stored). */
+interface ItemPayloads {
+  bytes: Map<string, Uint8Array>;
+  strings: { text: Map<string, string>; json: Map<string, string> };
+}
+
+type ItemEntry = Extract<TreeEntry, { kind: "item" }>;
+
 /**
  * Reads a value back from its ref: inline bytes, one item, or a tree read one level per round
  * trip, then handed to the saver's `serde` exactly as it serialized them.
@@ -21,8 +49,12 @@ const loadBatchMaxBytes = 32 * 1024 * 1024;
 export class ValueDecoder {
   readonly #serde: SerializerProtocol;
 
+  /** Strings the serializer loads as themselves: their text is handed over without a parse. */
+  readonly #textLoadsAsItself: (text: string) => boolean;
+
   constructor(serde: SerializerProtocol) {
     this.#serde = serde;
+    this.#textLoadsAsItself = textLoadsAsItself(serde);
   }
 
   async decode(ref: ValueRef, reader: ItemReader): Promise<unknown> {
@@ -35,7 +67,16 @@ export class ValueDecoder {
       case "inline":
         return this.#load(shape.type, shape.bytes);
       case "item": {
-        const bytes = (await reader.readItems([shape.itemId])).get(shape.itemId);
+        const entry: ItemEntry = {
+          kind: "item",
+          type: shape.type,
+          itemId: shape.itemId,
+          text: shape.text,
+        };
+        const payloads = await this.#readItemPayloads([entry], reader);
+        const string = this.#stringOf(entry, payloads);
+        if (string !== undefined) return string;
+        const bytes = payloads.bytes.get(shape.itemId);
         if (bytes === undefined) throw rowCorruptError(`value ${shape.itemId}`);
         return this.#load(shape.type, shape.text ? jsonOfText(bytes) : bytes);
       }
@@ -81,22 +122,7 @@ export class ValueDecoder {
         `array ${rootId} (expected ${length} elements, found ${entries.length})`,
       );
     }
-    const itemIds = [
-      ...new Set(entries.flatMap((entry) => (entry.kind === "item" ? [entry.itemId] : []))),
-    ];
-    const itemBytes =
-      itemIds.length > 0 ? await reader.readItems(itemIds) : new Map<string, Uint8Array>();
-    const payloads = entries.map((entry, index) => {
-      const bytes = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
-      if (bytes === undefined) throw rowCorruptError(`array element ${index} of ${rootId}`);
-      return entry.kind === "item" && entry.text === true ? jsonOfText(bytes) : bytes;
-    });
-    if (entries.every((entry) => entry.type === "json")) return this.#loadJsonElements(payloads);
-    const values: unknown[] = new Array(entries.length);
-    for (let index = 0; index < entries.length; index += 1) {
-      values[index] = await this.#load(entries[index]!.type, payloads[index]!);
-    }
-    return values;
+    return this.#loadEntries(entries, reader, (index) => `array element ${index} of ${rootId}`);
   }
 
   async #decodeKeyed(
@@ -112,35 +138,12 @@ export class ValueDecoder {
       );
     }
     const keyed = entries as KeyedEntry[];
-    const itemIds = [
-      ...new Set(keyed.flatMap((entry) => (entry.kind === "item" ? [entry.itemId] : []))),
-    ];
-    const itemBytes =
-      itemIds.length > 0 ? await reader.readItems(itemIds) : new Map<string, Uint8Array>();
-    const values: unknown[] = new Array(keyed.length);
-    // Serialized values load in JSON batches, as array elements do; nested trees on their own.
-    const jsonPositions: number[] = [];
-    const jsonPayloads: Uint8Array[] = [];
-    for (const [index, entry] of keyed.entries()) {
-      if (entry.kind === "tree") {
-        values[index] = await this.decode(
-          parseValueRef(entry.refJson, `${kind} ${rootId}`),
-          reader,
-        );
-        continue;
-      }
-      const stored = entry.kind === "inline" ? entry.bytes : itemBytes.get(entry.itemId);
-      if (stored === undefined) throw rowCorruptError(`${kind} entry ${index} of ${rootId}`);
-      const bytes = entry.kind === "item" && entry.text === true ? jsonOfText(stored) : stored;
-      if (entry.type === "json") {
-        jsonPositions.push(index);
-        jsonPayloads.push(bytes);
-      } else values[index] = await this.#load(entry.type, bytes);
-    }
-    const loaded = await this.#loadJsonElements(jsonPayloads);
-    jsonPositions.forEach((position, index) => {
-      values[position] = loaded[index];
-    });
+    const values = await this.#loadEntries(
+      keyed,
+      reader,
+      (index) => `${kind} entry ${index} of ${rootId}`,
+      (entry) => this.decode(parseValueRef(entry.refJson, `${kind} ${rootId}`), reader),
+    );
     if (kind === "Map") {
       const map = new Map<unknown, unknown>();
       for (const [index, entry] of keyed.entries())
@@ -154,6 +157,91 @@ export class ValueDecoder {
       object[Buffer.from(entry.key.bytes).toString("utf8")] = values[index];
     }
     return object;
+  }
+
+  /**
+   * The values of a leaf level's entries, in order: strings the serializer loads as themselves
+   * straight from their text, "json" payloads in batches of one parse, other types one by one,
+   * nested trees (keyed entries only) by `decodeTree`.
+   */
+  async #loadEntries<Entry extends TreeEntry>(
+    entries: readonly Entry[],
+    reader: ItemReader,
+    where: (index: number) => string,
+    decodeTree?: (entry: Extract<Entry, { kind: "tree" }>) => Promise<unknown>,
+  ): Promise<unknown[]> {
+    const payloads = await this.#readItemPayloads(entries, reader);
+    const values: unknown[] = new Array(entries.length);
+    const jsonPositions: number[] = [];
+    const jsonPayloads: Uint8Array[] = [];
+    for (const [index, entry] of entries.entries()) {
+      if (entry.kind === "tree") {
+        if (decodeTree === undefined) throw rowCorruptError(where(index));
+        values[index] = await decodeTree(entry as Extract<Entry, { kind: "tree" }>);
+        continue;
+      }
+      const string = entry.kind === "item" ? this.#stringOf(entry, payloads) : undefined;
+      if (string !== undefined) {
+        values[index] = string;
+        continue;
+      }
+      const stored = entry.kind === "inline" ? entry.bytes : payloads.bytes.get(entry.itemId);
+      if (stored === undefined) throw rowCorruptError(where(index));
+      const bytes = entry.kind === "item" && entry.text === true ? jsonOfText(stored) : stored;
+      if (entry.type === "json") {
+        jsonPositions.push(index);
+        jsonPayloads.push(bytes);
+      } else values[index] = await this.#load(entry.type, bytes);
+    }
+    const loaded = await this.#loadJsonElements(jsonPayloads);
+    jsonPositions.forEach((position, index) => {
+      values[position] = loaded[index];
+    });
+    return values;
+  }
+
+  /**
+   * Reads the item entries' bodies. Each body that stands for a string the serializer loads as
+   * itself becomes that string as it arrives, while the other reads (and their decompression, on
+   * the thread pool) go on: that turns the wait for the slowest read into useful work.
+   */
+  async #readItemPayloads(
+    entries: readonly TreeEntry[],
+    reader: ItemReader,
+  ): Promise<ItemPayloads> {
+    const ids = new Set<string>();
+    const storedAsText = new Set<string>();
+    const storedAsJson = new Set<string>();
+    for (const entry of entries) {
+      if (entry.kind !== "item") continue;
+      ids.add(entry.itemId);
+      if (entry.text === true) storedAsText.add(entry.itemId);
+      else if (entry.type === "json") storedAsJson.add(entry.itemId);
+    }
+    const strings = { text: new Map<string, string>(), json: new Map<string, string>() };
+    const looked = new Set<string>();
+    const lookAt = (id: string, body: Uint8Array) => {
+      if (looked.has(id)) return;
+      looked.add(id);
+      for (const [storedAs, candidates] of [
+        ["text", storedAsText],
+        ["json", storedAsJson],
+      ] as const) {
+        if (!candidates.has(id)) continue;
+        const string = stringOfBody(body, storedAs);
+        if (string !== undefined && this.#textLoadsAsItself(string))
+          strings[storedAs].set(id, string);
+      }
+    };
+    const bytes = ids.size > 0 ? await reader.readItems([...ids], lookAt) : new Map();
+    // A reader that does not report arrivals: the same look, now.
+    for (const [id, body] of bytes) lookAt(id, body);
+    return { bytes, strings };
+  }
+
+  #stringOf(entry: ItemEntry, payloads: ItemPayloads): string | undefined {
+    if (entry.text === true) return payloads.strings.text.get(entry.itemId);
+    return entry.type === "json" ? payloads.strings.json.get(entry.itemId) : undefined;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { type BlobStore, decodeBody, LeangraphError, plainIfItMatches } from "@leangraph/serde";
+import type { ItemArrival } from "../../codec/encoded-value.js";
 import { sha256Hex } from "../../codec/tree-node.js";
 import type { ItemReader } from "../../codec/value-codec.js";
 import { itemCorruptError, itemMissingError } from "../../errors.js";
@@ -30,17 +31,24 @@ export class VerifiedItemReader {
 
   /** A reader whose corruption errors name `where` (thread, checkpoint, channel or write). */
   readerFor(where: string): ItemReader {
-    return { readItems: (ids) => this.readItems(ids, where) };
+    return { readItems: (ids, onItem) => this.readItems(ids, where, onItem) };
   }
 
-  async readItems(ids: readonly string[], where: string): Promise<Map<string, Uint8Array>> {
+  async readItems(
+    ids: readonly string[],
+    where: string,
+    onItem?: ItemArrival,
+  ): Promise<Map<string, Uint8Array>> {
     await this.ready();
     const result = new Map<string, Uint8Array>();
     const uncached: string[] = [];
     for (const id of ids) {
       const cached = this.itemCache.get(id);
       if (cached === undefined) uncached.push(id);
-      else result.set(id, cached);
+      else {
+        result.set(id, cached);
+        onItem?.(id, cached);
+      }
     }
     const bodies =
       uncached.length > 0 ? await this.rows.itemBodies(uncached) : new Map<string, null>();
@@ -56,8 +64,9 @@ export class VerifiedItemReader {
       if (plain === undefined) throw itemCorruptError(id, where);
       result.set(id, plain);
       this.itemCache.add(id, plain);
+      onItem?.(id, plain);
     }
-    await readBlobsInto(this.blobStore, inBlobStore, result);
+    await readBlobsInto(this.blobStore, inBlobStore, result, onItem);
     return result;
   }
 }
@@ -66,12 +75,14 @@ export class VerifiedItemReader {
  * Reads blob-store bodies with at most `parallelBlobReads` in flight, starting the next read as
  * soon as one ends: a batch would wait for its slowest read while the thread pool (file reads,
  * decompression) idles, and the main thread's hash checks would not overlap the pool's work.
- * After a failure no new read starts; the first error is the one thrown.
+ * After a failure no new read starts; the first error is the one thrown. `onItem` runs in the
+ * lane, as each body arrives, while the other lanes' reads continue.
  */
 async function readBlobsInto(
   blobStore: BlobStore,
   ids: readonly string[],
   into: Map<string, Uint8Array>,
+  onItem: ItemArrival | undefined,
 ): Promise<void> {
   let next = 0;
   let failed = false;
@@ -79,7 +90,9 @@ async function readBlobsInto(
     while (!failed && next < ids.length) {
       const id = ids[next++]!;
       try {
-        into.set(id, await blobStore.get(id));
+        const bytes = await blobStore.get(id);
+        into.set(id, bytes);
+        onItem?.(id, bytes);
       } catch (error) {
         failed = true;
         throw error;
