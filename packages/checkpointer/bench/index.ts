@@ -35,7 +35,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { postgresUnavailableReason } from "@leangraph/test-postgres";
 import { fillThread, timeFilteredList } from "./filtered-list.js";
 import { ChatLatencyRun, median, percentile } from "./latency.js";
-import { compressionArms, encryptionArms, layerHeader, layerRows } from "./layer-on-off.js";
+import {
+  compressionArms,
+  decompressionAloneMs,
+  encryptionArms,
+  layerHeader,
+  layerRows,
+} from "./layer-on-off.js";
 import {
   type BenchSaver,
   type CheckpointerFactory,
@@ -310,6 +316,7 @@ try {
     );
 
   // Each storage layer against itself switched off, same saver, same run (issues 18 and 19).
+  const appendSteps = Number(process.env.BENCH_LAYER_STEPS ?? 30);
   const layerSections = [
     { arms: compressionArms, target: "1.1x", what: "LG_COMPRESSION=auto (brotli 4) vs off" },
     {
@@ -324,7 +331,7 @@ try {
       table.push(
         ...(await layerRows(kind, workDir, arms, {
           chatIterations: latencyIterations,
-          appendSteps: Number(process.env.BENCH_LAYER_STEPS ?? 30),
+          appendSteps,
           getStateRepeats: repeats * 3,
         })),
       );
@@ -335,6 +342,10 @@ try {
       layerHeader,
       table,
     );
+    if (arms === compressionArms)
+      console.log(
+        `Floor of the append getState's extra cost: decompressing its ${appendSteps} bodies alone, one thread: ${decompressionAloneMs(appendSteps, repeats * 3).toFixed(1)} ms (median)`,
+      );
   }
 
   const listSavers = new Map<SaverKind, { bench: BenchSaver; threadId: string }>();

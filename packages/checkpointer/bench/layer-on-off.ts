@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { buildAppendGraph, digestFiles, expectedDigest } from "../test/fixtures/append-workload.js";
+import { decodeBody, encodeBody, resolveCompression } from "@leangraph/serde";
+import {
+  buildAppendGraph,
+  digestFiles,
+  expectedDigest,
+  generatedFile,
+} from "../test/fixtures/append-workload.js";
 import { ChatLatencyRun, median } from "./latency.js";
 import { type BenchSaver, openBenchSaver, type SaverKind } from "./saver-kinds.js";
 
@@ -145,3 +151,23 @@ export const layerHeader = [
   "append invoke",
   "append bytes on disk (x unique)",
 ];
+
+/**
+ * The floor compression adds to the append getState: decompressing the same bodies, as the
+ * default setting stores them, one after another on one thread (ms, median of `repeats`). The on
+ * arm must spend this CPU on top of everything the off arm does; on two cores it can only hide
+ * it behind the main thread's own work.
+ */
+export function decompressionAloneMs(steps: number, repeats: number): number {
+  const compression = resolveCompression("auto");
+  const stored = Array.from({ length: steps }, (_, index) =>
+    encodeBody(Buffer.from(generatedFile(index, fileBytes)), compression),
+  );
+  const times: number[] = [];
+  for (let repeat = 0; repeat < repeats; repeat += 1) {
+    const started = performance.now();
+    for (const body of stored) decodeBody(body, "bench body");
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
