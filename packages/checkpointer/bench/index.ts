@@ -16,7 +16,8 @@
  * 6. Compression on vs off (issue 18), then encryption on vs off (issue 19, both arms compressed):
  *    each lean saver against itself with the layer switched off, interleaved in this process:
  *    chat put / getTuple, append-workload getState (BENCH_LAYER_STEPS of 200 KB, default 30) and
- *    bytes on disk (bench/layer-on-off.ts).
+ *    bytes on disk (bench/layer-on-off.ts); BENCH_COMPRESSION sets the on arm's LG_COMPRESSION
+ *    (default auto), and the floor line decompresses the same bodies alone.
  * 7. Text in state (issue 18): bytes on disk for the demo's naive state and for real code files
  *    in a Record<path, text> (BENCH_TEXT_FILES, default 200), lean with compression off and on, beside gzip -6 per file and stock SqliteSaver, and the
  *    append workload at BENCH_STEPS; a process each (bench/text-in-state.ts).
@@ -37,6 +38,7 @@ import { fillThread, timeFilteredList } from "./filtered-list.js";
 import { ChatLatencyRun, median, percentile } from "./latency.js";
 import {
   compressionArms,
+  compressionSetting,
   decompressionAloneMs,
   encryptionArms,
   layerHeader,
@@ -318,7 +320,11 @@ try {
   // Each storage layer against itself switched off, same saver, same run (issues 18 and 19).
   const appendSteps = Number(process.env.BENCH_LAYER_STEPS ?? 30);
   const layerSections = [
-    { arms: compressionArms, target: "1.1x", what: "LG_COMPRESSION=auto (brotli 4) vs off" },
+    {
+      arms: compressionArms,
+      target: "1.1x",
+      what: `LG_COMPRESSION=${compressionSetting}${compressionSetting === "auto" ? " (brotli 4)" : ""} vs off`,
+    },
     {
       arms: encryptionArms(),
       target: "1.3x",

@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { decodeBody, encodeBody, resolveCompression } from "@leangraph/serde";
+import {
+  type CompressionSetting,
+  decodeBody,
+  encodeBody,
+  resolveCompression,
+} from "@leangraph/serde";
 import {
   buildAppendGraph,
   digestFiles,
@@ -33,9 +38,12 @@ export interface LayerArms {
   off: Record<string, string>;
 }
 
+/** The on arm writes with BENCH_COMPRESSION (default `auto`; `zstd` on Node >= 22.15). */
+export const compressionSetting = process.env.BENCH_COMPRESSION ?? "auto";
+
 export const compressionArms: LayerArms = {
   layer: "compression",
-  on: { LG_COMPRESSION: "auto" },
+  on: { LG_COMPRESSION: compressionSetting },
   off: { LG_COMPRESSION: "off" },
 };
 
@@ -159,7 +167,7 @@ export const layerHeader = [
  * it behind the main thread's own work.
  */
 export function decompressionAloneMs(steps: number, repeats: number): number {
-  const compression = resolveCompression("auto");
+  const compression = resolveCompression(compressionSetting as CompressionSetting);
   const stored = Array.from({ length: steps }, (_, index) =>
     encodeBody(Buffer.from(generatedFile(index, fileBytes)), compression),
   );
