@@ -10,11 +10,9 @@
  * (a random key each run). BENCH_TURNS="60,260", BENCH_REPEATS=2. Instructions leave out the
  * time SQLite waits on the disk, so a layer's ratio here is an upper bound of its ratio in time.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { instructionsPerTurn } from "../../metrics/bench/callgrind.mjs";
 
 const baseline = process.argv[2];
 const here = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -37,33 +35,16 @@ const arms = [
   encrypted,
 ];
 
-function instructions(arm, turns) {
-  const out = join(tmpdir(), `lg-chat-callgrind-${process.pid}-${turns}.out`);
-  execFileSync(
-    "valgrind",
-    [
-      "--tool=callgrind",
-      `--callgrind-out-file=${out}`,
-      process.execPath,
-      "--single-threaded",
-      script,
-      arm.checkout,
-      String(turns),
-      arm.compression,
-    ],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  const summary = /^summary: (\d+)/m.exec(readFileSync(out, "utf8"));
-  rmSync(out, { force: true });
-  if (!summary) throw new Error(`callgrind wrote no summary for ${arm.name}, ${turns} turns`);
-  return Number(summary[1]);
-}
-
 const perTurn = arms.map(() => []);
 for (let repeat = 0; repeat < repeats; repeat++) {
   for (const [index, arm] of arms.entries()) {
-    const counted =
-      (instructions(arm, longRun) - instructions(arm, shortRun)) / (longRun - shortRun);
+    const counted = instructionsPerTurn(
+      script,
+      (turns) => [arm.checkout, String(turns), arm.compression],
+      [shortRun, longRun],
+      arm.name,
+      { showErrors: true },
+    );
     perTurn[index].push(counted);
     process.stderr.write(`${arm.name} #${repeat + 1}: ${(counted / 1e6).toFixed(3)} M/turn\n`);
   }

@@ -9,42 +9,22 @@
  * Each arm runs BENCH_REPEATS times: the spread between repeats is the method's own noise floor.
  * `--single-threaded` keeps V8's compiler and GC work on the counted thread in a fixed order.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { instructionsPerTurn } from "./callgrind.mjs";
 
 const [shortRun, longRun] = (process.env.BENCH_TURNS ?? "100,600").split(",").map(Number);
 const repeats = Number(process.env.BENCH_REPEATS ?? 2);
 const script = fileURLToPath(new URL("./chat-turns-once.mjs", import.meta.url));
 
-function instructions(turns, mode) {
-  const out = join(tmpdir(), `lg-callgrind-${process.pid}-${turns}-${mode}.out`);
-  execFileSync(
-    "valgrind",
-    [
-      "--tool=callgrind",
-      `--callgrind-out-file=${out}`,
-      process.execPath,
-      "--single-threaded",
-      script,
-      String(turns),
-      mode,
-    ],
-    { stdio: ["ignore", "ignore", "ignore"] },
-  );
-  const summary = /^summary: (\d+)/m.exec(readFileSync(out, "utf8"));
-  rmSync(out, { force: true });
-  if (!summary) throw new Error(`callgrind wrote no summary for ${turns} turns (${mode})`);
-  return Number(summary[1]);
-}
-
 const perTurn = { off: [], on: [] };
 for (let repeat = 0; repeat < repeats; repeat++) {
   for (const mode of repeat % 2 === 0 ? ["off", "on"] : ["on", "off"]) {
-    const counted =
-      (instructions(longRun, mode) - instructions(shortRun, mode)) / (longRun - shortRun);
+    const counted = instructionsPerTurn(
+      script,
+      (turns) => [String(turns), mode],
+      [shortRun, longRun],
+      mode,
+    );
     perTurn[mode].push(counted);
     process.stderr.write(
       `${mode} #${repeat + 1}: ${(counted / 1e6).toFixed(3)} M instructions per turn\n`,
