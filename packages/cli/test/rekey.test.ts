@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { SerdeErrorCode } from "@leangraph/serde";
+import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { CliErrorCode } from "../src/errors.js";
 import { ExitCode } from "../src/exit-codes.js";
@@ -17,6 +18,16 @@ const keys = new Map([
   ["k2", randomBytes(32)],
 ]);
 
+/** Every item id in the file, read by a fresh connection (SQLite stores them as their 32 bytes). */
+function itemIds(): Set<string> {
+  const db = new Database(path, { readonly: true });
+  try {
+    return new Set(db.prepare("SELECT lower(hex(id)) FROM lg_items").pluck().all() as string[]);
+  } finally {
+    db.close();
+  }
+}
+
 beforeAll(() => buildLeanSqlite(path));
 afterAll(() => temp.remove());
 afterEach(() => {
@@ -27,6 +38,8 @@ describe("leangraph rekey", () => {
   it("moves a plaintext lean database to encryption, then to a new key after rotation", async () => {
     const plainVerify = await leangraph("verify", path, "--json");
     expect(plainVerify.json.ok).toBe(true);
+    const idsBefore = itemIds();
+    expect(idsBefore.size).toBeGreaterThan(0);
 
     const noKeys = await leangraph("rekey", path, "--json");
     expect(noKeys.code).toBe(ExitCode.usage);
@@ -46,6 +59,8 @@ describe("leangraph rekey", () => {
     const sealedVerify = await leangraph("verify", path, "--json");
     expect(sealedVerify.json.ok).toBe(true);
     expect(sealedVerify.json.checkpoints).toBe(plainVerify.json.checkpoints);
+    // Nothing renamed: ids adopted from plaintext stay the sha256 ids they were.
+    expect(itemIds()).toEqual(idsBefore);
 
     vi.stubEnv("LG_ENCRYPTION_KEYS", ring("k2", "k1"));
     const rotated = await leangraph("rekey", path, "--json");
@@ -54,6 +69,8 @@ describe("leangraph rekey", () => {
     expect(rotated.json.threadsResealed).toBe(rotated.json.threads);
     const again = await leangraph("rekey", path, "--json");
     expect(again.json.threadsResealed + again.json.itemsResealed).toBe(0);
+    // Rotation re-seals bodies under k2 and renames nothing either.
+    expect(itemIds()).toEqual(idsBefore);
 
     vi.stubEnv("LG_ENCRYPTION_KEYS", ring("k2"));
     const afterRotation = await leangraph("verify", path, "--json");
