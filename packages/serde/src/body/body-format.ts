@@ -45,7 +45,9 @@ function header(codecId: number): Uint8Array {
 
 function withHeader(codecId: number, payload: Uint8Array): Uint8Array {
   const stored = new Uint8Array(bodyHeaderBytes + payload.byteLength);
-  stored.set(header(codecId));
+  stored.set(magic);
+  stored[magic.length] = formatVersion;
+  stored[magic.length + 1] = codecId;
   stored.set(payload, bodyHeaderBytes);
   return stored;
 }
