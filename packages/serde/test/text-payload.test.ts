@@ -34,6 +34,7 @@ describe("textLoadsAsItself", () => {
   for (const [name, serde] of known) {
     it(`says yes only where ${name} really loads the string as itself`, async () => {
       const loadsAsItself = textLoadsAsItself(serde);
+      if (loadsAsItself === undefined) throw new Error(`${name} should be known`);
       const check = async (text: string) => {
         if (!loadsAsItself(text)) return;
         expect(await serde.loadsTyped("json", utf8(text))).toBe(text);
@@ -49,7 +50,6 @@ describe("textLoadsAsItself", () => {
   it("says no for any other serializer: a subclass, or a RedactingSerializer over one", () => {
     const shouting = new ShoutingSerializer();
     const over = new RedactingSerializer({ blobStore: createMemoryBlobStore(), inner: shouting });
-    for (const serde of [shouting, over])
-      expect(textLoadsAsItself(serde)("plain text")).toBe(false);
+    for (const serde of [shouting, over]) expect(textLoadsAsItself(serde)).toBeUndefined();
   });
 });

@@ -49,8 +49,11 @@ type ItemEntry = Extract<TreeEntry, { kind: "item" }>;
 export class ValueDecoder {
   readonly #serde: SerializerProtocol;
 
-  /** Strings the serializer loads as themselves: their text is handed over without a parse. */
-  readonly #textLoadsAsItself: (text: string) => boolean;
+  /**
+   * Strings the serializer loads as themselves: their text is handed over without a parse.
+   * Undefined for a serializer not known to: then no body is looked at for its text.
+   */
+  readonly #textLoadsAsItself: ((text: string) => boolean) | undefined;
 
   constructor(serde: SerializerProtocol) {
     this.#serde = serde;
@@ -219,6 +222,11 @@ export class ValueDecoder {
       else if (entry.type === "json") storedAsJson.add(entry.itemId);
     }
     const strings = { text: new Map<string, string>(), json: new Map<string, string>() };
+    const loadsAsItself = this.#textLoadsAsItself;
+    if (loadsAsItself === undefined) {
+      const bytes = ids.size > 0 ? await reader.readItems([...ids]) : new Map();
+      return { bytes, strings };
+    }
     const looked = new Set<string>();
     const lookAt = (id: string, body: Uint8Array) => {
       if (looked.has(id)) return;
@@ -229,8 +237,7 @@ export class ValueDecoder {
       ] as const) {
         if (!candidates.has(id)) continue;
         const string = stringOfBody(body, storedAs);
-        if (string !== undefined && this.#textLoadsAsItself(string))
-          strings[storedAs].set(id, string);
+        if (string !== undefined && loadsAsItself(string)) strings[storedAs].set(id, string);
       }
     };
     const bytes = ids.size > 0 ? await reader.readItems([...ids], lookAt) : new Map();

@@ -3,7 +3,6 @@ import { RedactingSerializer } from "../redacting-serializer.js";
 import { isReservedString } from "../reference-format.js";
 import { isStockJsonPlus } from "./json-plus-payload.js";
 
-const never = (_text: string) => false;
 const unlessReserved = (text: string) => !isReservedString(text);
 
 /**
@@ -14,11 +13,14 @@ const unlessReserved = (text: string) => !isReservedString(text);
  * Known only for LangGraph's own JsonPlusSerializer, whose reviver returns strings unchanged, and
  * for a RedactingSerializer over it, which does the same except for strings of its reserved form
  * (blob references and escaped look-alikes: only the serializer may resolve those). Any other
- * serializer may do what it likes with a string, so for it the answer is "none".
+ * serializer may do what it likes with a string: for it the answer is undefined (none), so a
+ * reader need not even look.
  */
-export function textLoadsAsItself(serde: SerializerProtocol): (text: string) => boolean {
+export function textLoadsAsItself(
+  serde: SerializerProtocol,
+): ((text: string) => boolean) | undefined {
   // Exactly these classes: a subclass may load strings its own way.
   if (Object.getPrototypeOf(serde) === RedactingSerializer.prototype)
-    return isStockJsonPlus((serde as RedactingSerializer).inner) ? unlessReserved : never;
-  return isStockJsonPlus(serde) ? unlessReserved : never;
+    return isStockJsonPlus((serde as RedactingSerializer).inner) ? unlessReserved : undefined;
+  return isStockJsonPlus(serde) ? unlessReserved : undefined;
 }
